@@ -1,0 +1,44 @@
+import { sql } from 'drizzle-orm'
+import { flowLease } from '../rules/lease-key.js'
+import { toNumber } from '../sql-executor.js'
+import type { ClaimedFlowCall, ClaimLimits } from '../store.js'
+import { list, type Tx } from './tx.js'
+
+/**
+ * Claims queued flow calls. A run's calls never overlap and keep their order: a call is claimable
+ * only when no earlier call of its run is queued or running, and only while the run is open.
+ * The first claimed call of a run moves it from pending to running.
+ */
+export async function claimFlowCalls(tx: Tx, claim: ClaimLimits, now: number): Promise<ClaimedFlowCall[]> {
+  if (claim.limit <= 0) return []
+  const rows = await tx.q.all<Record<string, unknown>>(sql`
+    UPDATE flow_calls SET status = 'running', attempt = attempt + 1, worker_id = ${claim.workerId},
+      claimed_at = ${now}, heartbeat_at = ${now}, started_at = ${now}, available_at = NULL
+    WHERE id IN (
+      SELECT f.id FROM flow_calls f
+      WHERE f.status = 'queued' AND f.available_at <= ${now}
+        AND NOT EXISTS (SELECT 1 FROM flow_calls e
+                        WHERE e.run_id = f.run_id AND e.id <> f.id
+                          AND (e.status = 'running' OR (e.status = 'queued' AND e.id < f.id)))
+        AND EXISTS (SELECT 1 FROM runs r WHERE r.id = f.run_id AND r.status IN ('pending', 'running'))
+      ORDER BY f.available_at, f.id LIMIT ${claim.limit} ${tx.d.skipLocked})
+    RETURNING id, run_id, flow_name, attempt, completed_stage, failed_stage`)
+  if (rows.length === 0) return []
+  const runIds = [...new Set(rows.map((row) => String(row.run_id)))]
+  await tx.q.run(sql`
+    UPDATE runs SET status = 'running', started_at = COALESCE(started_at, ${now}), updated_at = ${now}
+    WHERE id IN (${list(runIds)}) AND status = 'pending'`)
+  return rows.map((row) => {
+    const callId = toNumber(row.id)
+    const attempt = toNumber(row.attempt)
+    return {
+      lease: flowLease(String(row.run_id), callId, attempt),
+      runId: String(row.run_id),
+      flowName: String(row.flow_name),
+      callId,
+      attempt,
+      completedStage: row.completed_stage === null ? null : String(row.completed_stage),
+      failedStage: row.failed_stage === null ? null : String(row.failed_stage),
+    }
+  })
+}

@@ -1,0 +1,38 @@
+import { sql } from 'drizzle-orm'
+import { stepLease } from '../rules/lease-key.js'
+import { parseJson, toNullableNumber, toNumber } from '../sql-executor.js'
+import type { ClaimedStep, ClaimLimits } from '../store.js'
+import type { Tx } from './tx.js'
+
+/**
+ * Claims up to `limit` claimable steps in one statement. Claimable means `available_at` is due,
+ * which the writers keep true only for steps whose dependencies completed, whose stage is running
+ * and whose run is not paused, so the claim reads the small partial index and nothing else.
+ * SQLite runs this inside BEGIN IMMEDIATE; PostgreSQL adds FOR UPDATE SKIP LOCKED so concurrent
+ * ticks take disjoint rows. Each claim bumps `attempt`, the lease's fencing token.
+ */
+export async function claimReadySteps(tx: Tx, claim: ClaimLimits, now: number): Promise<ClaimedStep[]> {
+  if (claim.limit <= 0) return []
+  const rows = await tx.q.all<Record<string, unknown>>(sql`
+    UPDATE steps SET status = 'running', attempt = attempt + 1, worker_id = ${claim.workerId},
+      claimed_at = ${now}, heartbeat_at = ${now}, started_at = ${now}, available_at = NULL, updated_at = ${now}
+    WHERE id IN (
+      SELECT id FROM steps
+      WHERE status = 'pending' AND available_at IS NOT NULL AND available_at <= ${now}
+      ORDER BY available_at, id LIMIT ${claim.limit} ${tx.d.skipLocked})
+    RETURNING run_id, step_id, flow_name, name, stage_name, attempt, env, timeout_seconds`)
+  return rows.map((row) => {
+    const attempt = toNumber(row.attempt)
+    return {
+      lease: stepLease(String(row.run_id), String(row.step_id), attempt),
+      runId: String(row.run_id),
+      flowName: String(row.flow_name),
+      stepId: String(row.step_id),
+      stepName: String(row.name),
+      stage: String(row.stage_name),
+      attempt,
+      env: parseJson<Record<string, string>>(row.env, {}),
+      timeoutSeconds: toNullableNumber(row.timeout_seconds),
+    }
+  })
+}

@@ -1,0 +1,57 @@
+import { sql } from 'drizzle-orm'
+import type { Json } from '../types.js'
+import type { Tx } from './tx.js'
+import { writeLog } from './write-log.js'
+
+export interface RunEnding {
+  status: 'completed' | 'failed'
+  /** Why the run ended early: `aborted`, `flow_failed`, `stage_failed`… */
+  terminationReason?: string
+  error?: Json
+  /** What pending steps become: cancelled when the run fails, failed when it is aborted. */
+  pendingStepsBecome?: 'cancelled' | 'failed'
+}
+
+/**
+ * Ends a run and closes all of its open work. Running attempts are marked failed here; their
+ * supervisors learn it from the next heartbeat (the lease is lost) and terminate the processes.
+ * Answers how many running processes were told to stop.
+ */
+export async function endRun(tx: Tx, runId: string, ending: RunEnding, now: number): Promise<number> {
+  const reason = ending.terminationReason ?? null
+  const pendingBecome = ending.pendingStepsBecome ?? 'cancelled'
+  const runningSteps = await tx.q.run(sql`
+    UPDATE steps SET status = 'failed', termination_reason = ${reason}, completed_at = ${now},
+      error = ${tx.d.json({ reason: reason ?? 'run_ended' })}, worker_id = NULL, updated_at = ${now}
+    WHERE run_id = ${runId} AND status = 'running'`)
+  await tx.q.run(sql`
+    UPDATE steps SET status = ${pendingBecome}, termination_reason = ${reason}, available_at = NULL,
+      completed_at = ${now}, updated_at = ${now}
+    WHERE run_id = ${runId} AND status = 'pending'`)
+  await tx.q.run(sql`
+    UPDATE stages SET status = CASE WHEN status = 'running' THEN 'failed' ELSE 'cancelled' END, completed_at = ${now}
+    WHERE run_id = ${runId} AND status IN ('pending', 'running')`)
+  const runningCalls = await tx.q.run(sql`
+    UPDATE flow_calls SET status = 'failed', completed_at = ${now}, worker_id = NULL
+    WHERE run_id = ${runId} AND status = 'running'`)
+  await tx.q.run(sql`
+    UPDATE flow_calls SET status = 'cancelled', available_at = NULL, completed_at = ${now}
+    WHERE run_id = ${runId} AND status = 'queued'`)
+  await tx.q.run(sql`
+    UPDATE runs SET status = ${ending.status}, termination_reason = ${reason},
+      error = ${ending.error === undefined ? null : tx.d.json(ending.error)}, completed_at = ${now}, updated_at = ${now}
+    WHERE id = ${runId}`)
+  await writeLog(
+    tx,
+    runId,
+    {
+      entityType: 'run',
+      entityId: runId,
+      level: ending.status === 'completed' ? 'info' : 'error',
+      message: reason ? `run ${ending.status} (${reason})` : `run ${ending.status}`,
+      metadata: ending.error,
+    },
+    now,
+  )
+  return runningSteps + runningCalls
+}

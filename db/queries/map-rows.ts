@@ -1,0 +1,98 @@
+// Column rows (snake_case, JSON as text) to the API's row types (camelCase, parsed JSON).
+
+import { parseJson, toNullableNumber, toNumber } from '../sql-executor.js'
+import type { FlowCall, Json, LogEntry, Run, Stage, Step } from '../types.js'
+
+export type Row = Record<string, unknown>
+
+const text = (value: unknown): string | null => (value === null || value === undefined ? null : String(value))
+
+export function mapRun(row: Row): Run {
+  return {
+    id: String(row.id),
+    flowName: String(row.flow_name),
+    status: row.status as Run['status'],
+    input: parseJson<Json>(row.input, null),
+    metadata: parseJson<Json>(row.metadata, null),
+    name: text(row.name),
+    description: text(row.description),
+    output: parseJson<Json>(row.output, null),
+    error: parseJson<Json>(row.error, null),
+    terminationReason: text(row.termination_reason),
+    createdAt: toNumber(row.created_at),
+    startedAt: toNullableNumber(row.started_at),
+    completedAt: toNullableNumber(row.completed_at),
+    updatedAt: toNumber(row.updated_at),
+  }
+}
+
+export function mapStage(row: Row): Stage {
+  return {
+    runId: String(row.run_id),
+    name: String(row.name),
+    seq: toNumber(row.seq),
+    final: toNumber(row.final) === 1,
+    status: row.status as Stage['status'],
+    createdAt: toNumber(row.created_at),
+    startedAt: toNullableNumber(row.started_at),
+    completedAt: toNullableNumber(row.completed_at),
+  }
+}
+
+export function mapStep(row: Row): Step {
+  return {
+    runId: String(row.run_id),
+    id: String(row.step_id),
+    name: String(row.name),
+    stage: String(row.stage_name),
+    status: row.status as Step['status'],
+    dependsOn: parseJson<string[]>(row.depends_on, []),
+    maxRetries: toNumber(row.max_retries),
+    retryCount: toNumber(row.retry_count),
+    attempt: toNumber(row.attempt),
+    env: parseJson<Record<string, string>>(row.env, {}),
+    timeoutSeconds: toNullableNumber(row.timeout_seconds),
+    exitCode: toNullableNumber(row.exit_code),
+    stdout: text(row.stdout),
+    stderr: text(row.stderr),
+    fields: parseJson<Step['fields']>(row.fields, {}),
+    error: parseJson<Json>(row.error, null),
+    terminationReason: text(row.termination_reason),
+    workerId: text(row.worker_id),
+    createdAt: toNumber(row.created_at),
+    startedAt: toNullableNumber(row.started_at),
+    completedAt: toNullableNumber(row.completed_at),
+    heartbeatAt: toNullableNumber(row.heartbeat_at),
+  }
+}
+
+export function mapLog(row: Row): LogEntry {
+  return {
+    id: toNumber(row.id),
+    runId: String(row.run_id),
+    entityType: String(row.entity_type),
+    entityId: text(row.entity_id),
+    level: row.level as LogEntry['level'],
+    message: String(row.message),
+    metadata: parseJson<Json>(row.metadata, null),
+    createdAt: toNumber(row.created_at),
+  }
+}
+
+export function mapFlowCall(row: Row): FlowCall {
+  return {
+    id: toNumber(row.id),
+    runId: String(row.run_id),
+    flowName: String(row.flow_name),
+    completedStage: text(row.completed_stage),
+    failedStage: text(row.failed_stage),
+    status: row.status as FlowCall['status'],
+    attempt: toNumber(row.attempt),
+    exitCode: toNullableNumber(row.exit_code),
+    stdout: text(row.stdout),
+    stderr: text(row.stderr),
+    createdAt: toNumber(row.created_at),
+    startedAt: toNullableNumber(row.started_at),
+    completedAt: toNullableNumber(row.completed_at),
+  }
+}

@@ -1,0 +1,14 @@
+import { sql } from 'drizzle-orm'
+import type { Tx } from './tx.js'
+
+/** Queues a flow.sh invocation; the tick claims it like a step. */
+export async function queueFlowCall(
+  tx: Tx,
+  run: { id: string; flowName: string },
+  stages: { completedStage: string | null; failedStage: string | null },
+  now: number,
+): Promise<void> {
+  await tx.q.run(sql`
+    INSERT INTO flow_calls (run_id, flow_name, completed_stage, failed_stage, status, available_at, created_at)
+    VALUES (${run.id}, ${run.flowName}, ${stages.completedStage}, ${stages.failedStage}, 'queued', ${now}, ${now})`)
+}

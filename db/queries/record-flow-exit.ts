@@ -1,0 +1,73 @@
+import { sql } from 'drizzle-orm'
+import { endRun } from './end-run.js'
+import { isRunActive, lockRun, type Tx } from './tx.js'
+import { writeLog } from './write-log.js'
+
+export interface FlowAttemptEnd {
+  runId: string
+  callId: number
+  attempt: number
+  exitCode: number | null
+  signal?: string | null
+  timedOut?: boolean
+  stdout?: string
+  stderr?: string
+}
+
+/**
+ * Records the end of one flow.sh call. Non-zero: the run fails and its open work is cancelled.
+ * Zero with nothing left to do (no unsettled stage, no other call queued): the run ends, failed
+ * when its last stage failed, otherwise completed with a warning.
+ */
+export async function recordFlowExit(tx: Tx, end: FlowAttemptEnd, now: number): Promise<boolean> {
+  const run = await lockRun(tx, end.runId)
+  if (run === null) return false
+  const succeeded = end.exitCode === 0 && !end.timedOut
+  const changed = await tx.q.run(sql`
+    UPDATE flow_calls SET status = ${succeeded ? 'completed' : 'failed'}, exit_code = ${end.exitCode},
+      stdout = ${end.stdout ?? null}, stderr = ${end.stderr ?? null}, completed_at = ${now},
+      worker_id = NULL, heartbeat_at = NULL
+    WHERE id = ${end.callId} AND run_id = ${end.runId} AND status = 'running' AND attempt = ${end.attempt}`)
+  if (changed === 0) return false
+  if (!isRunActive(run.status)) return true
+
+  if (!succeeded) {
+    const error = {
+      reason: 'flow_failed',
+      exitCode: end.exitCode,
+      signal: end.signal ?? null,
+      timedOut: end.timedOut ?? false,
+      stderr: (end.stderr ?? '').slice(-2000),
+    }
+    await endRun(tx, end.runId, { status: 'failed', terminationReason: 'flow_failed', error }, now)
+    return true
+  }
+
+  const open = await tx.q.all<{ stages: number | string; calls: number | string }>(sql`
+    SELECT
+      (SELECT COUNT(*) FROM stages WHERE run_id = ${end.runId} AND status IN ('pending', 'running')) AS stages,
+      (SELECT COUNT(*) FROM flow_calls WHERE run_id = ${end.runId} AND status IN ('queued', 'running')) AS calls`)
+  if (Number(open[0]?.stages ?? 0) > 0 || Number(open[0]?.calls ?? 0) > 0) return true
+
+  const last = await tx.q.all<{ name: string; status: string }>(sql`
+    SELECT name, status FROM stages WHERE run_id = ${end.runId} ORDER BY seq DESC LIMIT 1`)
+  const lastStage = last[0]
+  if (lastStage?.status === 'failed') {
+    const error = { reason: 'stage_failed', stage: lastStage.name }
+    await endRun(tx, end.runId, { status: 'failed', terminationReason: 'stage_failed', error }, now)
+    return true
+  }
+  await writeLog(
+    tx,
+    end.runId,
+    {
+      entityType: 'flow',
+      entityId: String(run.flow_name),
+      level: 'warn',
+      message: 'flow.sh scheduled nothing and no stage is open; the run is complete',
+    },
+    now,
+  )
+  await endRun(tx, end.runId, { status: 'completed' }, now)
+  return true
+}

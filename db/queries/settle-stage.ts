@@ -1,0 +1,71 @@
+import { sql } from 'drizzle-orm'
+import { endRun } from './end-run.js'
+import { queueFlowCall } from './queue-flow-call.js'
+import { startNextStage } from './start-next-stage.js'
+import { isRunOpen, type Tx } from './tx.js'
+import { writeLog } from './write-log.js'
+
+interface RunRef {
+  id: string
+  flowName: string
+  status: string
+}
+
+/**
+ * Settles a stage once none of its steps is pending or running: completed when every step
+ * completed, failed otherwise. Then the run moves on: a completed final stage completes the run;
+ * any other settled stage queues a flow callback; a failed stage cancels the stages scheduled
+ * after it. The caller holds the run lock, so exactly one of several concurrent finishers of
+ * sibling steps sees the stage settle.
+ */
+export async function settleStage(tx: Tx, run: RunRef, stageSeq: number, now: number): Promise<void> {
+  const counts = await tx.q.all<{ open: number | string; bad: number | string }>(sql`
+    SELECT
+      COALESCE(SUM(CASE WHEN status IN ('pending', 'running') THEN 1 ELSE 0 END), 0) AS open,
+      COALESCE(SUM(CASE WHEN status IN ('failed', 'cancelled') THEN 1 ELSE 0 END), 0) AS bad
+    FROM steps WHERE run_id = ${run.id} AND stage_seq = ${stageSeq}`)
+  const { open, bad } = counts[0] ?? { open: 0, bad: 0 }
+  if (Number(open) > 0) return
+
+  const stages = await tx.q.all<{ name: string; final: number; status: string }>(sql`
+    SELECT name, final, status FROM stages WHERE run_id = ${run.id} AND seq = ${stageSeq}`)
+  const stage = stages[0]
+  if (stage === undefined || (stage.status !== 'running' && stage.status !== 'pending')) return
+  const failed = Number(bad) > 0
+  await tx.q.run(sql`
+    UPDATE stages SET status = ${failed ? 'failed' : 'completed'}, completed_at = ${now}
+    WHERE run_id = ${run.id} AND seq = ${stageSeq}`)
+  await writeLog(
+    tx,
+    run.id,
+    {
+      entityType: 'stage',
+      entityId: stage.name,
+      level: failed ? 'error' : 'info',
+      message: `stage ${stage.name} ${failed ? 'failed' : 'completed'}`,
+    },
+    now,
+  )
+
+  if (!failed && Number(stage.final) === 1) {
+    await endRun(tx, run.id, { status: 'completed' }, now)
+    return
+  }
+  if (failed) {
+    // Stages planned after a failed one never start; the flow decides what happens next.
+    await tx.q.run(sql`
+      UPDATE steps SET status = 'cancelled', available_at = NULL, completed_at = ${now}, updated_at = ${now}
+      WHERE run_id = ${run.id} AND stage_seq > ${stageSeq} AND status = 'pending'`)
+    await tx.q.run(sql`
+      UPDATE stages SET status = 'cancelled', completed_at = ${now}
+      WHERE run_id = ${run.id} AND seq > ${stageSeq} AND status = 'pending'`)
+  }
+  const lastCompleted = failed
+    ? ((
+        await tx.q.all<{ name: string }>(sql`
+          SELECT name FROM stages WHERE run_id = ${run.id} AND status = 'completed' ORDER BY seq DESC LIMIT 1`)
+      )[0]?.name ?? null)
+    : stage.name
+  await queueFlowCall(tx, run, { completedStage: lastCompleted, failedStage: failed ? stage.name : null }, now)
+  await startNextStage(tx, run.id, isRunOpen(run.status), now)
+}

@@ -1,0 +1,36 @@
+import { sql, type SQL } from 'drizzle-orm'
+import type { Dialect, SqlExecutor } from '../sql-executor.js'
+import type { Row } from './map-rows.js'
+
+/** What every query inside a transaction gets: the executor and the dialect's differences. */
+export interface Tx {
+  q: SqlExecutor
+  d: Dialect
+}
+
+/** `a, b, c` as bound parameters, for `IN (…)`. Callers keep lists to a few hundred. */
+export function list(values: readonly (string | number)[]): SQL {
+  return sql.join(
+    values.map((value) => sql`${value}`),
+    sql`, `,
+  )
+}
+
+export function chunks<T>(values: readonly T[], size: number): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < values.length; i += size) out.push(values.slice(i, i + size))
+  return out
+}
+
+/**
+ * Every transaction that changes a run's state locks the run row first. One lock order (run, then
+ * its stages and steps) keeps concurrent ticks and API processes on PostgreSQL from deadlocking,
+ * and it serialises the "last sibling step just finished" decision per run.
+ */
+export async function lockRun(tx: Tx, runId: string): Promise<Row | null> {
+  const rows = await tx.q.all<Row>(sql`SELECT * FROM runs WHERE id = ${runId} ${tx.d.lockRows}`)
+  return rows[0] ?? null
+}
+
+export const isRunOpen = (status: unknown): boolean => status === 'pending' || status === 'running'
+export const isRunActive = (status: unknown): boolean => isRunOpen(status) || status === 'paused'

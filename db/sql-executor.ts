@@ -1,0 +1,46 @@
+// The one seam between the dialect-neutral queries in db/queries/ and a database driver.
+// Queries are drizzle `sql` templates written in the SQL both SQLite and PostgreSQL accept;
+// the few places where the dialects differ are the methods of `Dialect` below.
+
+import type { SQL } from 'drizzle-orm'
+
+export interface SqlExecutor {
+  all<T>(query: SQL): Promise<T[]>
+  /** Runs a statement; answers the number of rows it changed. */
+  run(query: SQL): Promise<number>
+  /** Runs a script of several statements with no parameters (migrations). */
+  execScript(script: string): Promise<void>
+}
+
+export interface Dialect {
+  readonly name: 'sqlite' | 'postgres'
+  readonly db: SqlExecutor
+  /**
+   * Runs `work` in one transaction that holds the write lock from its first statement
+   * (`BEGIN IMMEDIATE` on SQLite; on PostgreSQL rows are locked with `lockRows`).
+   */
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>
+  /** A JSON value as a query parameter of a JSON column. */
+  json(value: unknown): SQL
+  /** Suffix that locks the selected rows until the transaction ends (empty on SQLite). */
+  readonly lockRows: SQL
+  /** Suffix for claims: lock the rows and skip those another transaction holds. */
+  readonly skipLocked: SQL
+  close(): Promise<void>
+}
+
+/** JSON columns come back as text from both drivers (see each dialect's open file). */
+export function parseJson<T>(value: unknown, fallback: T): T {
+  if (value === null || value === undefined) return fallback
+  if (typeof value !== 'string') return value as T
+  return JSON.parse(value) as T
+}
+
+/** Integer columns: SQLite answers numbers, PostgreSQL bigint columns are parsed to numbers too. */
+export function toNumber(value: unknown): number {
+  return typeof value === 'number' ? value : Number(value)
+}
+
+export function toNullableNumber(value: unknown): number | null {
+  return value === null || value === undefined ? null : toNumber(value)
+}

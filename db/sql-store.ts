@@ -1,0 +1,89 @@
+// The Store over either dialect: each method is one transaction (or one read) around the
+// dialect-neutral queries in db/queries/. Only claims and locking differ per dialect.
+
+import { sql } from 'drizzle-orm'
+import { abortRun } from './queries/abort-run.js'
+import { claimFlowCalls } from './queries/claim-flow-calls.js'
+import { claimReadySteps } from './queries/claim-ready-steps.js'
+import { createRun } from './queries/create-run.js'
+import { hasWork, nextDueAt } from './queries/has-work.js'
+import { appendLog, listLogs } from './queries/logs.js'
+import { pauseRun, resumeRun } from './queries/pause-run.js'
+import { postFields } from './queries/post-fields.js'
+import { queryFields } from './queries/query-fields.js'
+import { getRun, listRuns } from './queries/read-runs.js'
+import { getStep, listFlowCalls, listSteps } from './queries/read-steps.js'
+import { reapExpiredLeases } from './queries/reap-expired-leases.js'
+import { recordFlowExit } from './queries/record-flow-exit.js'
+import { recordStepExit } from './queries/record-step-exit.js'
+import { renewLeases } from './queries/renew-leases.js'
+import { retryRun } from './queries/retry-run.js'
+import { retryStep } from './queries/retry-step.js'
+import { scheduleStage } from './queries/schedule-stage.js'
+import type { Tx } from './queries/tx.js'
+import { updateRun } from './queries/update-run.js'
+import { parseLease } from './rules/lease-key.js'
+import type { Dialect, SqlExecutor } from './sql-executor.js'
+import type { ExitReport, Store } from './store.js'
+import { fail, ok, type Outcome, type RunWithStages } from './types.js'
+
+export function createSqlStore(d: Dialect): Store {
+  const inTx = <T>(work: (tx: Tx) => Promise<T>): Promise<T> => d.transaction((q: SqlExecutor) => work({ q, d }))
+  const thenRun = async (runId: string, outcome: Outcome<unknown>): Promise<Outcome<RunWithStages>> => {
+    if (!outcome.ok) return outcome
+    const run = await getRun(d.db, runId)
+    return run ? ok(run) : fail('RUN_NOT_FOUND', { runId })
+  }
+
+  return {
+    dialect: d.name,
+    createRun: (run, now) => inTx((tx) => createRun(tx, run, now)),
+    getRun: (runId) => getRun(d.db, runId),
+    listRuns: (query) => listRuns(d.db, query),
+    updateRun: (runId, patch, now) => inTx((tx) => updateRun(tx, runId, patch, now)),
+    abortRun: (runId, now) => inTx((tx) => abortRun(tx, runId, now)),
+    retryRun: async (runId, now) => thenRun(runId, await inTx((tx) => retryRun(tx, runId, now))),
+    pauseRun: async (runId, now) => thenRun(runId, await inTx((tx) => pauseRun(tx, runId, now))),
+    resumeRun: async (runId, now) => thenRun(runId, await inTx((tx) => resumeRun(tx, runId, now))),
+
+    scheduleStage: (runId, stage, now) => inTx((tx) => scheduleStage(tx, runId, stage, now)),
+    listSteps: (runId) => listSteps(d.db, runId),
+    getStep: (runId, stepId) => getStep(d.db, runId, stepId),
+    retryStep: async (runId, stepId, now) => {
+      const outcome = await inTx((tx) => retryStep(tx, runId, stepId, now))
+      return outcome.ok ? getStep(d.db, runId, stepId) : outcome
+    },
+    postFields: (runId, stepId, fields, now) => inTx((tx) => postFields(tx, runId, stepId, fields, now)),
+    queryFields: (runId, query) => queryFields(d.db, runId, query),
+    listFlowCalls: (runId) => listFlowCalls(d.db, runId),
+
+    appendLog: (runId, log, now) => inTx((tx) => appendLog(tx, runId, log, now)),
+    listLogs: (runId, query) => listLogs(d.db, runId, query),
+
+    reapExpiredLeases: (now, leaseMs) => reapExpiredLeases(d, now, leaseMs),
+    claimFlowCalls: (claim, now) => inTx((tx) => claimFlowCalls(tx, claim, now)),
+    claimReadySteps: (claim, now) => inTx((tx) => claimReadySteps(tx, claim, now)),
+    recordExit: async (report: ExitReport, now: number) => {
+      const lease = parseLease(report.lease)
+      if (lease === null) return { accepted: false }
+      const end = { ...report, attempt: lease.attempt, runId: lease.runId }
+      const accepted =
+        lease.kind === 'step'
+          ? await inTx((tx) => recordStepExit(tx, { ...end, stepId: lease.stepId }, now))
+          : await inTx((tx) => recordFlowExit(tx, { ...end, callId: lease.callId }, now))
+      return { accepted }
+    },
+    heartbeat: async (workerId, leases, now) => ({ lost: await renewLeases(d.db, workerId, leases, now) }),
+    countRunningSteps: async () => {
+      const rows = await d.db.all<{ n: number | string }>(sql`SELECT COUNT(*) AS n FROM steps WHERE status = 'running'`)
+      return Number(rows[0]?.n ?? 0)
+    },
+    hasWork: (now) => hasWork(d.db, now),
+    nextDueAt: () => nextDueAt(d.db),
+
+    ping: async () => {
+      await d.db.all(sql`SELECT 1 AS ok`)
+    },
+    close: () => d.close(),
+  }
+}

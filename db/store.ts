@@ -1,0 +1,175 @@
+// The Store is the seam between HTTP/scheduler code and a database dialect. Everything the
+// handlers and the tick do to state is one call here, and each call is one transaction.
+
+import type {
+  FieldsRow,
+  Fields,
+  FlowCall,
+  Json,
+  LogEntry,
+  LogLevel,
+  Outcome,
+  Run,
+  RunStatus,
+  RunWithStages,
+  Step,
+} from './types.js'
+
+export interface NewRun {
+  flowName: string
+  input?: Json
+  metadata?: Json
+}
+
+export interface RunListQuery {
+  flowName?: string
+  status?: RunStatus
+  limit: number
+  offset: number
+  sortBy: 'createdAt' | 'startedAt' | 'completedAt' | 'status' | 'flowName'
+  sortOrder: 'asc' | 'desc'
+}
+
+export interface RunPatch {
+  name?: string | null
+  description?: string | null
+  output?: Json
+}
+
+export interface StepDefinition {
+  id: string
+  name: string
+  dependsOn?: string[]
+  maxRetries?: number
+  env?: Record<string, string>
+  timeoutSeconds?: number
+}
+
+export interface StageDefinition {
+  stage: string
+  final: boolean
+  steps: StepDefinition[]
+}
+
+export interface ScheduledStage {
+  stage: string
+  scheduled: number
+  steps: string[]
+}
+
+export interface AbortOutcome {
+  message: string
+  processesKilled: number
+  alreadyCompleted: boolean
+}
+
+export interface NewLog {
+  entityType?: string
+  entityId?: string | null
+  level: LogLevel
+  message: string
+  metadata?: Json
+}
+
+export interface LogQuery {
+  entityType?: string
+  entityId?: string
+  level?: LogLevel
+  limit: number
+}
+
+/**
+ * A lease names one claimed attempt: `step/<runId>/<stepId>/<attempt>` or
+ * `flow/<runId>/<callId>/<attempt>`. The attempt is the fencing token: a report for an older
+ * attempt, or a second report for the same one, finds no running row to change.
+ */
+export type LeaseKey = string
+
+export interface ClaimedStep {
+  lease: LeaseKey
+  runId: string
+  flowName: string
+  stepId: string
+  stepName: string
+  stage: string
+  attempt: number
+  env: Record<string, string>
+  timeoutSeconds: number | null
+}
+
+export interface ClaimedFlowCall {
+  lease: LeaseKey
+  runId: string
+  flowName: string
+  callId: number
+  attempt: number
+  completedStage: string | null
+  failedStage: string | null
+}
+
+export interface ExitReport {
+  lease: LeaseKey
+  exitCode: number | null
+  /** Signal name when the process was killed by one. */
+  signal?: string | null
+  timedOut?: boolean
+  stdout?: string
+  stderr?: string
+  startedAt?: number
+}
+
+export interface ExitOutcome {
+  /** False when the lease was no longer live (stale or duplicate report): nothing changed. */
+  accepted: boolean
+}
+
+export interface ClaimLimits {
+  workerId: string
+  /** Most rows to claim in this call. */
+  limit: number
+}
+
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres'
+
+  // --- runs
+  createRun(run: NewRun, now: number): Promise<Run>
+  getRun(runId: string): Promise<RunWithStages | null>
+  listRuns(query: RunListQuery): Promise<{ runs: Run[]; total: number }>
+  updateRun(runId: string, patch: RunPatch, now: number): Promise<Outcome<Run>>
+  abortRun(runId: string, now: number): Promise<Outcome<AbortOutcome>>
+  retryRun(runId: string, now: number): Promise<Outcome<RunWithStages>>
+  pauseRun(runId: string, now: number): Promise<Outcome<Run>>
+  resumeRun(runId: string, now: number): Promise<Outcome<Run>>
+
+  // --- stages and steps
+  scheduleStage(runId: string, stage: StageDefinition, now: number): Promise<Outcome<ScheduledStage>>
+  listSteps(runId: string): Promise<Outcome<Step[]>>
+  getStep(runId: string, stepId: string): Promise<Outcome<Step>>
+  retryStep(runId: string, stepId: string, now: number): Promise<Outcome<Step>>
+  postFields(runId: string, stepId: string, fields: Fields, now: number): Promise<Outcome<Step>>
+  queryFields(runId: string, query: { stepIds?: string[]; fieldName?: string }): Promise<Outcome<FieldsRow[]>>
+  listFlowCalls(runId: string): Promise<Outcome<FlowCall[]>>
+
+  // --- logs
+  appendLog(runId: string, log: NewLog, now: number): Promise<Outcome<LogEntry>>
+  listLogs(runId: string, query: LogQuery): Promise<Outcome<LogEntry[]>>
+
+  // --- scheduler and supervisor
+  /** Fails or re-queues attempts whose lease has not been renewed within leaseMs. */
+  reapExpiredLeases(now: number, leaseMs: number): Promise<number>
+  claimFlowCalls(claim: ClaimLimits, now: number): Promise<ClaimedFlowCall[]>
+  claimReadySteps(claim: ClaimLimits, now: number): Promise<ClaimedStep[]>
+  /** Records an attempt's end; settles its stage, queues the flow callback and ends the run as due. */
+  recordExit(report: ExitReport, now: number): Promise<ExitOutcome>
+  /** Renews the given leases; returns those no longer live (aborted, reaped) so their processes die. */
+  heartbeat(workerId: string, leases: LeaseKey[], now: number): Promise<{ lost: LeaseKey[] }>
+  countRunningSteps(): Promise<number>
+  /** One cheap, index-only question: is anything claimable, running or due? */
+  hasWork(now: number): Promise<boolean>
+  /** Earliest time something becomes claimable (retry backoff), or null. */
+  nextDueAt(now: number): Promise<number | null>
+
+  ping(): Promise<void>
+  close(): Promise<void>
+}

@@ -1,0 +1,130 @@
+// Row and outcome types shared by both dialects. Timestamps are epoch milliseconds.
+
+export type RunStatus = 'pending' | 'running' | 'paused' | 'completed' | 'failed'
+export type StageStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled'
+export type StepStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled'
+export type FlowCallStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled'
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+
+export const RUN_STATUSES: readonly RunStatus[] = ['pending', 'running', 'paused', 'completed', 'failed']
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error']
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
+export type Fields = Record<string, Json>
+
+export interface Run {
+  id: string
+  flowName: string
+  status: RunStatus
+  input: Json
+  metadata: Json
+  name: string | null
+  description: string | null
+  output: Json
+  error: Json
+  terminationReason: string | null
+  createdAt: number
+  startedAt: number | null
+  completedAt: number | null
+  updatedAt: number
+}
+
+export interface Stage {
+  runId: string
+  name: string
+  seq: number
+  final: boolean
+  status: StageStatus
+  createdAt: number
+  startedAt: number | null
+  completedAt: number | null
+}
+
+export interface RunWithStages extends Run {
+  stages: Stage[]
+}
+
+export interface Step {
+  runId: string
+  id: string
+  name: string
+  stage: string
+  status: StepStatus
+  dependsOn: string[]
+  maxRetries: number
+  /** Failed attempts counted against maxRetries. */
+  retryCount: number
+  /** Monotonic attempt number; also the fencing token of the current lease. */
+  attempt: number
+  env: Record<string, string>
+  timeoutSeconds: number | null
+  exitCode: number | null
+  stdout: string | null
+  stderr: string | null
+  fields: Fields
+  error: Json
+  terminationReason: string | null
+  workerId: string | null
+  createdAt: number
+  startedAt: number | null
+  completedAt: number | null
+  heartbeatAt: number | null
+}
+
+export interface FieldsRow {
+  stepId: string
+  stepName: string
+  stageName: string
+  status: StepStatus
+  fields: Fields
+  completedAt: number | null
+}
+
+export interface LogEntry {
+  id: number
+  runId: string
+  entityType: string
+  entityId: string | null
+  level: LogLevel
+  message: string
+  metadata: Json
+  createdAt: number
+}
+
+/** A flow.sh invocation, queued like a step so that it is neither lost nor doubled. */
+export interface FlowCall {
+  id: number
+  runId: string
+  flowName: string
+  completedStage: string | null
+  failedStage: string | null
+  status: FlowCallStatus
+  attempt: number
+  exitCode: number | null
+  stdout: string | null
+  stderr: string | null
+  createdAt: number
+  startedAt: number | null
+  completedAt: number | null
+}
+
+/** Expected failures come back as values; the store throws only when something is broken. */
+export type Outcome<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; details?: Json }
+
+export type ErrorCode =
+  | 'RUN_NOT_FOUND'
+  | 'STEP_NOT_FOUND'
+  | 'FLOW_NOT_FOUND'
+  | 'DUPLICATE_STEP_ID'
+  | 'UNKNOWN_DEPENDENCY'
+  | 'DEPENDENCY_CYCLE'
+  | 'STAGE_CONFLICT'
+  | 'RUN_NOT_ACTIVE'
+  | 'RUN_COMPLETED'
+  | 'RUN_STILL_RUNNING'
+  | 'STEP_NOT_FAILED'
+  | 'INVALID_STATE'
+  | 'LEASE_NOT_FOUND'
+
+export const ok = <T>(value: T): Outcome<T> => ({ ok: true, value })
+export const fail = <T>(code: ErrorCode, details?: Json): Outcome<T> => ({ ok: false, code, details })

@@ -1,0 +1,95 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Store } from '../../db/store.js'
+import { testDatabases } from '../support/dialects.js'
+
+describe.each(testDatabases)('store lifecycle on $name', (database) => {
+  let store: Store
+  let dispose: () => Promise<void>
+  let now = 1_000_000
+  const tick = () => ++now
+  const worker = { workerId: 'test-worker', limit: 100 }
+
+  beforeEach(async () => {
+    ;({ store, dispose } = await database.open())
+  })
+  afterEach(async () => dispose())
+
+  async function startRun() {
+    const run = await store.createRun({ flowName: 'demo' }, tick())
+    const [call] = await store.claimFlowCalls(worker, tick())
+    expect(call?.completedStage).toBeNull()
+    return { run, call: call! }
+  }
+
+  it('runs a two-stage flow to completion through callbacks', async () => {
+    const { run, call } = await startRun()
+    expect((await store.getRun(run.id))?.status).toBe('running')
+    const scheduled = await store.scheduleStage(
+      run.id,
+      { stage: 'one', final: false, steps: [{ id: 'a', name: 's' }, { id: 'b', name: 's', dependsOn: ['a'] }] },
+      tick(),
+    )
+    expect(scheduled).toEqual({ ok: true, value: { stage: 'one', scheduled: 2, steps: ['a', 'b'] } })
+    expect(await store.recordExit({ lease: call.lease, exitCode: 0 }, tick())).toEqual({ accepted: true })
+    const first = await store.claimReadySteps(worker, tick())
+    expect(first.map((s) => s.stepId)).toEqual(['a'])
+    expect(await store.recordExit({ lease: first[0]!.lease, exitCode: 0 }, tick())).toEqual({ accepted: true })
+    // a duplicate report of the same attempt changes nothing
+    expect(await store.recordExit({ lease: first[0]!.lease, exitCode: 1 }, tick())).toEqual({ accepted: false })
+    const second = await store.claimReadySteps(worker, tick())
+    expect(second.map((s) => s.stepId)).toEqual(['b'])
+    await store.recordExit({ lease: second[0]!.lease, exitCode: 0 }, tick())
+    const [callback] = await store.claimFlowCalls(worker, tick())
+    expect(callback?.completedStage).toBe('one')
+    await store.scheduleStage(run.id, { stage: 'two', final: true, steps: [{ id: 'c', name: 's' }] }, tick())
+    await store.recordExit({ lease: callback!.lease, exitCode: 0 }, tick())
+    const third = await store.claimReadySteps(worker, tick())
+    await store.recordExit({ lease: third[0]!.lease, exitCode: 0 }, tick())
+    const done = await store.getRun(run.id)
+    expect(done?.status).toBe('completed')
+    expect(done?.stages.map((s) => [s.name, s.status])).toEqual([
+      ['one', 'completed'],
+      ['two', 'completed'],
+    ])
+    expect(await store.hasWork(tick())).toBe(false)
+  })
+
+  it('retries a failed attempt, then fails dependents and calls the flow with the failed stage', async () => {
+    const { run, call } = await startRun()
+    await store.scheduleStage(
+      run.id,
+      {
+        stage: 'work',
+        final: true,
+        steps: [
+          { id: 'x', name: 's', maxRetries: 1 },
+          { id: 'y', name: 's', dependsOn: ['x'] },
+          { id: 'z', name: 's', dependsOn: ['y'] },
+        ],
+      },
+      tick(),
+    )
+    await store.recordExit({ lease: call.lease, exitCode: 0 }, tick())
+    const [a1] = await store.claimReadySteps(worker, tick())
+    await store.recordExit({ lease: a1!.lease, exitCode: 3 }, tick())
+    const [a2] = await store.claimReadySteps(worker, tick())
+    expect(a2?.attempt).toBe(2)
+    await store.recordExit({ lease: a2!.lease, exitCode: 3 }, tick())
+    const steps = await store.listSteps(run.id)
+    expect(steps.ok && steps.value.map((s) => [s.id, s.status, s.error])).toEqual([
+      ['x', 'failed', { reason: 'exit_code', exitCode: 3 }],
+      ['y', 'failed', { reason: 'dependency_failed', failedStep: 'x' }],
+      ['z', 'failed', { reason: 'dependency_failed', failedStep: 'x' }],
+    ])
+    const [callback] = await store.claimFlowCalls(worker, tick())
+    expect(callback).toMatchObject({ failedStage: 'work', completedStage: null })
+    await store.recordExit({ lease: callback!.lease, exitCode: 0 }, tick())
+    expect((await store.getRun(run.id))?.status).toBe('failed')
+
+    // retrying the run keeps nothing completed here, so all three run again
+    const retried = await store.retryRun(run.id, tick())
+    expect(retried.ok && retried.value.status).toBe('running')
+    const again = await store.claimReadySteps(worker, tick())
+    expect(again.map((s) => s.stepId)).toEqual(['x'])
+  })
+})
