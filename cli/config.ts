@@ -1,0 +1,101 @@
+// Configuration comes from the environment only. A bad value stops start-up with one line that
+// names the variable, before anything is opened or started.
+
+import { existsSync, statSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { resolve } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { DEFAULT_SQLITE_PATH } from '../db/open-dialect.js'
+import { DEFAULT_ABORT_GRACE_MS } from '../runtime/limits.js'
+
+export interface Config {
+  flowsRoot: string
+  databaseUrl: string | undefined
+  sqlitePath: string
+  port: number
+  host: string
+  intervalMs: number
+  batchSize: number
+  maxConcurrentSteps: number
+  abortGraceMs: number
+  leaseMs: number
+  /** What scripts get as MAXQ_API, and where supervisors report: always ends in /api/v1. */
+  apiBase: string
+  logLevel: 'debug' | 'info' | 'warn' | 'error'
+  workerId: string
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`maxq: invalid ${variable}: ${message}`)
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw.trim() === '') return fallback
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `${JSON.stringify(raw)} is not a whole number`)
+  const value = Number(raw)
+  if (value < min || value > max) throw new ConfigError(name, `${value} is outside ${min}..${max}`)
+  return value
+}
+
+function apiBaseFrom(env: Env, host: string, port: number): string {
+  const explicit = env.MAXQ_API_URL?.trim()
+  if (explicit) {
+    let url: URL
+    try {
+      url = new URL(explicit)
+    } catch {
+      throw new ConfigError('MAXQ_API_URL', `${JSON.stringify(explicit)} is not a URL`)
+    }
+    const base = url.toString().replace(/\/+$/, '')
+    return base.endsWith('/api/v1') ? base : `${base}/api/v1`
+  }
+  const local = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host
+  return `http://${local.includes(':') ? `[${local}]` : local}:${port}/api/v1`
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const flowsRoot = resolve(env.MAXQ_FLOWS_ROOT?.trim() || './examples')
+  if (!existsSync(flowsRoot) || !statSync(flowsRoot).isDirectory()) {
+    throw new ConfigError('MAXQ_FLOWS_ROOT', `${flowsRoot} is not a directory`)
+  }
+  const databaseUrl = env.MAXQ_DATABASE_URL?.trim() || undefined
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('MAXQ_DATABASE_URL', 'expected a postgres:// or postgresql:// URL')
+  }
+  const port = integer(env, 'MAXQ_PORT', 3000, 0, 65535)
+  const host = env.MAXQ_HOST?.trim() || '0.0.0.0'
+  const logLevel = (env.LOG_LEVEL?.trim().toLowerCase() || 'info') as Config['logLevel']
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', 'expected debug, info, warn or error')
+  }
+  return {
+    flowsRoot,
+    databaseUrl,
+    sqlitePath: resolve(env.MAXQ_SQLITE_PATH?.trim() || DEFAULT_SQLITE_PATH),
+    port,
+    host,
+    intervalMs: integer(env, 'MAXQ_SCHEDULER_INTERVAL_MS', 200, 1, 3_600_000),
+    batchSize: integer(env, 'MAXQ_SCHEDULER_BATCH_SIZE', 10, 1, 10_000),
+    maxConcurrentSteps: integer(env, 'MAXQ_MAX_CONCURRENT_STEPS', 10, 1, 100_000),
+    abortGraceMs: integer(env, 'MAXQ_ABORT_GRACE_MS', DEFAULT_ABORT_GRACE_MS, 0, 3_600_000),
+    leaseMs: integer(env, 'MAXQ_LEASE_MS', 30_000, 1_000, 86_400_000),
+    apiBase: apiBaseFrom(env, host, port),
+    logLevel,
+    workerId: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+  }
+}
+
+/** Where the store lives, for messages: never prints a password. */
+export function describeDatabase(config: Config): string {
+  if (config.databaseUrl === undefined) return `SQLite ${config.sqlitePath}`
+  const url = new URL(config.databaseUrl)
+  return `PostgreSQL ${url.hostname}${url.port ? `:${url.port}` : ''}${url.pathname}`
+}

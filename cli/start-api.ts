@@ -1,0 +1,37 @@
+import type { AddressInfo } from 'node:net'
+import { serve } from '@hono/node-server'
+import type { Store } from '../db/store.js'
+import { createApp } from '../handlers/app.js'
+import type { Config } from './config.js'
+import type { Logger } from './log.js'
+
+export interface RunningApi {
+  app: ReturnType<typeof createApp>
+  port: number
+  close(): Promise<void>
+}
+
+/** The Hono router on @hono/node-server. Resolves once the port is listening. */
+export async function startApi(
+  config: Config,
+  store: Store,
+  log: Logger,
+  wake: (event?: 'work' | 'abort') => void = () => undefined,
+): Promise<RunningApi> {
+  const app = createApp({ store, flowsRoot: config.flowsRoot, wake, logger: (line) => log.error(line) })
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info: AddressInfo) => {
+      resolve({
+        app,
+        port: info.port,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done())
+            // Idle keep-alive connections would hold close() open.
+            if ('closeAllConnections' in server) server.closeAllConnections()
+          }),
+      })
+    })
+    server.once('error', reject)
+  })
+}

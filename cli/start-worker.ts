@@ -1,0 +1,82 @@
+import type { Store } from '../db/store.js'
+import type { FetchLike } from '../runtime/report-exit.js'
+import { Supervisor } from '../runtime/supervise.js'
+import { TickLoop } from '../scheduler/tick-loop.js'
+import type { Config } from './config.js'
+import { errorText, type Logger } from './log.js'
+
+export interface RunningWorker {
+  loop: TickLoop
+  supervisor: Supervisor
+  /** A state change may have made work ready (or, for 'abort', taken leases away). */
+  wake(event?: 'work' | 'abort'): void
+  stop(): Promise<void>
+}
+
+const REAP_EVERY_SECONDS = 5
+
+/**
+ * A long-lived tick loop with its own in-process supervisor: `maxq tick --watch`, and the local
+ * runner. The loop counts its supervisor's children against MAXQ_MAX_CONCURRENT_STEPS, and wakes
+ * when a child ends (capacity freed), when the API changes state in this process, and on
+ * PostgreSQL NOTIFY from any other process.
+ */
+export async function startWorker(
+  config: Config,
+  store: Store,
+  log: Logger,
+  fetchImpl?: FetchLike,
+): Promise<RunningWorker> {
+  let loop: TickLoop | null = null
+  let runningSteps = 0
+  const supervisor = new Supervisor({
+    apiBase: config.apiBase,
+    workerId: config.workerId,
+    graceMs: config.abortGraceMs,
+    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+    onExit: (lease) => {
+      if (lease.startsWith('step/')) runningSteps--
+      loop?.wake()
+    },
+  })
+  loop = new TickLoop({
+    store,
+    workerId: config.workerId,
+    jobs: { flowsRoot: config.flowsRoot, apiBase: config.apiBase, baseEnv: process.env },
+    batchSize: config.batchSize,
+    capacity: () => config.maxConcurrentSteps - runningSteps,
+    launch: (jobs) => {
+      for (const job of jobs) {
+        if (job.lease.startsWith('step/')) runningSteps++
+        supervisor.start(job)
+      }
+    },
+    now: () => Date.now(),
+    leaseMs: config.leaseMs,
+    intervalMs: config.intervalMs,
+    reapEverySeconds: REAP_EVERY_SECONDS,
+    onError: (error) => log.error(`tick failed: ${errorText(error)}`),
+    onTick: (report) => {
+      if (report.reaped > 0) log.warn(`reaped ${report.reaped} expired lease(s)`)
+    },
+  })
+  const wake = (event: 'work' | 'abort' = 'work'): void => {
+    if (event === 'abort') {
+      supervisor.checkLeases().catch((error: unknown) => log.error(`lease check failed: ${errorText(error)}`))
+    } else {
+      loop?.wake()
+    }
+  }
+  const unsubscribe = await store.subscribe(wake)
+  loop.start()
+  return {
+    loop,
+    supervisor,
+    wake,
+    async stop() {
+      await unsubscribe()
+      await loop?.stop()
+      supervisor.stop()
+    },
+  }
+}

@@ -1,0 +1,45 @@
+// One tick: one bounded batch of atomic claims and process starts. It never waits for a script.
+// Stage completion, callback queueing and run completion happen in the same transaction that
+// records a step's exit (db/queries/record-step-exit.ts), so no tick can see half of them.
+
+import type { Store } from '../db/store.js'
+import type { ProcessJob } from '../runtime/process-job.js'
+import { flowCallJob, stepJob, type JobContext } from './build-jobs.js'
+
+export interface TickDeps {
+  store: Store
+  workerId: string
+  jobs: JobContext
+  batchSize: number
+  /** How many more steps this worker may start now (MAXQ_MAX_CONCURRENT_STEPS minus running). */
+  capacity: () => number | Promise<number>
+  /** Starts the processes (an in-process Supervisor, or a detached one for a one-shot tick). */
+  launch: (jobs: ProcessJob[]) => void
+  now: () => number
+  /** Reap expired leases in this tick (the loop does it every few seconds, not every tick). */
+  reap: boolean
+  leaseMs: number
+}
+
+export interface TickReport {
+  reaped: number
+  flowCalls: number
+  claimed: number
+  /** True when a claim filled its batch: more work is probably ready right now. */
+  full: boolean
+}
+
+export async function tick(deps: TickDeps): Promise<TickReport> {
+  const reaped = deps.reap ? await deps.store.reapExpiredLeases(deps.now(), deps.leaseMs) : 0
+  const calls = await deps.store.claimFlowCalls({ workerId: deps.workerId, limit: deps.batchSize }, deps.now())
+  const limit = Math.min(deps.batchSize, Math.max(0, await deps.capacity()))
+  const steps = limit > 0 ? await deps.store.claimReadySteps({ workerId: deps.workerId, limit }, deps.now()) : []
+  const jobs = [...calls.map((call) => flowCallJob(deps.jobs, call)), ...steps.map((step) => stepJob(deps.jobs, step))]
+  if (jobs.length > 0) deps.launch(jobs)
+  return {
+    reaped,
+    flowCalls: calls.length,
+    claimed: steps.length,
+    full: calls.length === deps.batchSize || (limit > 0 && steps.length === limit),
+  }
+}

@@ -1,0 +1,39 @@
+// `npm start`: MaxQ in one process for a laptop. The router on @hono/node-server, the tick loop
+// in-process, embedded SQLite by default (./data/maxq.db) and ./examples as the flows root.
+// The supervisor reports exits through app.request, so no socket is spent on MaxQ's own traffic;
+// scripts reach the API over HTTP like anywhere else.
+
+import { ConfigError, describeDatabase, loadConfig } from '../cli/config.js'
+import { createLogger, errorText } from '../cli/log.js'
+import { startApi } from '../cli/start-api.js'
+import { startWorker, type RunningWorker } from '../cli/start-worker.js'
+import { openStore } from '../db/open-store.js'
+
+async function main(): Promise<void> {
+  const config = loadConfig()
+  const log = createLogger(config.logLevel)
+  const store = await openStore({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath })
+  let worker: RunningWorker | null = null
+  const api = await startApi(config, store, log, (event) => worker?.wake(event))
+  worker = await startWorker(config, store, log, (input, init) => api.app.request(input, init))
+  log.info(`listening on http://${config.host}:${api.port} (API ${config.apiBase})`)
+  log.info(`flows from ${config.flowsRoot}; state in ${describeDatabase(config)}`)
+
+  let stopping = false
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return
+    stopping = true
+    log.info(`${signal}: shutting down`)
+    await worker?.stop()
+    await api.close()
+    await store.close()
+    process.exit(0)
+  }
+  process.on('SIGINT', () => void shutdown('SIGINT'))
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(error instanceof ConfigError ? `${error.message}\n` : `maxq: ${errorText(error)}\n`)
+  process.exit(1)
+})
