@@ -1,0 +1,11 @@
+#!/bin/bash
+set -euo pipefail
+
+echo "Hello, World!"
+
+# Post results via HTTP API
+curl -fsS -X POST "$MAXQ_API/runs/$MAXQ_RUN_ID/steps/$MAXQ_STEP_ID/fields" \
+  -H 'Content-Type: application/json' \
+  -d '{"fields": {"message": "Hello, World!", "timestamp": '"$(date +%s)"'}}'
+
+exit 0 # Exit code determines success/failure
