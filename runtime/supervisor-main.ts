@@ -1,0 +1,76 @@
+// Entry of the detached supervisor a one-shot `maxq tick` leaves behind:
+//   node dist/runtime/supervisor-main.js <jobs.json>
+// It reads its jobs from the file (then deletes it: the environments inside may hold secrets),
+// runs them all, and exits once every exit report has been answered. If it dies, the leases stop
+// being renewed and the next tick reaps them.
+
+import { readFile, unlink } from 'node:fs/promises'
+import { pathToFileURL } from 'node:url'
+import type { ProcessJob } from './process-job.js'
+import { Supervisor } from './supervise.js'
+
+export interface SupervisorJobsFile {
+  apiBase: string
+  workerId: string
+  graceMs: number
+  jobs: ProcessJob[]
+}
+
+/** Runs the jobs in the file until all are reported; resolves with the process exit code. */
+export async function supervisorMain(jobsFile: string): Promise<number> {
+  let parsed: SupervisorJobsFile
+  try {
+    const text = await readFile(jobsFile, 'utf8')
+    await unlink(jobsFile).catch(() => undefined)
+    parsed = parseJobsFile(JSON.parse(text))
+  } catch (error) {
+    process.stderr.write(`maxq supervisor: cannot read ${jobsFile}: ${String(error)}\n`)
+    return 1
+  }
+  const supervisor = new Supervisor({
+    apiBase: parsed.apiBase,
+    workerId: parsed.workerId,
+    graceMs: parsed.graceMs,
+  })
+  for (const job of parsed.jobs) supervisor.start(job)
+  // The heartbeat interval is unref'd; the children's pipes and pending reports keep us alive.
+  await supervisor.idle()
+  supervisor.stop()
+  return 0
+}
+
+export function parseJobsFile(value: unknown): SupervisorJobsFile {
+  if (!isRecord(value)) throw new TypeError('jobs file: not an object')
+  const { apiBase, workerId, graceMs, jobs } = value
+  if (typeof apiBase !== 'string' || typeof workerId !== 'string')
+    throw new TypeError('jobs file: apiBase, workerId')
+  if (typeof graceMs !== 'number' || !(graceMs >= 0)) throw new TypeError('jobs file: graceMs')
+  if (!Array.isArray(jobs)) throw new TypeError('jobs file: jobs')
+  return { apiBase, workerId, graceMs, jobs: jobs.map(parseJob) }
+}
+
+function parseJob(value: unknown, index: number): ProcessJob {
+  const bad = (what: string): TypeError => new TypeError(`jobs file: jobs[${index}].${what}`)
+  if (!isRecord(value)) throw bad('')
+  const { lease, command, cwd, env, timeoutSeconds } = value
+  if (typeof lease !== 'string') throw bad('lease')
+  if (typeof command !== 'string') throw bad('command')
+  if (typeof cwd !== 'string') throw bad('cwd')
+  if (!isRecord(env) || !Object.values(env).every((v) => typeof v === 'string')) throw bad('env')
+  if (timeoutSeconds !== null && typeof timeoutSeconds !== 'number') throw bad('timeoutSeconds')
+  return { lease, command, cwd, env: env as Record<string, string>, timeoutSeconds }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+const entry = process.argv[1]
+if (entry !== undefined && import.meta.url === pathToFileURL(entry).href) {
+  const jobsFile = process.argv[2]
+  if (jobsFile === undefined) {
+    process.stderr.write('usage: supervisor-main.js <jobs.json>\n')
+    process.exit(2)
+  }
+  process.exit(await supervisorMain(jobsFile))
+}

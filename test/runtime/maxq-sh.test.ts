@@ -1,0 +1,166 @@
+// The shell helper library against a tiny real HTTP server (curl does not go through msw).
+import { execFile } from 'node:child_process'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { maxqLibPath } from '../../runtime/script-env.js'
+
+interface Seen {
+  method: string
+  url: string
+  contentType: string | undefined
+  body: unknown
+}
+
+const seen: Seen[] = []
+let answer: (req: Seen) => { status: number; body: unknown } = () => ({ status: 200, body: {} })
+let server: Server
+let api: string
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = []
+  for await (const chunk of req) chunks.push(chunk as Buffer)
+  const text = Buffer.concat(chunks).toString('utf8')
+  return text === '' ? null : JSON.parse(text)
+}
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    void readBody(req).then((body) => {
+      const request: Seen = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        contentType: req.headers['content-type'],
+        body,
+      }
+      seen.push(request)
+      const { status, body: out } = answer(request)
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(out))
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  api = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`
+})
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve))
+})
+
+beforeEach(() => {
+  seen.length = 0
+  answer = () => ({ status: 200, body: {} })
+})
+
+function sh(
+  script: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      'bash',
+      ['-c', `set -euo pipefail; . "$MAXQ_LIB"; ${script}`],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          MAXQ_LIB: maxqLibPath(),
+          MAXQ_API: api,
+          MAXQ_RUN_ID: 'run-1',
+          ...env,
+        },
+      },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1
+        resolve({ code, stdout, stderr })
+      },
+    )
+  })
+}
+
+describe('maxq.sh', () => {
+  it('maxq_step prints step definitions', async () => {
+    const { stdout, code } = await sh(`maxq_step a fetch; maxq_step b process "a,x" 2 '{"SHARD":"1"}'`)
+    expect(code).toBe(0)
+    expect(
+      stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    ).toEqual([
+      { id: 'a', name: 'fetch', dependsOn: [], maxRetries: 0 },
+      { id: 'b', name: 'process', dependsOn: ['a', 'x'], maxRetries: 2, env: { SHARD: '1' } },
+    ])
+  })
+
+  it('maxq_schedule posts a stage as JSON', async () => {
+    answer = () => ({ status: 201, body: { stage: 's1', scheduled: 1, steps: ['a'] } })
+    const { stdout, code } = await sh(`maxq_schedule s1 true "[$(maxq_step a fetch)]"`)
+    expect(code).toBe(0)
+    expect(JSON.parse(stdout)).toEqual({ stage: 's1', scheduled: 1, steps: ['a'] })
+    expect(seen).toEqual([
+      {
+        method: 'POST',
+        url: '/api/v1/runs/run-1/steps',
+        contentType: 'application/json',
+        body: { stage: 's1', final: true, steps: [{ id: 'a', name: 'fetch', dependsOn: [], maxRetries: 0 }] },
+      },
+    ])
+  })
+
+  it('maxq_post_fields and maxq_log post for the current step', async () => {
+    const { code, stdout } = await sh(`maxq_post_fields '{"n": 1}'; maxq_log info "it's done"`, {
+      MAXQ_STEP_ID: 'a',
+    })
+    expect({ code, stdout }).toEqual({ code: 0, stdout: '' })
+    expect(seen.map(({ method, url, body }) => ({ method, url, body }))).toEqual([
+      { method: 'POST', url: '/api/v1/runs/run-1/steps/a/fields', body: { fields: { n: 1 } } },
+      {
+        method: 'POST',
+        url: '/api/v1/runs/run-1/logs',
+        body: { level: 'info', message: "it's done", entityType: 'step', entityId: 'a' },
+      },
+    ])
+  })
+
+  it('maxq_log from a flow logs for the flow', async () => {
+    await sh(`maxq_log warn hi`, { MAXQ_FLOW_NAME: 'hello' })
+    expect(seen[0]?.body).toEqual({ level: 'warn', message: 'hi', entityType: 'flow', entityId: 'hello' })
+  })
+
+  it('maxq_field prints one value, raw for strings, and fails for a missing field', async () => {
+    answer = () => ({
+      status: 200,
+      body: {
+        fields: [
+          {
+            stepId: 'a',
+            stepName: 'fetch',
+            stageName: 's',
+            status: 'completed',
+            fields: { msg: 'hi there', n: 3, off: false },
+          },
+        ],
+      },
+    })
+    const got = await sh(
+      `maxq_field a msg; maxq_field a n; maxq_field a off; maxq_field 'a b' missing || echo missing`,
+    )
+    expect(got.stdout).toBe('hi there\n3\nfalse\nmissing\n')
+    expect(seen.map((s) => s.url)).toContain('/api/v1/runs/run-1/fields?stepId=a%20b&fieldName=missing')
+  })
+
+  it('maxq_fields prints the whole answer', async () => {
+    answer = () => ({ status: 200, body: { fields: [] } })
+    const got = await sh(`maxq_fields a,b`)
+    expect(JSON.parse(got.stdout)).toEqual({ fields: [] })
+    expect(seen[0]?.url).toBe('/api/v1/runs/run-1/fields?stepId=a%2Cb')
+  })
+
+  it('fails with the API error on stderr', async () => {
+    answer = () => ({ status: 400, body: { error: 'bad id', code: 'INVALID_STEP_ID', details: null } })
+    const got = await sh(`maxq_schedule s1 false '[]'; echo unreachable`)
+    expect(got.code).not.toBe(0)
+    expect(got.stdout).not.toContain('unreachable')
+    expect(got.stderr).toContain('INVALID_STEP_ID')
+    expect(seen).toHaveLength(1)
+  })
+})

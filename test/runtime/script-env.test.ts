@@ -1,0 +1,112 @@
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { flowEnv, maxqLibPath, scriptPaths, stepEnv } from '../../runtime/script-env.js'
+
+const base = {
+  PATH: '/usr/bin:/bin',
+  HOME: '/home/me',
+  MAXQ_DATABASE_URL: 'postgres://secret',
+  MAXQ_SQLITE_PATH: '/data/maxq.db',
+  MAXQ_FLOWS_ROOT: '/flows',
+  MAXQ_PORT: '3000',
+  MAXQ_HOST: '0.0.0.0',
+  MAXQ_SCHEDULER_INTERVAL_MS: '200',
+  MAXQ_SCHEDULER_BATCH_SIZE: '10',
+  MAXQ_MAX_CONCURRENT_STEPS: '4',
+  MAXQ_ABORT_GRACE_MS: '100',
+  MAXQ_API_URL: 'http://api',
+  MAXQ_TEST_DATABASE_URL: 'postgres://test',
+  MAXQ_RUN_ID: 'parent-run',
+  MAXQ_STEP_ID: 'parent-step',
+  UNSET: undefined,
+}
+
+describe('flowEnv', () => {
+  it('drops MaxQ configuration and sets the flow variables', () => {
+    const env = flowEnv({
+      base,
+      apiBase: 'http://127.0.0.1:3000/api/v1',
+      runId: 'run-1',
+      flowName: 'hello',
+      completedStage: null,
+      failedStage: null,
+      lib: '/lib/maxq.sh',
+    })
+    expect(env).toEqual({
+      PATH: '/usr/bin:/bin',
+      HOME: '/home/me',
+      MAXQ_RUN_ID: 'run-1',
+      MAXQ_FLOW_NAME: 'hello',
+      MAXQ_API: 'http://127.0.0.1:3000/api/v1',
+      MAXQ_COMPLETED_STAGE: '',
+      MAXQ_LIB: '/lib/maxq.sh',
+    })
+  })
+
+  it('sets MAXQ_FAILED_STAGE only after a failed stage', () => {
+    const env = flowEnv({
+      base: {},
+      apiBase: 'http://api',
+      runId: 'r',
+      flowName: 'f',
+      completedStage: 'one',
+      failedStage: 'two',
+    })
+    expect(env.MAXQ_COMPLETED_STAGE).toBe('one')
+    expect(env.MAXQ_FAILED_STAGE).toBe('two')
+    expect(env.MAXQ_LIB).toBe(maxqLibPath())
+  })
+})
+
+describe('stepEnv', () => {
+  it('adds the step env but never lets it override MAXQ_*', () => {
+    const env = stepEnv({
+      base,
+      apiBase: 'http://api',
+      runId: 'run-1',
+      flowName: 'hello',
+      stepId: 'greet-1',
+      stepName: 'greet',
+      stage: 'greeting',
+      stepEnv: { SHARD: '3', PATH: '/opt/bin', MAXQ_RUN_ID: 'other-run', MAXQ_DATABASE_URL: 'x', 'A=B': '1' },
+      lib: '/lib/maxq.sh',
+    })
+    expect(env).toEqual({
+      PATH: '/opt/bin',
+      HOME: '/home/me',
+      SHARD: '3',
+      MAXQ_RUN_ID: 'run-1',
+      MAXQ_STEP_ID: 'greet-1',
+      MAXQ_STEP_NAME: 'greet',
+      MAXQ_FLOW_NAME: 'hello',
+      MAXQ_STAGE: 'greeting',
+      MAXQ_API: 'http://api',
+      MAXQ_LIB: '/lib/maxq.sh',
+    })
+  })
+})
+
+describe('scriptPaths', () => {
+  it('places flows and steps under the root', () => {
+    expect(scriptPaths('/flows', 'hello')).toEqual({ command: '/flows/hello/flow.sh', cwd: '/flows/hello' })
+    expect(scriptPaths('/flows', 'hello', 'greet')).toEqual({
+      command: '/flows/hello/steps/greet/step.sh',
+      cwd: '/flows/hello/steps/greet',
+    })
+  })
+
+  it('refuses names that could escape the root', () => {
+    expect(() => scriptPaths('/flows', '..')).toThrow(RangeError)
+    expect(() => scriptPaths('/flows', 'hello', '../../etc')).toThrow(RangeError)
+  })
+})
+
+describe('maxqLibPath', () => {
+  it('points at runtime/maxq.sh of this package', () => {
+    const lib = maxqLibPath()
+    expect(path.isAbsolute(lib)).toBe(true)
+    expect(lib.endsWith(path.join('runtime', 'maxq.sh'))).toBe(true)
+    expect(existsSync(lib)).toBe(true)
+  })
+})
