@@ -1,0 +1,89 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Store } from '../../db/store.js'
+import type { ProcessJob } from '../../runtime/process-job.js'
+import { tick, type TickDeps } from '../../scheduler/tick.js'
+import { testDatabases } from '../support/dialects.js'
+
+describe.each(testDatabases)('tick on $name', (database) => {
+  let store: Store
+  let dispose: () => Promise<void>
+  let launched: ProcessJob[]
+  let now: number
+
+  beforeEach(async () => {
+    ;({ store, dispose } = await database.open())
+    launched = []
+    now = 1_000_000
+  })
+  afterEach(async () => dispose())
+
+  const deps = (overrides: Partial<TickDeps> = {}): TickDeps => ({
+    store,
+    workerId: 'tick-test',
+    jobs: { flowsRoot: '/flows', apiBase: 'http://127.0.0.1:9/api/v1', baseEnv: { PATH: '/usr/bin' } },
+    batchSize: 10,
+    capacity: () => 100,
+    launch: (jobs) => launched.push(...jobs),
+    now: () => ++now,
+    reap: false,
+    leaseMs: 30_000,
+    ...overrides,
+  })
+
+  async function runWithStage(stepCount: number) {
+    const run = await store.createRun({ flowName: 'demo' }, ++now)
+    const first = await tick(deps())
+    expect(first).toMatchObject({ flowCalls: 1, claimed: 0 })
+    const steps = Array.from({ length: stepCount }, (_, i) => ({ id: `s${i}`, name: 'work' }))
+    await store.scheduleStage(run.id, { stage: 'only', final: true, steps }, ++now)
+    launched = []
+    return run
+  }
+
+  it('starts the first flow call with the flow env and cwd', async () => {
+    const run = await store.createRun({ flowName: 'demo' }, ++now)
+    const report = await tick(deps())
+    expect(report).toEqual({ reaped: 0, flowCalls: 1, claimed: 0, full: false })
+    expect(launched).toHaveLength(1)
+    expect(launched[0]).toMatchObject({ command: '/flows/demo/flow.sh', cwd: '/flows/demo' })
+    expect(launched[0]?.env).toMatchObject({
+      MAXQ_RUN_ID: run.id,
+      MAXQ_FLOW_NAME: 'demo',
+      MAXQ_COMPLETED_STAGE: '',
+    })
+    expect(launched[0]?.env.MAXQ_FAILED_STAGE).toBeUndefined()
+    // A second tick finds nothing: the call is running and a run's calls never overlap.
+    expect(await tick(deps())).toMatchObject({ flowCalls: 0, claimed: 0 })
+  })
+
+  it('claims at most one batch per tick and says when it was full', async () => {
+    await runWithStage(25)
+    expect(await tick(deps())).toMatchObject({ claimed: 10, full: true })
+    expect(await tick(deps())).toMatchObject({ claimed: 10, full: true })
+    expect(await tick(deps())).toMatchObject({ claimed: 5, full: false })
+    expect(new Set(launched.map((job) => job.lease)).size).toBe(25)
+    expect(launched[0]).toMatchObject({
+      command: '/flows/demo/steps/work/step.sh',
+      cwd: '/flows/demo/steps/work',
+    })
+  })
+
+  it('honours the concurrency capacity', async () => {
+    await runWithStage(5)
+    expect(await tick(deps({ capacity: () => 2 }))).toMatchObject({ claimed: 2 })
+    expect(await tick(deps({ capacity: () => 0 }))).toMatchObject({ claimed: 0, full: false })
+  })
+
+  it('reaps an attempt whose lease expired as a failed attempt', async () => {
+    await runWithStage(1)
+    await tick(deps())
+    const lease = launched[0]!.lease
+    now += 60_000
+    const report = await tick(deps({ reap: true }))
+    expect(report.reaped).toBeGreaterThanOrEqual(1)
+    // maxRetries is 0, so the step failed; the stage failed and the flow is called back.
+    const steps = await store.listSteps(lease.split('/')[1]!)
+    expect(steps.ok && steps.value[0]?.status).toBe('failed')
+    expect(steps.ok && steps.value[0]?.error).toEqual({ reason: 'lease_expired' })
+  })
+})
