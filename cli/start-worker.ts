@@ -73,9 +73,24 @@ export async function startWorker(
     loop,
     supervisor,
     wake,
+    /**
+     * Stops claiming, hands every running attempt back to the database (no retry is spent on a
+     * clean shutdown), terminates the processes and waits, at most the grace period and a bit,
+     * for their (now stale) reports.
+     */
     async stop() {
       await unsubscribe()
       await loop?.stop()
+      const leases = supervisor.leases
+      if (leases.length > 0) {
+        const released = await store.releaseLeases(leases, Date.now())
+        log.info(`handed ${released} running attempt(s) back; terminating their processes`)
+        supervisor.terminateAll()
+        let timer: NodeJS.Timeout | undefined
+        const deadline = new Promise((resolve) => (timer = setTimeout(resolve, config.abortGraceMs + 2_000)))
+        await Promise.race([supervisor.idle(), deadline])
+        clearTimeout(timer)
+      }
       supervisor.stop()
     },
   }

@@ -16,6 +16,7 @@ import { getStep, listFlowCalls, listSteps } from './queries/read-steps.js'
 import { reapExpiredLeases } from './queries/reap-expired-leases.js'
 import { recordFlowExit } from './queries/record-flow-exit.js'
 import { recordStepExit } from './queries/record-step-exit.js'
+import { releaseLease } from './queries/release-leases.js'
 import { renewLeases } from './queries/renew-leases.js'
 import { retryRun } from './queries/retry-run.js'
 import { retryStep } from './queries/retry-step.js'
@@ -23,12 +24,19 @@ import { scheduleStage } from './queries/schedule-stage.js'
 import type { Tx } from './queries/tx.js'
 import { updateRun } from './queries/update-run.js'
 import { parseLease } from './rules/lease-key.js'
-import type { Dialect, SqlExecutor } from './sql-executor.js'
+import type { Dialect, SqlExecutor, WakeEvent } from './sql-executor.js'
 import type { ExitReport, Store } from './store.js'
 import { fail, ok, type Outcome, type RunWithStages } from './types.js'
 
 export function createSqlStore(d: Dialect): Store {
-  const inTx = <T>(work: (tx: Tx) => Promise<T>): Promise<T> => d.transaction((q: SqlExecutor) => work({ q, d }))
+  const inTx = <T>(work: (tx: Tx) => Promise<T>): Promise<T> =>
+    d.transaction((q: SqlExecutor) => work({ q, d }))
+  /** Runs a state change, then tells other processes' tick loops to look (PostgreSQL NOTIFY). */
+  const changing = async <T>(event: WakeEvent, work: (tx: Tx) => Promise<T>): Promise<T> => {
+    const result = await inTx(work)
+    await d.notify(event)
+    return result
+  }
   const thenRun = async (runId: string, outcome: Outcome<unknown>): Promise<Outcome<RunWithStages>> => {
     if (!outcome.ok) return outcome
     const run = await getRun(d.db, runId)
@@ -37,20 +45,21 @@ export function createSqlStore(d: Dialect): Store {
 
   return {
     dialect: d.name,
-    createRun: (run, now) => inTx((tx) => createRun(tx, run, now)),
+    createRun: (run, now) => changing('work', (tx) => createRun(tx, run, now)),
     getRun: (runId) => getRun(d.db, runId),
     listRuns: (query) => listRuns(d.db, query),
     updateRun: (runId, patch, now) => inTx((tx) => updateRun(tx, runId, patch, now)),
-    abortRun: (runId, now) => inTx((tx) => abortRun(tx, runId, now)),
-    retryRun: async (runId, now) => thenRun(runId, await inTx((tx) => retryRun(tx, runId, now))),
+    abortRun: (runId, now) => changing('abort', (tx) => abortRun(tx, runId, now)),
+    retryRun: async (runId, now) => thenRun(runId, await changing('work', (tx) => retryRun(tx, runId, now))),
     pauseRun: async (runId, now) => thenRun(runId, await inTx((tx) => pauseRun(tx, runId, now))),
-    resumeRun: async (runId, now) => thenRun(runId, await inTx((tx) => resumeRun(tx, runId, now))),
+    resumeRun: async (runId, now) =>
+      thenRun(runId, await changing('work', (tx) => resumeRun(tx, runId, now))),
 
-    scheduleStage: (runId, stage, now) => inTx((tx) => scheduleStage(tx, runId, stage, now)),
+    scheduleStage: (runId, stage, now) => changing('work', (tx) => scheduleStage(tx, runId, stage, now)),
     listSteps: (runId) => listSteps(d.db, runId),
     getStep: (runId, stepId) => getStep(d.db, runId, stepId),
     retryStep: async (runId, stepId, now) => {
-      const outcome = await inTx((tx) => retryStep(tx, runId, stepId, now))
+      const outcome = await changing('work', (tx) => retryStep(tx, runId, stepId, now))
       return outcome.ok ? getStep(d.db, runId, stepId) : outcome
     },
     postFields: (runId, stepId, fields, now) => inTx((tx) => postFields(tx, runId, stepId, fields, now)),
@@ -69,18 +78,27 @@ export function createSqlStore(d: Dialect): Store {
       const end = { ...report, attempt: lease.attempt, runId: lease.runId }
       const accepted =
         lease.kind === 'step'
-          ? await inTx((tx) => recordStepExit(tx, { ...end, stepId: lease.stepId }, now))
-          : await inTx((tx) => recordFlowExit(tx, { ...end, callId: lease.callId }, now))
+          ? await changing('work', (tx) => recordStepExit(tx, { ...end, stepId: lease.stepId }, now))
+          : await changing('abort', (tx) => recordFlowExit(tx, { ...end, callId: lease.callId }, now))
       return { accepted }
     },
     heartbeat: async (workerId, leases, now) => ({ lost: await renewLeases(d.db, workerId, leases, now) }),
+    releaseLeases: async (leases, now) => {
+      let released = 0
+      for (const lease of leases) if (await inTx((tx) => releaseLease(tx, lease, now))) released++
+      if (released > 0) await d.notify('work')
+      return released
+    },
     countRunningSteps: async () => {
-      const rows = await d.db.all<{ n: number | string }>(sql`SELECT COUNT(*) AS n FROM steps WHERE status = 'running'`)
+      const rows = await d.db.all<{ n: number | string }>(
+        sql`SELECT COUNT(*) AS n FROM steps WHERE status = 'running'`,
+      )
       return Number(rows[0]?.n ?? 0)
     },
     hasWork: (now) => hasWork(d.db, now),
     nextDueAt: () => nextDueAt(d.db),
 
+    subscribe: (onEvent) => d.listen(onEvent),
     ping: async () => {
       await d.db.all(sql`SELECT 1 AS ok`)
     },

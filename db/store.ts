@@ -164,11 +164,19 @@ export interface Store {
   recordExit(report: ExitReport, now: number): Promise<ExitOutcome>
   /** Renews the given leases; returns those no longer live (aborted, reaped) so their processes die. */
   heartbeat(workerId: string, leases: LeaseKey[], now: number): Promise<{ lost: LeaseKey[] }>
+  /**
+   * Gives claimed attempts back without counting them as failures (a worker shutting down
+   * cleanly): steps become claimable again, flow calls queued again. Answers how many were given back.
+   */
+  releaseLeases(leases: LeaseKey[], now: number): Promise<number>
   countRunningSteps(): Promise<number>
   /** One cheap, index-only question: is anything claimable, running or due? */
   hasWork(now: number): Promise<boolean>
   /** Earliest time something becomes claimable (retry backoff), or null. */
   nextDueAt(now: number): Promise<number | null>
+
+  /** Wake-ups from other processes (PostgreSQL LISTEN/NOTIFY); never fires on SQLite. */
+  subscribe(onEvent: (event: 'work' | 'abort') => void): Promise<() => Promise<void>>
 
   ping(): Promise<void>
   close(): Promise<void>

@@ -152,6 +152,16 @@ export class Supervisor {
     return this.#heartbeatInFlight
   }
 
+  /** The leases of every job started and not yet reported. */
+  get leases(): string[] {
+    return [...this.#jobs.keys()]
+  }
+
+  /** Terminates every running process group (SIGTERM, grace, SIGKILL); reports follow as usual. */
+  terminateAll(): void {
+    for (const tracked of this.#jobs.values()) this.#terminate(tracked)
+  }
+
   /** Resolves when nothing is running and no exit report is in flight. */
   idle(): Promise<void> {
     if (this.#jobs.size === 0) return Promise.resolve()

@@ -1,0 +1,39 @@
+import { sql } from 'drizzle-orm'
+import { parseLease } from '../rules/lease-key.js'
+import { isRunOpen, lockRun, type Tx } from './tx.js'
+import { writeLog } from './write-log.js'
+
+/**
+ * A worker that stops cleanly hands its running attempts back: the step is claimable again with
+ * its retries untouched (the next claim bumps the attempt, so the old process's late report is
+ * stale), a flow call is queued again (re-posting a stage is idempotent).
+ */
+export async function releaseLease(tx: Tx, lease: string, now: number): Promise<boolean> {
+  const parsed = parseLease(lease)
+  if (parsed === null) return false
+  const run = await lockRun(tx, parsed.runId)
+  if (run === null) return false
+  const changed =
+    parsed.kind === 'step'
+      ? await tx.q.run(sql`
+          UPDATE steps SET status = 'pending', available_at = ${isRunOpen(run.status) ? now : null},
+            worker_id = NULL, heartbeat_at = NULL, started_at = NULL, updated_at = ${now}
+          WHERE run_id = ${parsed.runId} AND step_id = ${parsed.stepId}
+            AND status = 'running' AND attempt = ${parsed.attempt}`)
+      : await tx.q.run(sql`
+          UPDATE flow_calls SET status = 'queued', available_at = ${now}, worker_id = NULL, heartbeat_at = NULL
+          WHERE id = ${parsed.callId} AND run_id = ${parsed.runId}
+            AND status = 'running' AND attempt = ${parsed.attempt}`)
+  if (changed === 0) return false
+  const entity =
+    parsed.kind === 'step'
+      ? { entityType: 'step', entityId: parsed.stepId }
+      : { entityType: 'flow', entityId: String(parsed.callId) }
+  await writeLog(
+    tx,
+    parsed.runId,
+    { ...entity, level: 'warn', message: 'worker stopped; attempt handed back to run again' },
+    now,
+  )
+  return true
+}

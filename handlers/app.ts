@@ -1,0 +1,89 @@
+// The HTTP API: one Hono router made of one module per endpoint. The same app serves the local
+// runner, `maxq serve` and the tests (through app.request(), with no port opened).
+
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { DEFAULT_MAX_BODY_BYTES, type AppDeps, type AppEnv, type WakeEvent } from './app-env.js'
+import { handleError, handleNotFound, payloadTooLarge } from './errors.js'
+import { getFlow } from './flows/get-flow.js'
+import { listFlows } from './flows/list-flows.js'
+import { postFields } from './fields/post-fields.js'
+import { queryFields } from './fields/query-fields.js'
+import { getHealth } from './health/get-health.js'
+import { heartbeat } from './leases/heartbeat.js'
+import { reportExit } from './leases/report-exit.js'
+import { createLog } from './logs/create-log.js'
+import { listLogs } from './logs/list-logs.js'
+import { abortRun } from './runs/abort-run.js'
+import { createRun } from './runs/create-run.js'
+import { getRun } from './runs/get-run.js'
+import { listRuns } from './runs/list-runs.js'
+import { pauseRun } from './runs/pause-run.js'
+import { resumeRun } from './runs/resume-run.js'
+import { retryRun } from './runs/retry-run.js'
+import { triggerRun } from './runs/trigger-run.js'
+import { updateRun } from './runs/update-run.js'
+import { getStep } from './steps/get-step.js'
+import { listSteps } from './steps/list-steps.js'
+import { retryStep } from './steps/retry-step.js'
+import { scheduleStage } from './steps/schedule-stage.js'
+
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const logger = deps.logger ?? ((line: string) => console.error(line))
+  const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  const clock = deps.clock ?? { now: () => Date.now() }
+  // A failing wake-up must not turn a committed write into a 500 (the caller would retry a change
+  // that already happened); the scheduler's interval picks the work up anyway.
+  const wake = (event?: WakeEvent): void => {
+    try {
+      deps.wake?.(event)
+    } catch (err) {
+      logger(`wake failed: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  }
+
+  const app = new Hono<AppEnv>()
+  app.onError(handleError(logger))
+  app.notFound(handleNotFound)
+  app.use('*', async (c, next) => {
+    c.set('store', deps.store)
+    c.set('clock', clock)
+    c.set('wake', wake)
+    c.set('flowsRoot', deps.flowsRoot)
+    await next()
+  })
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: () => {
+        throw payloadTooLarge(maxBodyBytes)
+      },
+    }),
+  )
+
+  app.route('/', getHealth)
+  app.route('/api/v1', getHealth)
+  app.route('/api/v1', listFlows)
+  app.route('/api/v1', getFlow)
+  app.route('/api/v1', triggerRun)
+  app.route('/api/v1', createRun)
+  app.route('/api/v1', listRuns)
+  app.route('/api/v1', getRun)
+  app.route('/api/v1', updateRun)
+  app.route('/api/v1', abortRun)
+  app.route('/api/v1', retryRun)
+  app.route('/api/v1', pauseRun)
+  app.route('/api/v1', resumeRun)
+  app.route('/api/v1', scheduleStage)
+  app.route('/api/v1', listSteps)
+  app.route('/api/v1', getStep)
+  app.route('/api/v1', retryStep)
+  app.route('/api/v1', postFields)
+  app.route('/api/v1', queryFields)
+  app.route('/api/v1', createLog)
+  app.route('/api/v1', listLogs)
+  app.route('/api/v1', reportExit)
+  app.route('/api/v1', heartbeat)
+  return app
+}

@@ -1,0 +1,24 @@
+// POST /api/v1/runs/:runId/steps/:stepId/fields: a step posts results; they are merged into the
+// step's fields (a later key replaces an earlier one). Fields never decide the step's status.
+
+import { Hono } from 'hono'
+import * as v from 'valibot'
+import type { AppEnv } from '../app-env.js'
+import { apiErrorFromOutcome } from '../errors.js'
+import { JsonObject, RunStepParams } from '../shared-schemas.js'
+import { body, params } from '../validate.js'
+
+export const PostFieldsBody = v.object({ fields: JsonObject })
+
+export const postFields = new Hono<AppEnv>().post(
+  '/runs/:runId/steps/:stepId/fields',
+  params(RunStepParams),
+  body(PostFieldsBody),
+  async (c) => {
+    const { runId, stepId } = c.req.valid('param')
+    const { fields } = c.req.valid('json')
+    const outcome = await c.var.store.postFields(runId, stepId, fields, c.var.clock.now())
+    if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details)
+    return c.json({ stepId: outcome.value.id, fields: outcome.value.fields })
+  },
+)

@@ -1,0 +1,31 @@
+// POST /api/v1/leases/exit (internal): a supervisor reports how an attempt ended. The lease key
+// carries the attempt, the fencing token: a stale or repeated report is answered {accepted: false}
+// and changes nothing, so the supervisor may retry delivery freely.
+
+import { Hono } from 'hono'
+import * as v from 'valibot'
+import type { AppEnv } from '../app-env.js'
+import { body } from '../validate.js'
+
+// Mirrors runtime/process-job.ts ExitReportBody.
+export const ReportExitBody = v.object({
+  lease: v.pipe(v.string(), v.nonEmpty('must not be empty'), v.maxLength(512)),
+  exitCode: v.nullable(v.pipe(v.number(), v.integer())),
+  signal: v.nullable(v.string()),
+  timedOut: v.boolean(),
+  stdout: v.string(),
+  stderr: v.string(),
+  startedAt: v.pipe(v.number(), v.integer(), v.minValue(0)),
+})
+
+export const reportExit = new Hono<AppEnv>().post('/leases/exit', body(ReportExitBody), async (c) => {
+  const report = c.req.valid('json')
+  const outcome = await c.var.store.recordExit(report, c.var.clock.now())
+  // Only an accepted report changed anything (a freed slot, a retry, a stage end) worth waking for.
+  // A flow call's end may have failed the run and with it running steps: supervisors check leases.
+  if (outcome.accepted) {
+    c.var.wake()
+    if (report.lease.startsWith('flow/')) c.var.wake('abort')
+  }
+  return c.json({ accepted: outcome.accepted })
+})

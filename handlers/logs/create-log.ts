@@ -1,0 +1,29 @@
+// POST /api/v1/runs/:runId/logs: a script (or anyone) writes a structured log entry on the run.
+
+import { Hono } from 'hono'
+import * as v from 'valibot'
+import { LOG_LEVELS } from '../../db/types.js'
+import type { AppEnv } from '../app-env.js'
+import { apiErrorFromOutcome } from '../errors.js'
+import { Identifier, JsonValue, RunParams } from '../shared-schemas.js'
+import { body, params } from '../validate.js'
+
+export const CreateLogBody = v.object({
+  level: v.optional(v.picklist(LOG_LEVELS), 'info'),
+  message: v.pipe(v.string(), v.nonEmpty('must not be empty')),
+  entityType: v.optional(Identifier),
+  entityId: v.optional(v.nullable(Identifier)),
+  metadata: v.optional(JsonValue),
+})
+
+export const createLog = new Hono<AppEnv>().post(
+  '/runs/:runId/logs',
+  params(RunParams),
+  body(CreateLogBody),
+  async (c) => {
+    const { runId } = c.req.valid('param')
+    const outcome = await c.var.store.appendLog(runId, c.req.valid('json'), c.var.clock.now())
+    if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details)
+    return c.json(outcome.value, 201)
+  },
+)

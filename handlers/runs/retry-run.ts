@@ -1,0 +1,16 @@
+// POST /api/v1/runs/:runId/retry: a failed or aborted run goes back to work; completed steps are
+// kept, unfinished ones are reset to pending. 400 RUN_COMPLETED, 409 RUN_STILL_RUNNING.
+
+import { Hono } from 'hono'
+import type { AppEnv } from '../app-env.js'
+import { apiErrorFromOutcome } from '../errors.js'
+import { RunParams } from '../shared-schemas.js'
+import { params } from '../validate.js'
+
+export const retryRun = new Hono<AppEnv>().post('/runs/:runId/retry', params(RunParams), async (c) => {
+  const { runId } = c.req.valid('param')
+  const outcome = await c.var.store.retryRun(runId, c.var.clock.now())
+  if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details)
+  c.var.wake()
+  return c.json(outcome.value)
+})

@@ -1,0 +1,108 @@
+// The API as the handler tests see it: createApp over a real SQLite store in a temp file and a temp
+// FLOWS_ROOT, called through app.request() (no port). Also small helpers to send JSON and to check
+// the error shape.
+
+import path from 'node:path'
+import type { Hono } from 'hono'
+import { expect } from 'vitest'
+import { openStore } from '../../db/open-store.js'
+import type { Store } from '../../db/store.js'
+import { createApp } from '../../handlers/app.js'
+import type { AppEnv } from '../../handlers/app-env.js'
+import { createTempDir, removeDir, writeFlow } from './temp-flows.js'
+
+export interface ApiResponse {
+  status: number
+  headers: Headers
+  /** Parsed JSON, or the raw text when the body is not JSON. */
+  body: unknown
+}
+
+export interface SendOptions {
+  /** Sent as is; by default a JSON body gets `Content-Type: application/json`. */
+  headers?: Record<string, string>
+}
+
+export interface HandlerApp {
+  app: Hono<AppEnv>
+  store: Store
+  flowsRoot: string
+  /** How many times a handler called wake(). */
+  wakes(): number
+  /** Lines written to the app's logger. */
+  logged: string[]
+  /** `body` is JSON-encoded unless it is a string, which is sent verbatim. */
+  send(method: string, urlPath: string, body?: unknown, options?: SendOptions): Promise<ApiResponse>
+  close(): Promise<void>
+}
+
+export interface HandlerAppOptions {
+  maxBodyBytes?: number
+  /** Lets a test replace store methods (e.g. make one throw); gets the real store. */
+  wrapStore?: (store: Store) => Store
+  wake?: () => void
+}
+
+/** Flows every handler test can use: `hello` (greet, farewell) and `other` (work). */
+export const HELLO_FLOW = { name: 'hello', steps: ['farewell', 'greet'] }
+
+export async function createHandlerApp(options: HandlerAppOptions = {}): Promise<HandlerApp> {
+  const dir = await createTempDir('maxq-handlers-')
+  const flowsRoot = path.join(dir, 'flows')
+  await writeFlow(flowsRoot, 'hello', { flow: 'exit 0', steps: { greet: 'echo hi', farewell: 'echo bye' } })
+  await writeFlow(flowsRoot, 'other', { flow: 'exit 0', steps: { work: 'exit 0' } })
+  const store = await openStore({ sqlitePath: path.join(dir, 'maxq.db') })
+  let wakeCount = 0
+  const logged: string[] = []
+  const app = createApp({
+    store: options.wrapStore ? options.wrapStore(store) : store,
+    flowsRoot,
+    maxBodyBytes: options.maxBodyBytes,
+    logger: (line) => logged.push(line),
+    wake: () => {
+      wakeCount++
+      options.wake?.()
+    },
+  })
+
+  const send = async (method: string, urlPath: string, body?: unknown, sendOptions: SendOptions = {}) => {
+    const init: RequestInit = { method, headers: sendOptions.headers }
+    if (body !== undefined) {
+      init.body = typeof body === 'string' ? body : JSON.stringify(body)
+      if (typeof body !== 'string' && !sendOptions.headers)
+        init.headers = { 'Content-Type': 'application/json' }
+    }
+    const res = await app.request(urlPath, init)
+    const text = await res.text()
+    let parsed: unknown = text
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      // Not JSON: keep the text so the failing assertion shows it.
+    }
+    return { status: res.status, headers: res.headers, body: parsed }
+  }
+
+  return {
+    app,
+    store,
+    flowsRoot,
+    wakes: () => wakeCount,
+    logged,
+    send,
+    close: async () => {
+      await store.close()
+      await removeDir(dir)
+    },
+  }
+}
+
+/** Asserts the one error shape: exactly `{error, code, details}`, with the given status and code. */
+export function expectApiError(res: ApiResponse, status: number, code: string): Record<string, unknown> {
+  expect({ status: res.status, body: res.body }).toMatchObject({ status, body: { code } })
+  const body = res.body as Record<string, unknown>
+  expect(Object.keys(body).sort()).toEqual(['code', 'details', 'error'])
+  expect(typeof body.error).toBe('string')
+  expect(String(body.error)).not.toMatch(/\n\s+at /)
+  return body
+}
