@@ -19,19 +19,20 @@ interface RunRef {
  * sibling steps sees the stage settle.
  */
 export async function settleStage(tx: Tx, run: RunRef, stageSeq: number, now: number): Promise<void> {
-  const counts = await tx.q.all<{ open: number | string; bad: number | string }>(sql`
-    SELECT
-      COALESCE(SUM(CASE WHEN status IN ('pending', 'running') THEN 1 ELSE 0 END), 0) AS open,
-      COALESCE(SUM(CASE WHEN status IN ('failed', 'cancelled') THEN 1 ELSE 0 END), 0) AS bad
-    FROM steps WHERE run_id = ${run.id} AND stage_seq = ${stageSeq}`)
-  const { open, bad } = counts[0] ?? { open: 0, bad: 0 }
-  if (Number(open) > 0) return
+  // Asked on every step end: an index probe for one open sibling, not a count of the stage.
+  const open = await tx.q.all<{ found: number }>(sql`
+    SELECT 1 AS found FROM steps
+    WHERE run_id = ${run.id} AND stage_seq = ${stageSeq} AND status IN ('pending', 'running') LIMIT 1`)
+  if (open.length > 0) return
+  const bad = await tx.q.all<{ found: number }>(sql`
+    SELECT 1 AS found FROM steps
+    WHERE run_id = ${run.id} AND stage_seq = ${stageSeq} AND status IN ('failed', 'cancelled') LIMIT 1`)
 
   const stages = await tx.q.all<{ name: string; final: number; status: string }>(sql`
     SELECT name, final, status FROM stages WHERE run_id = ${run.id} AND seq = ${stageSeq}`)
   const stage = stages[0]
   if (stage === undefined || (stage.status !== 'running' && stage.status !== 'pending')) return
-  const failed = Number(bad) > 0
+  const failed = bad.length > 0
   await tx.q.run(sql`
     UPDATE stages SET status = ${failed ? 'failed' : 'completed'}, completed_at = ${now}
     WHERE run_id = ${run.id} AND seq = ${stageSeq}`)
@@ -66,6 +67,11 @@ export async function settleStage(tx: Tx, run: RunRef, stageSeq: number, now: nu
           SELECT name FROM stages WHERE run_id = ${run.id} AND status = 'completed' ORDER BY seq DESC LIMIT 1`)
       )[0]?.name ?? null)
     : stage.name
-  await queueFlowCall(tx, run, { completedStage: lastCompleted, failedStage: failed ? stage.name : null }, now)
+  await queueFlowCall(
+    tx,
+    run,
+    { completedStage: lastCompleted, failedStage: failed ? stage.name : null },
+    now,
+  )
   await startNextStage(tx, run.id, isRunOpen(run.status), now)
 }

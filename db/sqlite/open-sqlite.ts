@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { sql, type SQL } from 'drizzle-orm'
-import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
+import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core'
 import type { Dialect, SqlExecutor } from '../sql-executor.js'
 
 /**
@@ -19,10 +19,37 @@ function createLock(): <T>(work: () => Promise<T>) => Promise<T> {
   }
 }
 
-function executorOf(client: Database.Database, db: BetterSQLite3Database): SqlExecutor {
+/**
+ * Runs drizzle `sql` templates on prepared statements cached by their text: the queries are a
+ * fixed set of templates, and preparing each one once saves a parse per request on the hot paths.
+ */
+const STATEMENT_CACHE_SIZE = 500
+
+function executorOf(client: Database.Database): SqlExecutor {
+  const dialect = new SQLiteSyncDialect()
+  const statements = new Map<string, Database.Statement>()
+  const prepare = (query: SQL): { statement: Database.Statement; params: unknown[] } => {
+    const { sql: text, params } = dialect.sqlToQuery(query)
+    let statement = statements.get(text)
+    if (statement === undefined) {
+      statement = client.prepare(text)
+      // IN lists make texts that vary with their length; keep the cache bounded all the same.
+      if (statements.size >= STATEMENT_CACHE_SIZE) statements.clear()
+      statements.set(text, statement)
+    }
+    return { statement, params }
+  }
   return {
-    all: async <T>(query: SQL) => db.all<T>(query),
-    run: async (query: SQL) => db.run(query).changes,
+    all: async <T>(query: SQL) => {
+      const { statement, params } = prepare(query)
+      if (statement.reader) return statement.all(...params) as T[]
+      statement.run(...params)
+      return []
+    },
+    run: async (query: SQL) => {
+      const { statement, params } = prepare(query)
+      return statement.run(...params).changes
+    },
     execScript: async (script: string) => {
       client.exec(script)
     },
@@ -38,8 +65,7 @@ export function openSqlite(path: string): Dialect {
   client.pragma('synchronous = NORMAL')
   client.pragma('busy_timeout = 5000')
   client.pragma('foreign_keys = ON')
-  const db = drizzle(client)
-  const raw = executorOf(client, db)
+  const raw = executorOf(client)
   const lock = createLock()
 
   return {
@@ -64,6 +90,8 @@ export function openSqlite(path: string): Dialect {
     json: (value: unknown) => sql`${JSON.stringify(value ?? null)}`,
     lockRows: sql``,
     skipLocked: sql``,
+    notify: async () => undefined,
+    listen: async () => async () => undefined,
     close: async () => {
       await lock(async () => client.close())
     },
