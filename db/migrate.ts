@@ -90,7 +90,10 @@ export async function migrateRollback(dialect: Dialect): Promise<string | null> 
 
 /** Writes empty up and down files for a new migration in both dialect folders. */
 export async function makeMigration(label: string): Promise<string[]> {
-  const safe = label.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '')
+  const safe = label
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_|_$/g, '')
   if (safe === '') throw new Error('maxq: a migration needs a name')
   const existing = await migrationNames('sqlite')
   const next = String(existing.length + 1).padStart(4, '0')

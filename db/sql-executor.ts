@@ -26,8 +26,18 @@ export interface Dialect {
   readonly lockRows: SQL
   /** Suffix for claims: lock the rows and skip those another transaction holds. */
   readonly skipLocked: SQL
+  /**
+   * Tells tick loops in other processes that work may be ready ('work') or that leases were taken
+   * away ('abort'). PostgreSQL uses NOTIFY; SQLite has no other processes to tell (the local runner
+   * wakes itself in-process), so there it does nothing.
+   */
+  notify(event: WakeEvent): Promise<void>
+  /** Subscribes to those events; answers the function that unsubscribes. */
+  listen(onEvent: (event: WakeEvent) => void): Promise<() => Promise<void>>
   close(): Promise<void>
 }
+
+export type WakeEvent = 'work' | 'abort'
 
 /** JSON columns come back as text from both drivers (see each dialect's open file). */
 export function parseJson<T>(value: unknown, fallback: T): T {

@@ -1,5 +1,94 @@
-import type { Dialect } from '../sql-executor.js'
+import { sql, type SQL } from 'drizzle-orm'
+import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js'
+import postgres from 'postgres'
+import type { Dialect, SqlExecutor, WakeEvent } from '../sql-executor.js'
 
-export async function openPostgres(_url: string): Promise<Dialect> {
-  throw new Error('maxq: PostgreSQL support is not built yet')
+/** The LISTEN/NOTIFY channel that wakes tick loops in other processes. */
+export const WAKE_CHANNEL = 'maxq_wake'
+
+export const DEFAULT_POOL_SIZE = 10
+
+const INT8_OID = 20
+const JSON_OID = 114
+const JSONB_OID = 3802
+
+/** Anything drizzle can run a statement on: the pool's database or one transaction. */
+type Executes = Pick<PostgresJsDatabase, 'execute'>
+
+function executorOf(db: Executes): SqlExecutor {
+  return {
+    all: async <T>(query: SQL) => (await db.execute(query)) as unknown as T[],
+    // postgres.js answers the affected row count of INSERT/UPDATE/DELETE in `count`.
+    run: async (query: SQL) => (await db.execute(query)).count,
+    // No parameters: postgres.js sends it with the simple protocol, which runs several statements.
+    execScript: async (script: string) => {
+      await db.execute(sql.raw(script))
+    },
+  }
+}
+
+function poolSize(): number {
+  const raw = process.env.MAXQ_DATABASE_POOL_SIZE
+  if (raw === undefined || raw.trim() === '') return DEFAULT_POOL_SIZE
+  const size = Number(raw)
+  if (!Number.isSafeInteger(size) || size < 1) {
+    throw new Error(`maxq: MAXQ_DATABASE_POOL_SIZE must be a positive integer, got "${raw}"`)
+  }
+  return size
+}
+
+const isWakeEvent = (value: string): value is WakeEvent => value === 'work' || value === 'abort'
+
+/**
+ * PostgreSQL through postgres.js and drizzle. The shared queries and row mappers expect what SQLite
+ * answers, so the client is told to parse int8 (epoch-ms timestamps, ids, COUNT(*)) as numbers,
+ * which is exact below 2^53, and to hand json/jsonb back as their text (the mappers JSON.parse it;
+ * a jsonb string value parsed here would be parsed twice). Parameters are sent untyped and take
+ * the column's type, except JSON, which is cast `::jsonb`.
+ */
+export async function openPostgres(url: string): Promise<Dialect> {
+  const client = postgres(url, {
+    max: poolSize(),
+    onnotice: () => undefined,
+    types: {
+      int8: {
+        to: INT8_OID,
+        from: [INT8_OID],
+        serialize: (value: number | bigint | string) => String(value),
+        parse: (raw: string) => Number(raw),
+      },
+      jsonText: {
+        to: JSONB_OID,
+        from: [JSON_OID, JSONB_OID],
+        serialize: (value: string) => value,
+        parse: (raw: string) => raw,
+      },
+    },
+  })
+  const db = drizzle(client)
+  const pool = executorOf(db)
+
+  return {
+    name: 'postgres',
+    db: pool,
+    // READ COMMITTED is enough: every transaction that changes a run locks its run row first
+    // (db/queries/tx.ts lockRun), and claims lock the rows they take with SKIP LOCKED.
+    transaction: <T>(work: (tx: SqlExecutor) => Promise<T>) => db.transaction((tx) => work(executorOf(tx))),
+    json: (value: unknown) => sql`${JSON.stringify(value ?? null)}::jsonb`,
+    lockRows: sql`FOR UPDATE`,
+    skipLocked: sql`FOR UPDATE SKIP LOCKED`,
+    notify: async (event: WakeEvent) => {
+      await client.notify(WAKE_CHANNEL, event)
+    },
+    listen: async (onEvent: (event: WakeEvent) => void) => {
+      // postgres.js keeps one dedicated connection for LISTEN and re-listens after a reconnect.
+      const meta = await client.listen(WAKE_CHANNEL, (payload) => {
+        if (isWakeEvent(payload)) onEvent(payload)
+      })
+      return () => meta.unlisten()
+    },
+    close: async () => {
+      await client.end({ timeout: 5 })
+    },
+  }
 }

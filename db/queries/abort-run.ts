@@ -17,7 +17,12 @@ export async function abortRun(tx: Tx, runId: string, now: number): Promise<Outc
   const processesKilled = await endRun(
     tx,
     runId,
-    { status: 'failed', terminationReason: 'aborted', error: { reason: 'aborted' }, pendingStepsBecome: 'failed' },
+    {
+      status: 'failed',
+      terminationReason: 'aborted',
+      error: { reason: 'aborted' },
+      pendingStepsBecome: 'failed',
+    },
     now,
   )
   return ok({ message: 'Run aborted', processesKilled, alreadyCompleted: false })

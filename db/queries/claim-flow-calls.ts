@@ -8,6 +8,10 @@ import { list, type Tx } from './tx.js'
  * Claims queued flow calls. A run's calls never overlap and keep their order: a call is claimable
  * only when no earlier call of its run is queued or running, and only while the run is open.
  * The first claimed call of a run moves it from pending to running.
+ * The run is joined, not tested with EXISTS, so that on PostgreSQL `FOR UPDATE SKIP LOCKED` locks
+ * the run row with the call (or skips both): the run update below then never waits, and a
+ * transaction that holds the run lock and then cancels the run's calls (an abort) cannot deadlock
+ * with this claim.
  */
 export async function claimFlowCalls(tx: Tx, claim: ClaimLimits, now: number): Promise<ClaimedFlowCall[]> {
   if (claim.limit <= 0) return []
@@ -15,12 +19,11 @@ export async function claimFlowCalls(tx: Tx, claim: ClaimLimits, now: number): P
     UPDATE flow_calls SET status = 'running', attempt = attempt + 1, worker_id = ${claim.workerId},
       claimed_at = ${now}, heartbeat_at = ${now}, started_at = ${now}, available_at = NULL
     WHERE id IN (
-      SELECT f.id FROM flow_calls f
-      WHERE f.status = 'queued' AND f.available_at <= ${now}
+      SELECT f.id FROM flow_calls f JOIN runs r ON r.id = f.run_id
+      WHERE f.status = 'queued' AND f.available_at <= ${now} AND r.status IN ('pending', 'running')
         AND NOT EXISTS (SELECT 1 FROM flow_calls e
                         WHERE e.run_id = f.run_id AND e.id <> f.id
                           AND (e.status = 'running' OR (e.status = 'queued' AND e.id < f.id)))
-        AND EXISTS (SELECT 1 FROM runs r WHERE r.id = f.run_id AND r.status IN ('pending', 'running'))
       ORDER BY f.available_at, f.id LIMIT ${claim.limit} ${tx.d.skipLocked})
     RETURNING id, run_id, flow_name, attempt, completed_stage, failed_stage`)
   if (rows.length === 0) return []

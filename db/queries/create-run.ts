@@ -28,6 +28,11 @@ export async function createRun(tx: Tx, input: NewRun, now: number): Promise<Run
     INSERT INTO runs (id, flow_name, status, input, metadata, created_at, updated_at)
     VALUES (${run.id}, ${run.flowName}, 'pending', ${tx.d.json(run.input)}, ${tx.d.json(run.metadata)}, ${now}, ${now})`)
   await queueFlowCall(tx, run, { completedStage: null, failedStage: null }, now)
-  await writeLog(tx, run.id, { entityType: 'run', entityId: run.id, level: 'info', message: 'run triggered' }, now)
+  await writeLog(
+    tx,
+    run.id,
+    { entityType: 'run', entityId: run.id, level: 'info', message: 'run triggered' },
+    now,
+  )
   return run
 }

@@ -17,7 +17,11 @@ export async function appendLog(tx: Tx, runId: string, log: NewLog, now: number)
 }
 
 /** The newest `limit` entries that match, oldest first. */
-export async function listLogs(db: SqlExecutor, runId: string, query: LogQuery): Promise<Outcome<LogEntry[]>> {
+export async function listLogs(
+  db: SqlExecutor,
+  runId: string,
+  query: LogQuery,
+): Promise<Outcome<LogEntry[]>> {
   const runs = await db.all<Row>(sql`SELECT 1 AS found FROM runs WHERE id = ${runId}`)
   if (runs.length === 0) return fail('RUN_NOT_FOUND', { runId })
   const filters = [sql`run_id = ${runId}`]

@@ -26,6 +26,11 @@ export async function resumeRun(tx: Tx, runId: string, now: number): Promise<Out
   const status = run.started_at === null ? 'pending' : 'running'
   await tx.q.run(sql`UPDATE runs SET status = ${status}, updated_at = ${now} WHERE id = ${runId}`)
   await refreshReadiness(tx, runId, true, now)
-  await writeLog(tx, runId, { entityType: 'run', entityId: runId, level: 'info', message: 'run resumed' }, now)
+  await writeLog(
+    tx,
+    runId,
+    { entityType: 'run', entityId: runId, level: 'info', message: 'run resumed' },
+    now,
+  )
   return ok(null)
 }

@@ -15,7 +15,8 @@ export async function queryFields(
 ): Promise<Outcome<FieldsRow[]>> {
   const runs = await db.all<Row>(sql`SELECT 1 AS found FROM runs WHERE id = ${runId}`)
   if (runs.length === 0) return fail('RUN_NOT_FOUND', { runId })
-  const only = query.stepIds && query.stepIds.length > 0 ? sql`AND step_id IN (${list(query.stepIds)})` : sql``
+  const only =
+    query.stepIds && query.stepIds.length > 0 ? sql`AND step_id IN (${list(query.stepIds)})` : sql``
   const rows = await db.all<Row>(sql`
     SELECT step_id, name, stage_name, status, fields, completed_at FROM steps
     WHERE run_id = ${runId} ${only} ORDER BY id`)

@@ -19,14 +19,22 @@ const SORT_COLUMNS: Record<RunListQuery['sortBy'], string> = {
   flowName: 'flow_name',
 }
 
-export async function listRuns(db: SqlExecutor, query: RunListQuery): Promise<{ runs: Run[]; total: number }> {
+export async function listRuns(
+  db: SqlExecutor,
+  query: RunListQuery,
+): Promise<{ runs: Run[]; total: number }> {
   const filters = [sql`1 = 1`]
   if (query.flowName !== undefined) filters.push(sql`flow_name = ${query.flowName}`)
   if (query.status !== undefined) filters.push(sql`status = ${query.status}`)
   const where = sql.join(filters, sql` AND `)
   // The column and direction come from fixed tables above, never from the request text.
-  const order = sql.raw(`${SORT_COLUMNS[query.sortBy]} ${query.sortOrder === 'asc' ? 'ASC' : 'DESC'}, id ASC`)
-  const counted = await db.all<{ total: number | string }>(sql`SELECT COUNT(*) AS total FROM runs WHERE ${where}`)
+  // NULLS LAST: SQLite and PostgreSQL put NULLs (runs not started or not finished) at opposite ends
+  // by default; both dialects list them last.
+  const direction = query.sortOrder === 'asc' ? 'ASC' : 'DESC'
+  const order = sql.raw(`${SORT_COLUMNS[query.sortBy]} ${direction} NULLS LAST, id ASC`)
+  const counted = await db.all<{ total: number | string }>(
+    sql`SELECT COUNT(*) AS total FROM runs WHERE ${where}`,
+  )
   const rows = await db.all<Row>(
     sql`SELECT * FROM runs WHERE ${where} ORDER BY ${order} LIMIT ${query.limit} OFFSET ${query.offset}`,
   )

@@ -26,21 +26,41 @@ export async function reapExpiredLeases(d: Dialect, now: number, leaseMs: number
     WHERE status = 'running' AND heartbeat_at < ${expiredBefore} LIMIT ${REAP_BATCH}`)
   let reaped = 0
   for (const step of steps) {
-    const end = { runId: step.run_id, stepId: step.step_id, attempt: Number(step.attempt), exitCode: null, leaseLost: true }
+    const end = {
+      runId: step.run_id,
+      stepId: step.step_id,
+      attempt: Number(step.attempt),
+      exitCode: null,
+      leaseLost: true,
+    }
     if (await d.transaction((q) => recordStepExit({ q, d }, end, now))) reaped++
   }
   for (const call of calls) {
-    if (await d.transaction((q) => requeueFlowCall({ q, d }, call.run_id, Number(call.id), Number(call.attempt), now))) {
+    if (
+      await d.transaction((q) =>
+        requeueFlowCall({ q, d }, call.run_id, Number(call.id), Number(call.attempt), now),
+      )
+    ) {
       reaped++
     }
   }
   return reaped
 }
 
-async function requeueFlowCall(tx: Tx, runId: string, callId: number, attempt: number, now: number): Promise<boolean> {
+async function requeueFlowCall(
+  tx: Tx,
+  runId: string,
+  callId: number,
+  attempt: number,
+  now: number,
+): Promise<boolean> {
   if ((await lockRun(tx, runId)) === null) return false
   if (attempt >= MAX_FLOW_CALL_ATTEMPTS) {
-    return recordFlowExit(tx, { runId, callId, attempt, exitCode: null, stderr: 'maxq: flow call lease expired' }, now)
+    return recordFlowExit(
+      tx,
+      { runId, callId, attempt, exitCode: null, stderr: 'maxq: flow call lease expired' },
+      now,
+    )
   }
   const changed = await tx.q.run(sql`
     UPDATE flow_calls SET status = 'queued', available_at = ${now}, worker_id = NULL, heartbeat_at = NULL
@@ -49,7 +69,12 @@ async function requeueFlowCall(tx: Tx, runId: string, callId: number, attempt: n
   await writeLog(
     tx,
     runId,
-    { entityType: 'flow', entityId: String(callId), level: 'warn', message: 'flow call lease expired; queued again' },
+    {
+      entityType: 'flow',
+      entityId: String(callId),
+      level: 'warn',
+      message: 'flow call lease expired; queued again',
+    },
     now,
   )
   return true

@@ -22,7 +22,8 @@ export interface StepAttemptEnd {
 function failureOf(end: StepAttemptEnd): { reason: string; error: Json } {
   if (end.leaseLost) return { reason: 'lease_expired', error: { reason: 'lease_expired' } }
   if (end.timedOut) return { reason: 'timeout', error: { reason: 'timeout', signal: end.signal ?? null } }
-  if (end.exitCode === null) return { reason: 'signal', error: { reason: 'signal', signal: end.signal ?? null } }
+  if (end.exitCode === null)
+    return { reason: 'signal', error: { reason: 'signal', signal: end.signal ?? null } }
   return { reason: 'exit_code', error: { reason: 'exit_code', exitCode: end.exitCode } }
 }
 

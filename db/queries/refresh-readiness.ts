@@ -6,7 +6,12 @@ import type { Tx } from './tx.js'
  * Recounts every pending step's unmet dependencies and starts the next stage. Used after a retry
  * or a resume, where many steps change at once; the hot path keeps the counts incrementally.
  */
-export async function refreshReadiness(tx: Tx, runId: string, claimable: boolean, now: number): Promise<void> {
+export async function refreshReadiness(
+  tx: Tx,
+  runId: string,
+  claimable: boolean,
+  now: number,
+): Promise<void> {
   await tx.q.run(sql`
     UPDATE steps SET available_at = NULL, updated_at = ${now},
       unmet_deps = (

@@ -8,7 +8,12 @@ import type { SqlExecutor } from '../sql-executor.js'
  * the supervisor terminates their processes. Each statement commits on its own: a heartbeat holds
  * no locks across rows, so it cannot deadlock with a run-level transaction.
  */
-export async function renewLeases(db: SqlExecutor, workerId: string, leases: string[], now: number): Promise<string[]> {
+export async function renewLeases(
+  db: SqlExecutor,
+  workerId: string,
+  leases: string[],
+  now: number,
+): Promise<string[]> {
   const lost: string[] = []
   for (const lease of leases) {
     const parsed = parseLease(lease)

@@ -39,6 +39,11 @@ export async function retryRun(tx: Tx, runId: string, now: number): Promise<Outc
       now,
     )
   }
-  await writeLog(tx, runId, { entityType: 'run', entityId: runId, level: 'info', message: 'run retried' }, now)
+  await writeLog(
+    tx,
+    runId,
+    { entityType: 'run', entityId: runId, level: 'info', message: 'run retried' },
+    now,
+  )
   return ok(null)
 }

@@ -16,7 +16,8 @@ export async function retryStep(tx: Tx, runId: string, stepId: string, now: numb
   const step = steps[0]
   if (step === undefined) return fail('STEP_NOT_FOUND', { runId, stepId })
   if (step.status !== 'failed') return fail('STEP_NOT_FAILED', { runId, stepId, status: step.status })
-  if (run.termination_reason === 'aborted') return fail('INVALID_STATE', { runId, reason: 'run was aborted; retry the run' })
+  if (run.termination_reason === 'aborted')
+    return fail('INVALID_STATE', { runId, reason: 'run was aborted; retry the run' })
 
   await tx.q.run(sql`
     UPDATE steps SET status = 'pending', retry_count = 0, exit_code = NULL, error = NULL,
@@ -35,6 +36,11 @@ export async function retryStep(tx: Tx, runId: string, stepId: string, now: numb
       WHERE id = ${runId}`)
   }
   await refreshReadiness(tx, runId, isRunOpen(run.status) || !isRunActive(run.status), now)
-  await writeLog(tx, runId, { entityType: 'step', entityId: stepId, level: 'info', message: `step ${stepId} retried` }, now)
+  await writeLog(
+    tx,
+    runId,
+    { entityType: 'step', entityId: stepId, level: 'info', message: `step ${stepId} retried` },
+    now,
+  )
   return ok(null)
 }

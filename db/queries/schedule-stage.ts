@@ -23,7 +23,9 @@ export async function scheduleStage(
   if (run === null) return fail('RUN_NOT_FOUND', { runId })
   const requested = def.steps.map((step) => step.id)
 
-  const same = await tx.q.all<{ seq: number }>(sql`SELECT seq FROM stages WHERE run_id = ${runId} AND name = ${def.stage}`)
+  const same = await tx.q.all<{ seq: number }>(
+    sql`SELECT seq FROM stages WHERE run_id = ${runId} AND name = ${def.stage}`,
+  )
   if (same[0] !== undefined) {
     const rows = await tx.q.all<{ step_id: string }>(sql`
       SELECT step_id FROM steps WHERE run_id = ${runId} AND stage_seq = ${same[0].seq} ORDER BY id`)
@@ -43,7 +45,9 @@ export async function scheduleStage(
     return fail(code, details)
   }
 
-  const seqRows = await tx.q.all<{ seq: number | null }>(sql`SELECT MAX(seq) AS seq FROM stages WHERE run_id = ${runId}`)
+  const seqRows = await tx.q.all<{ seq: number | null }>(
+    sql`SELECT MAX(seq) AS seq FROM stages WHERE run_id = ${runId}`,
+  )
   const seq = Number(seqRows[0]?.seq ?? 0) + 1
   await tx.q.run(sql`
     INSERT INTO stages (run_id, seq, name, final, status, created_at)
@@ -62,7 +66,9 @@ export async function scheduleStage(
       INSERT INTO steps (run_id, step_id, flow_name, stage_seq, stage_name, name, status, depends_on,
         unmet_deps, max_retries, env, timeout_seconds, created_at, updated_at)
       VALUES ${sql.join(values, sql`, `)}`)
-    const edges = part.flatMap((step) => (step.dependsOn ?? []).map((dep) => sql`(${runId}, ${dep}, ${step.id})`))
+    const edges = part.flatMap((step) =>
+      (step.dependsOn ?? []).map((dep) => sql`(${runId}, ${dep}, ${step.id})`),
+    )
     for (const edgePart of chunks(edges, INSERT_CHUNK * 2)) {
       await tx.q.run(sql`
         INSERT INTO step_dependencies (run_id, depends_on, step_id) VALUES ${sql.join(edgePart, sql`, `)}

@@ -11,7 +11,10 @@ export type StageGraphProblem =
  * `existing` are the step ids the run already has. A new step may depend on those or on steps of
  * the same request; the new steps must form no cycle (existing steps cannot depend on new ones).
  */
-export function validateStageGraph(steps: StepDefinition[], existing: ReadonlySet<string>): StageGraphProblem | null {
+export function validateStageGraph(
+  steps: StepDefinition[],
+  existing: ReadonlySet<string>,
+): StageGraphProblem | null {
   const ids = new Set<string>()
   for (const step of steps) {
     if (ids.has(step.id) || existing.has(step.id)) return { code: 'DUPLICATE_STEP_ID', stepId: step.id }
@@ -19,7 +22,8 @@ export function validateStageGraph(steps: StepDefinition[], existing: ReadonlySe
   }
   for (const step of steps) {
     for (const dep of step.dependsOn ?? []) {
-      if (!ids.has(dep) && !existing.has(dep)) return { code: 'UNKNOWN_DEPENDENCY', stepId: step.id, dependsOn: dep }
+      if (!ids.has(dep) && !existing.has(dep))
+        return { code: 'UNKNOWN_DEPENDENCY', stepId: step.id, dependsOn: dep }
     }
   }
   const cycle = findCycle(steps)

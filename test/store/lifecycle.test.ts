@@ -26,16 +26,27 @@ describe.each(testDatabases)('store lifecycle on $name', (database) => {
     expect((await store.getRun(run.id))?.status).toBe('running')
     const scheduled = await store.scheduleStage(
       run.id,
-      { stage: 'one', final: false, steps: [{ id: 'a', name: 's' }, { id: 'b', name: 's', dependsOn: ['a'] }] },
+      {
+        stage: 'one',
+        final: false,
+        steps: [
+          { id: 'a', name: 's' },
+          { id: 'b', name: 's', dependsOn: ['a'] },
+        ],
+      },
       tick(),
     )
     expect(scheduled).toEqual({ ok: true, value: { stage: 'one', scheduled: 2, steps: ['a', 'b'] } })
     expect(await store.recordExit({ lease: call.lease, exitCode: 0 }, tick())).toEqual({ accepted: true })
     const first = await store.claimReadySteps(worker, tick())
     expect(first.map((s) => s.stepId)).toEqual(['a'])
-    expect(await store.recordExit({ lease: first[0]!.lease, exitCode: 0 }, tick())).toEqual({ accepted: true })
+    expect(await store.recordExit({ lease: first[0]!.lease, exitCode: 0 }, tick())).toEqual({
+      accepted: true,
+    })
     // a duplicate report of the same attempt changes nothing
-    expect(await store.recordExit({ lease: first[0]!.lease, exitCode: 1 }, tick())).toEqual({ accepted: false })
+    expect(await store.recordExit({ lease: first[0]!.lease, exitCode: 1 }, tick())).toEqual({
+      accepted: false,
+    })
     const second = await store.claimReadySteps(worker, tick())
     expect(second.map((s) => s.stepId)).toEqual(['b'])
     await store.recordExit({ lease: second[0]!.lease, exitCode: 0 }, tick())

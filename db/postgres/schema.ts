@@ -1,0 +1,174 @@
+// The typed description of the PostgreSQL schema, table for table what migrations/0001_init.up.sql
+// creates. The migrations are the source of truth (they also carry the down files); the queries are
+// `sql` templates, so this file is for typed reads and for checking the two dialects stay twins
+// (test/store/schema-twins.test.ts compares it with db/sqlite/schema.ts). Epoch-ms timestamps and
+// growing ids are BIGINT read as JS numbers; JSON columns are JSONB.
+
+import { sql } from 'drizzle-orm'
+import {
+  bigint,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  unique,
+} from 'drizzle-orm/pg-core'
+import type { Fields, Json } from '../types.js'
+
+export const runs = pgTable(
+  'runs',
+  {
+    id: text('id').primaryKey(),
+    flowName: text('flow_name').notNull(),
+    status: text('status').notNull(),
+    input: jsonb('input').$type<Json>(),
+    metadata: jsonb('metadata').$type<Json>(),
+    name: text('name'),
+    description: text('description'),
+    output: jsonb('output').$type<Json>(),
+    error: jsonb('error').$type<Json>(),
+    terminationReason: text('termination_reason'),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    startedAt: bigint('started_at', { mode: 'number' }),
+    completedAt: bigint('completed_at', { mode: 'number' }),
+    updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [
+    index('runs_created_at').on(t.createdAt),
+    index('runs_flow_name_created_at').on(t.flowName, t.createdAt),
+    index('runs_status_created_at').on(t.status, t.createdAt),
+  ],
+)
+
+export const stages = pgTable(
+  'stages',
+  {
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    name: text('name').notNull(),
+    final: smallint('final').notNull(),
+    status: text('status').notNull(),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    startedAt: bigint('started_at', { mode: 'number' }),
+    completedAt: bigint('completed_at', { mode: 'number' }),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.seq] }), unique().on(t.runId, t.name)],
+)
+
+export const steps = pgTable(
+  'steps',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    stepId: text('step_id').notNull(),
+    flowName: text('flow_name').notNull(),
+    stageSeq: integer('stage_seq').notNull(),
+    stageName: text('stage_name').notNull(),
+    name: text('name').notNull(),
+    status: text('status').notNull(),
+    dependsOn: jsonb('depends_on').$type<string[]>().notNull(),
+    unmetDeps: integer('unmet_deps').notNull(),
+    maxRetries: integer('max_retries').notNull(),
+    retryCount: integer('retry_count').notNull().default(0),
+    attempt: integer('attempt').notNull().default(0),
+    env: jsonb('env').$type<Record<string, string>>().notNull(),
+    timeoutSeconds: integer('timeout_seconds'),
+    availableAt: bigint('available_at', { mode: 'number' }),
+    workerId: text('worker_id'),
+    claimedAt: bigint('claimed_at', { mode: 'number' }),
+    heartbeatAt: bigint('heartbeat_at', { mode: 'number' }),
+    exitCode: integer('exit_code'),
+    stdout: text('stdout'),
+    stderr: text('stderr'),
+    fields: jsonb('fields')
+      .$type<Fields>()
+      .notNull()
+      .default(sql`'{}'`),
+    error: jsonb('error').$type<Json>(),
+    terminationReason: text('termination_reason'),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    startedAt: bigint('started_at', { mode: 'number' }),
+    completedAt: bigint('completed_at', { mode: 'number' }),
+    updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [
+    unique().on(t.runId, t.stepId),
+    index('steps_claimable')
+      .on(t.availableAt)
+      .where(sql`status = 'pending' AND available_at IS NOT NULL`),
+    index('steps_running')
+      .on(t.heartbeatAt)
+      .where(sql`status = 'running'`),
+    index('steps_run_stage').on(t.runId, t.stageSeq, t.status),
+  ],
+)
+
+export const stepDependencies = pgTable(
+  'step_dependencies',
+  {
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    dependsOn: text('depends_on').notNull(),
+    stepId: text('step_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.dependsOn, t.stepId] })],
+)
+
+export const flowCalls = pgTable(
+  'flow_calls',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    flowName: text('flow_name').notNull(),
+    completedStage: text('completed_stage'),
+    failedStage: text('failed_stage'),
+    status: text('status').notNull(),
+    attempt: integer('attempt').notNull().default(0),
+    availableAt: bigint('available_at', { mode: 'number' }),
+    workerId: text('worker_id'),
+    claimedAt: bigint('claimed_at', { mode: 'number' }),
+    heartbeatAt: bigint('heartbeat_at', { mode: 'number' }),
+    exitCode: integer('exit_code'),
+    stdout: text('stdout'),
+    stderr: text('stderr'),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    startedAt: bigint('started_at', { mode: 'number' }),
+    completedAt: bigint('completed_at', { mode: 'number' }),
+  },
+  (t) => [
+    index('flow_calls_claimable')
+      .on(t.availableAt)
+      .where(sql`status = 'queued'`),
+    index('flow_calls_running')
+      .on(t.heartbeatAt)
+      .where(sql`status = 'running'`),
+    index('flow_calls_run').on(t.runId, t.status),
+  ],
+)
+
+export const logs = pgTable(
+  'logs',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    entityType: text('entity_type').notNull(),
+    entityId: text('entity_id'),
+    level: text('level').notNull(),
+    message: text('message').notNull(),
+    metadata: jsonb('metadata').$type<Json>(),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [index('logs_run_id').on(t.runId, t.id)],
+)

@@ -1,0 +1,163 @@
+// The typed description of the SQLite schema, table for table what migrations/0001_init.up.sql
+// creates. The migrations are the source of truth (they also carry the down files); the queries are
+// `sql` templates, so this file is for typed reads and for checking the two dialects stay twins
+// (test/store/schema-twins.test.ts compares it with db/postgres/schema.ts).
+
+import { sql } from 'drizzle-orm'
+import { index, integer, primaryKey, sqliteTable, text, unique } from 'drizzle-orm/sqlite-core'
+import type { Fields, Json } from '../types.js'
+
+export const runs = sqliteTable(
+  'runs',
+  {
+    id: text('id').primaryKey(),
+    flowName: text('flow_name').notNull(),
+    status: text('status').notNull(),
+    input: text('input', { mode: 'json' }).$type<Json>(),
+    metadata: text('metadata', { mode: 'json' }).$type<Json>(),
+    name: text('name'),
+    description: text('description'),
+    output: text('output', { mode: 'json' }).$type<Json>(),
+    error: text('error', { mode: 'json' }).$type<Json>(),
+    terminationReason: text('termination_reason'),
+    createdAt: integer('created_at').notNull(),
+    startedAt: integer('started_at'),
+    completedAt: integer('completed_at'),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    index('runs_created_at').on(t.createdAt),
+    index('runs_flow_name_created_at').on(t.flowName, t.createdAt),
+    index('runs_status_created_at').on(t.status, t.createdAt),
+  ],
+)
+
+export const stages = sqliteTable(
+  'stages',
+  {
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    name: text('name').notNull(),
+    final: integer('final').notNull(),
+    status: text('status').notNull(),
+    createdAt: integer('created_at').notNull(),
+    startedAt: integer('started_at'),
+    completedAt: integer('completed_at'),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.seq] }), unique().on(t.runId, t.name)],
+)
+
+export const steps = sqliteTable(
+  'steps',
+  {
+    id: integer('id').primaryKey(),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    stepId: text('step_id').notNull(),
+    flowName: text('flow_name').notNull(),
+    stageSeq: integer('stage_seq').notNull(),
+    stageName: text('stage_name').notNull(),
+    name: text('name').notNull(),
+    status: text('status').notNull(),
+    dependsOn: text('depends_on', { mode: 'json' }).$type<string[]>().notNull(),
+    unmetDeps: integer('unmet_deps').notNull(),
+    maxRetries: integer('max_retries').notNull(),
+    retryCount: integer('retry_count').notNull().default(0),
+    attempt: integer('attempt').notNull().default(0),
+    env: text('env', { mode: 'json' }).$type<Record<string, string>>().notNull(),
+    timeoutSeconds: integer('timeout_seconds'),
+    availableAt: integer('available_at'),
+    workerId: text('worker_id'),
+    claimedAt: integer('claimed_at'),
+    heartbeatAt: integer('heartbeat_at'),
+    exitCode: integer('exit_code'),
+    stdout: text('stdout'),
+    stderr: text('stderr'),
+    fields: text('fields', { mode: 'json' })
+      .$type<Fields>()
+      .notNull()
+      .default(sql`'{}'`),
+    error: text('error', { mode: 'json' }).$type<Json>(),
+    terminationReason: text('termination_reason'),
+    createdAt: integer('created_at').notNull(),
+    startedAt: integer('started_at'),
+    completedAt: integer('completed_at'),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    unique().on(t.runId, t.stepId),
+    index('steps_claimable')
+      .on(t.availableAt)
+      .where(sql`status = 'pending' AND available_at IS NOT NULL`),
+    index('steps_running')
+      .on(t.heartbeatAt)
+      .where(sql`status = 'running'`),
+    index('steps_run_stage').on(t.runId, t.stageSeq, t.status),
+  ],
+)
+
+export const stepDependencies = sqliteTable(
+  'step_dependencies',
+  {
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    dependsOn: text('depends_on').notNull(),
+    stepId: text('step_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.dependsOn, t.stepId] })],
+)
+
+export const flowCalls = sqliteTable(
+  'flow_calls',
+  {
+    id: integer('id').primaryKey(),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    flowName: text('flow_name').notNull(),
+    completedStage: text('completed_stage'),
+    failedStage: text('failed_stage'),
+    status: text('status').notNull(),
+    attempt: integer('attempt').notNull().default(0),
+    availableAt: integer('available_at'),
+    workerId: text('worker_id'),
+    claimedAt: integer('claimed_at'),
+    heartbeatAt: integer('heartbeat_at'),
+    exitCode: integer('exit_code'),
+    stdout: text('stdout'),
+    stderr: text('stderr'),
+    createdAt: integer('created_at').notNull(),
+    startedAt: integer('started_at'),
+    completedAt: integer('completed_at'),
+  },
+  (t) => [
+    index('flow_calls_claimable')
+      .on(t.availableAt)
+      .where(sql`status = 'queued'`),
+    index('flow_calls_running')
+      .on(t.heartbeatAt)
+      .where(sql`status = 'running'`),
+    index('flow_calls_run').on(t.runId, t.status),
+  ],
+)
+
+export const logs = sqliteTable(
+  'logs',
+  {
+    id: integer('id').primaryKey(),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    entityType: text('entity_type').notNull(),
+    entityId: text('entity_id'),
+    level: text('level').notNull(),
+    message: text('message').notNull(),
+    metadata: text('metadata', { mode: 'json' }).$type<Json>(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('logs_run_id').on(t.runId, t.id)],
+)
