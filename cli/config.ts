@@ -45,7 +45,8 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value
 }
 
-function apiBaseFrom(env: Env, host: string, port: number): string {
+/** MAXQ_API_URL if set, else the API on host:port (the port actually bound, when MAXQ_PORT is 0). */
+export function apiBaseFrom(env: Env, host: string, port: number): string {
   const explicit = env.MAXQ_API_URL?.trim()
   if (explicit) {
     let url: URL

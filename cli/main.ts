@@ -56,12 +56,16 @@ async function tickCommand(config: Config, watch: boolean): Promise<void> {
   const store = await openStore(database(config))
   if (!watch) {
     const report = await runOneTick(config, store)
-    log.info(`tick: ${report.flowCalls} flow call(s), ${report.claimed} step(s) started, ${report.reaped} reaped`)
+    log.info(
+      `tick: ${report.flowCalls} flow call(s), ${report.claimed} step(s) started, ${report.reaped} reaped`,
+    )
     await store.close()
     return
   }
   const worker = await startWorker(config, store, log)
-  log.info(`tick loop ${config.workerId} reporting to ${config.apiBase}; state in ${describeDatabase(config)}`)
+  log.info(
+    `tick loop ${config.workerId} reporting to ${config.apiBase}; state in ${describeDatabase(config)}`,
+  )
   onSignals(async () => {
     await worker.stop()
     await store.close()
@@ -100,7 +104,10 @@ async function triggerCommand(config: Config, args: string[]): Promise<void> {
   const flow = positionals[0]
   if (flow === undefined) throw new Error('trigger needs a flow name')
   const body = { input: json(values.input, '--input'), metadata: json(values.metadata, '--metadata') }
-  const run = await api(config, `/flows/${encodeURIComponent(flow)}/runs`, { method: 'POST', body: JSON.stringify(body) })
+  const run = await api(config, `/flows/${encodeURIComponent(flow)}/runs`, {
+    method: 'POST',
+    body: JSON.stringify(body),
+  })
   process.stdout.write(`${JSON.stringify(run, null, 2)}\n`)
 }
 

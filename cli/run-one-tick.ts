@@ -16,7 +16,12 @@ export async function runOneTick(config: Config, store: Store): Promise<TickRepo
     batchSize: config.batchSize,
     capacity: async () => config.maxConcurrentSteps - (await store.countRunningSteps()),
     launch: (jobs) => {
-      launchSupervisor({ apiBase: config.apiBase, workerId: config.workerId, graceMs: config.abortGraceMs, jobs })
+      launchSupervisor({
+        apiBase: config.apiBase,
+        workerId: config.workerId,
+        graceMs: config.abortGraceMs,
+        jobs,
+      })
     },
     now: () => Date.now(),
     reap: true,

@@ -20,18 +20,21 @@ export async function startApi(
 ): Promise<RunningApi> {
   const app = createApp({ store, flowsRoot: config.flowsRoot, wake, logger: (line) => log.error(line) })
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info: AddressInfo) => {
-      resolve({
-        app,
-        port: info.port,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done())
-            // Idle keep-alive connections would hold close() open.
-            if ('closeAllConnections' in server) server.closeAllConnections()
-          }),
-      })
-    })
+    const server = serve(
+      { fetch: app.fetch, port: config.port, hostname: config.host },
+      (info: AddressInfo) => {
+        resolve({
+          app,
+          port: info.port,
+          close: () =>
+            new Promise<void>((done) => {
+              server.close(() => done())
+              // Idle keep-alive connections would hold close() open.
+              if ('closeAllConnections' in server) server.closeAllConnections()
+            }),
+        })
+      },
+    )
     server.once('error', reject)
   })
 }

@@ -37,9 +37,15 @@ async function migrationNames(dialect: Dialect['name']): Promise<string[]> {
 }
 
 async function ensureTable(dialect: Dialect): Promise<void> {
-  await dialect.db.execScript(
-    'CREATE TABLE IF NOT EXISTS maxq_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)',
-  )
+  const create =
+    'CREATE TABLE IF NOT EXISTS maxq_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)'
+  try {
+    await dialect.db.execScript(create)
+  } catch {
+    // PostgreSQL: two processes starting on a fresh database can race inside CREATE TABLE IF NOT
+    // EXISTS (a unique violation on the catalog). The loser finds the table made on a second try.
+    await dialect.db.execScript(create)
+  }
 }
 
 async function appliedNames(dialect: Dialect): Promise<Map<string, number>> {

@@ -56,6 +56,10 @@ export function body<S extends ObjectSchema>(schema: S) {
         throw invalidJson(err instanceof Error ? err.message : String(err))
       }
     }
+    // PostgreSQL can store no NUL character in text or JSONB; refuse it the same way on every database.
+    if (text.includes('\\u0000') || text.includes('\u0000')) {
+      throw validationFailed([{ path: '', message: 'NUL characters (\\u0000) are not supported' }])
+    }
     // valibot's object() also accepts arrays; a body is always a JSON object.
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw validationFailed([{ path: '', message: 'Request body must be a JSON object' }])

@@ -53,8 +53,16 @@ export class BoundedOutput {
     this.#tailWritten += data.length
   }
 
-  /** The kept text; a marker replaces what was dropped, and no UTF-8 character is cut in half. */
+  /**
+   * The kept text; a marker replaces what was dropped, and no UTF-8 character is cut in half.
+   * NUL characters are dropped: PostgreSQL text cannot hold them, and a report that can never be
+   * stored would be retried forever.
+   */
   toString(): string {
+    return this.#text().replaceAll('\u0000', '')
+  }
+
+  #text(): string {
     const head = this.#head.subarray(0, this.#headLength)
     const tail = this.#tailBytes()
     const omitted = this.omittedBytes

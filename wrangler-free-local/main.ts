@@ -3,7 +3,7 @@
 // The supervisor reports exits through app.request, so no socket is spent on MaxQ's own traffic;
 // scripts reach the API over HTTP like anywhere else.
 
-import { ConfigError, describeDatabase, loadConfig } from '../cli/config.js'
+import { apiBaseFrom, ConfigError, describeDatabase, loadConfig } from '../cli/config.js'
 import { createLogger, errorText } from '../cli/log.js'
 import { startApi } from '../cli/start-api.js'
 import { startWorker, type RunningWorker } from '../cli/start-worker.js'
@@ -15,8 +15,10 @@ async function main(): Promise<void> {
   const store = await openStore({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath })
   let worker: RunningWorker | null = null
   const api = await startApi(config, store, log, (event) => worker?.wake(event))
-  worker = await startWorker(config, store, log, (input, init) => api.app.request(input, init))
-  log.info(`listening on http://${config.host}:${api.port} (API ${config.apiBase})`)
+  // MAXQ_PORT=0 lets the OS pick the port: scripts must be given the one actually bound.
+  const bound = { ...config, port: api.port, apiBase: apiBaseFrom(process.env, config.host, api.port) }
+  worker = await startWorker(bound, store, log, (input, init) => api.app.request(input, init))
+  log.info(`listening on http://${config.host}:${api.port} (API ${bound.apiBase})`)
   log.info(`flows from ${config.flowsRoot}; state in ${describeDatabase(config)}`)
 
   let stopping = false
