@@ -26,7 +26,7 @@ export async function recordFlowExit(tx: Tx, end: FlowAttemptEnd, now: number): 
   const changed = await tx.q.run(sql`
     UPDATE flow_calls SET status = ${succeeded ? 'completed' : 'failed'}, exit_code = ${end.exitCode},
       stdout = ${end.stdout ?? null}, stderr = ${end.stderr ?? null}, completed_at = ${now},
-      worker_id = NULL, heartbeat_at = NULL
+      heartbeat_at = NULL
     WHERE id = ${end.callId} AND run_id = ${end.runId} AND status = 'running' AND attempt = ${end.attempt}`)
   if (changed === 0) return false
   if (!isRunActive(run.status)) return true

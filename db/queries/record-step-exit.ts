@@ -57,7 +57,9 @@ export async function recordStepExit(tx: Tx, end: StepAttemptEnd, now: number): 
       termination_reason = ${failure && decision.status === 'failed' ? failure.reason : null},
       retry_count = ${decision.status === 'pending' ? decision.retryCount : Number(step.retry_count)},
       available_at = ${decision.status === 'pending' && isRunOpen(run.status) ? decision.availableAt : null},
-      completed_at = ${finished ? now : null}, worker_id = NULL, heartbeat_at = NULL, updated_at = ${now}
+      completed_at = ${finished ? now : null}, heartbeat_at = NULL, updated_at = ${now},
+      -- a finished step keeps the worker that ran it, for the operator; a retry waits for a new one
+      worker_id = ${finished ? sql`worker_id` : null}
     WHERE run_id = ${end.runId} AND step_id = ${end.stepId} AND attempt = ${end.attempt}`)
 
   const runRef = { id: end.runId, flowName: String(run.flow_name), status: String(run.status) }

@@ -152,7 +152,8 @@ describe('POST /api/v1/runs/:runId/steps', () => {
         stage([{ id: 'a', name: 'greet', env: { '1A': 'x' } }]),
         'steps.0.env.1A',
       ],
-      ['an env value with NUL', stage([{ id: 'a', name: 'greet', env: { A: 'x\u0000y' } }]), ''], // refused for the whole body: no NUL reaches any database,
+      // A NUL anywhere refuses the whole body (path ''): no database can store it.
+      ['an env value with NUL', stage([{ id: 'a', name: 'greet', env: { A: 'x\u0000y' } }]), ''],
     ])('VALIDATION_FAILED for %s', async (_label, body, path) => {
       const err = await expectRejected(await schedule(body), 400, 'VALIDATION_FAILED')
       expect(err.details).toContainEqual({ path, message: expect.any(String) })
