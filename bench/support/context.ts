@@ -1,0 +1,72 @@
+// What every workload gets, and what it answers.
+
+import type { Floor, FloorServer } from './floor.js'
+import type { RunningServer, ServerOptions } from './server.js'
+
+export interface Sizes {
+  chain: number
+  stages: number
+  fanoutSmall: number
+  fanoutLarge: number
+  runs: number
+  apiSeconds: number
+  apiMaxRequests: number
+  idleSeconds: number
+  growthFinishedSteps: number
+  growthBlockedSteps: number
+}
+
+export const FULL_SIZES: Sizes = {
+  chain: 30,
+  stages: 20,
+  fanoutSmall: 200,
+  fanoutLarge: 1000,
+  runs: 20,
+  apiSeconds: 3,
+  apiMaxRequests: 200_000,
+  idleSeconds: 10,
+  growthFinishedSteps: 100_000,
+  growthBlockedSteps: 10_000,
+}
+
+export const QUICK_SIZES: Sizes = {
+  chain: 5,
+  stages: 3,
+  fanoutSmall: 30,
+  fanoutLarge: 50,
+  runs: 3,
+  apiSeconds: 1,
+  apiMaxRequests: 20_000,
+  idleSeconds: 2,
+  growthFinishedSteps: 2_000,
+  growthBlockedSteps: 200,
+}
+
+export interface BenchContext {
+  root: string
+  flowsRoot: string
+  reps: number
+  quick: boolean
+  sizes: Sizes
+  floor: Floor
+  floorServer: FloorServer
+  /** Starts a MaxQ server with the bench's settings (fresh database unless sqlitePath is given). */
+  startServer(extra?: Partial<Pick<ServerOptions, 'sqlitePath' | 'nodeArgs'>>): Promise<RunningServer>
+  databaseUrl: string | undefined
+  /** --cpu-prof DIR: the fanout-200 server runs with node --cpu-prof into this directory. */
+  cpuProfDir: string | undefined
+  log(line: string): void
+}
+
+export interface Metric {
+  workload: string
+  metric: string
+  unit: string
+  better: 'lower' | 'higher'
+  samples: number[]
+  /** Samples of the same figure with no orchestrator. */
+  floor?: number[]
+  /** The original implementation: default | tuned configuration. */
+  reference?: string
+  note?: string
+}

@@ -1,0 +1,91 @@
+// The floor: the same step scripts with no orchestrator, against the floor server. Back to back
+// for a chain, `xargs -P <cores>` for a fan-out. Its figures are what any orchestrator pays for
+// bash + curl + one HTTP request; MaxQ's overhead is measured against them.
+
+import { spawn } from 'node:child_process'
+import { availableParallelism } from 'node:os'
+import { join } from 'node:path'
+import { onCleanup } from './cleanup.js'
+import { HttpClient } from './http.js'
+
+export interface FloorServer {
+  origin: string
+  client: HttpClient
+  pid: number
+  stop(): Promise<void>
+}
+
+export async function startFloorServer(root: string): Promise<FloorServer> {
+  const child = spawn(process.execPath, [join(root, 'dist/bench/support/floor-server.js')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const port = await new Promise<number>((resolve, reject) => {
+    let text = ''
+    child.stdout?.on('data', (chunk: Buffer) => {
+      text += chunk.toString('utf8')
+      if (text.includes('\n')) resolve(Number(text.trim()))
+    })
+    child.once('exit', (code) => reject(new Error(`bench: floor server exited with ${code}`)))
+  })
+  const origin = `http://127.0.0.1:${port}`
+  const client = new HttpClient(origin, 64)
+  const stop = async (): Promise<void> => {
+    unregister()
+    client.close()
+    if (child.exitCode === null) {
+      child.kill('SIGKILL')
+      await new Promise((resolve) => child.once('exit', resolve))
+    }
+  }
+  const unregister = onCleanup(stop)
+  return { origin, client, pid: child.pid ?? 0, stop }
+}
+
+/** Runs a bash snippet with the step's environment; answers its wall time in ms. */
+function timeBash(script: string, env: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now()
+    const child = spawn('bash', ['-c', script], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    })
+    child.once('error', reject)
+    child.once('exit', (code) => {
+      if (code === 0) resolve(performance.now() - started)
+      else reject(new Error(`bench: floor script exited with ${code}`))
+    })
+  })
+}
+
+export class Floor {
+  readonly #step: string
+  readonly #env: Record<string, string>
+  readonly parallel = availableParallelism()
+
+  constructor(server: FloorServer, stepPath: string) {
+    this.#step = stepPath
+    this.#env = { MAXQ_API: `${server.origin}/api/v1`, MAXQ_RUN_ID: 'floor', STEP: stepPath }
+  }
+
+  /** n steps back to back: total ms. */
+  chain(n: number): Promise<number> {
+    return timeBash(`for i in $(seq ${n}); do MAXQ_STEP_ID=s$i "$STEP"; done`, this.#env)
+  }
+
+  /** n steps, `parallel` at a time: total ms. */
+  fanout(n: number): Promise<number> {
+    return timeBash(`seq ${n} | xargs -P ${this.parallel} -I{} env MAXQ_STEP_ID=s{} "$STEP"`, this.#env)
+  }
+
+  /** `runs` two-step sequences, `parallel` at a time: total ms. */
+  runs(runs: number): Promise<number> {
+    return timeBash(
+      `seq ${runs} | xargs -P ${this.parallel} -I{} bash -c 'MAXQ_STEP_ID=a{} "$STEP" && MAXQ_STEP_ID=b{} "$STEP"'`,
+      this.#env,
+    )
+  }
+
+  get stepPath(): string {
+    return this.#step
+  }
+}

@@ -1,0 +1,223 @@
+// growth: chain and fanout, and the claim query's own time, with history in the database:
+// finished runs (completed runs, stages and steps) and blocked steps of other open runs (pending,
+// unmet_deps > 0, available_at NULL). Seeded by direct SQL into a SQLite file migrated by MaxQ's own
+// migrations, before the server starts. The claim is timed by calling db/queries/claim-ready-steps
+// on that file, with 10 claimable steps inserted in a transaction that is rolled back.
+
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import type { SQL } from 'drizzle-orm'
+import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core'
+import { openStore } from '../../db/open-store.js'
+import { claimReadySteps } from '../../db/queries/claim-ready-steps.js'
+import { openSqlite } from '../../db/sqlite/open-sqlite.js'
+import type { BenchContext, Metric } from '../support/context.js'
+import { HELLO_FLOW } from '../support/flows.js'
+import { runFlow } from '../support/runs.js'
+import { median } from '../support/stats.js'
+import { chainSamples } from './chain.js'
+import { fanoutSamples } from './fanout.js'
+
+const STEPS_PER_RUN = 100
+const CLAIM_SAMPLES = 300
+
+async function migratedFile(dir: string): Promise<string> {
+  const path = join(dir, 'maxq.db')
+  const store = await openStore({ databaseUrl: undefined, sqlitePath: path })
+  await store.close()
+  return path
+}
+
+function seed(path: string, finished: number, blocked: number): void {
+  const db = new Database(path)
+  const now = Date.now() - 3_600_000
+  const run = db.prepare(
+    `INSERT INTO runs (id, flow_name, status, created_at, started_at, completed_at, updated_at)
+     VALUES (?, 'seeded', ?, ?, ?, ?, ?)`,
+  )
+  const stage = db.prepare(
+    `INSERT INTO stages (run_id, seq, name, final, status, created_at, started_at, completed_at)
+     VALUES (?, 0, 'only', 1, ?, ?, ?, ?)`,
+  )
+  const step = db.prepare(
+    `INSERT INTO steps (run_id, step_id, flow_name, stage_seq, stage_name, name, status, depends_on, unmet_deps,
+       max_retries, attempt, env, exit_code, stdout, stderr, fields, created_at, started_at, completed_at, updated_at)
+     VALUES (?, ?, 'seeded', 0, 'only', 'post', ?, ?, ?, 0, ?, '{}', ?, ?, '', ?, ?, ?, ?, ?)`,
+  )
+  const edge = db.prepare(`INSERT INTO step_dependencies (run_id, depends_on, step_id) VALUES (?, ?, ?)`)
+  db.transaction(() => {
+    for (let r = 0; r * STEPS_PER_RUN < finished; r++) {
+      const id = `done-${r}`
+      const t = now + r
+      run.run(id, 'completed', t, t, t + 1000, t + 1000)
+      stage.run(id, 'completed', t, t, t + 1000)
+      for (let s = 0; s < STEPS_PER_RUN && r * STEPS_PER_RUN + s < finished; s++) {
+        step.run(id, `s${s}`, 'completed', '[]', 0, 1, 0, 'ok\n', '{"n":1}', t, t, t + 10, t + 10)
+      }
+    }
+    // Open runs whose steps all wait on a dependency that never completes (a gate in a cycle):
+    // they sit in the steps table and the dependency index without ever being claimable.
+    for (let r = 0; r * STEPS_PER_RUN < blocked; r++) {
+      const id = `blocked-${r}`
+      const t = now + r
+      run.run(id, 'running', t, t, null, t)
+      stage.run(id, 'running', t, t, null)
+      for (let s = 0; s < STEPS_PER_RUN && r * STEPS_PER_RUN + s < blocked; s++) {
+        const dep = s === 0 ? `s${STEPS_PER_RUN - 1}` : 's0'
+        step.run(id, `s${s}`, 'pending', JSON.stringify([dep]), 1, 0, null, null, '{}', t, null, null, t)
+        edge.run(id, dep, `s${s}`)
+      }
+    }
+  })()
+  db.exec('ANALYZE')
+  db.close()
+}
+
+class Rollback extends Error {}
+
+interface ClaimTiming {
+  medianUs: number
+  plan: string
+}
+
+/** Times claimReadySteps on the file: 10 claimable steps, claimed in a transaction rolled back. */
+async function timeClaim(path: string): Promise<ClaimTiming> {
+  const dialect = openSqlite(path)
+  const samples: number[] = []
+  let captured: SQL | null = null
+  try {
+    for (let i = 0; i < CLAIM_SAMPLES; i++) {
+      await dialect
+        .transaction(async (q) => {
+          const now = Date.now()
+          await q.execScript(
+            `INSERT INTO runs (id, flow_name, status, created_at, started_at, updated_at)
+               VALUES ('claim-test', 'seeded', 'running', ${now}, ${now}, ${now});
+             INSERT INTO stages (run_id, seq, name, final, status, created_at, started_at)
+               VALUES ('claim-test', 0, 'only', 1, 'running', ${now}, ${now});` +
+              Array.from(
+                { length: 10 },
+                (_, s) =>
+                  `INSERT INTO steps (run_id, step_id, flow_name, stage_seq, stage_name, name, status, depends_on,
+                     unmet_deps, max_retries, env, available_at, created_at, updated_at)
+                   VALUES ('claim-test', 'c${s}', 'seeded', 0, 'only', 'post', 'pending', '[]', 0, 0, '{}', ${now}, ${now}, ${now});`,
+              ).join('\n'),
+          )
+          const recording = {
+            ...q,
+            all: <T>(query: SQL): Promise<T[]> => {
+              captured = query
+              return q.all<T>(query)
+            },
+          }
+          const t0 = performance.now()
+          const claimed = await claimReadySteps(
+            { q: recording, d: dialect },
+            { workerId: 'bench', limit: 10 },
+            now + 1,
+          )
+          samples.push((performance.now() - t0) * 1000)
+          if (claimed.length !== 10)
+            throw new Error(`bench: the claim took ${claimed.length} steps, expected 10`)
+          throw new Rollback()
+        })
+        .catch((error: unknown) => {
+          if (!(error instanceof Rollback)) throw error
+        })
+    }
+  } finally {
+    await dialect.close()
+  }
+  let plan = ''
+  if (captured !== null) {
+    const query = new SQLiteSyncDialect().sqlToQuery(captured)
+    const db = new Database(path, { readonly: true })
+    const rows = db.prepare(`EXPLAIN QUERY PLAN ${query.sql}`).all(...(query.params as unknown[])) as {
+      detail: string
+    }[]
+    plan = rows.map((row) => row.detail).join('; ')
+    db.close()
+  }
+  return { medianUs: median(samples), plan }
+}
+
+function find(metrics: Metric[], workload: string): number[] | null {
+  return metrics.find((metric) => metric.workload === workload && metric.floor !== undefined)?.samples ?? null
+}
+
+export async function growth(ctx: BenchContext, earlier: Metric[]): Promise<Metric[]> {
+  if (ctx.databaseUrl !== undefined) {
+    ctx.log('growth: SQLite only (it seeds a SQLite file); skipped on PostgreSQL')
+    return []
+  }
+  const {
+    chain: chainN,
+    fanoutSmall: fanN,
+    growthFinishedSteps: finished,
+    growthBlockedSteps: blocked,
+  } = ctx.sizes
+  const dir = mkdtempSync(join(tmpdir(), 'maxq-bench-growth-'))
+  try {
+    const emptyPath = await migratedFile(mkdtempSync(join(dir, 'empty-')))
+    const seededPath = await migratedFile(mkdtempSync(join(dir, 'seeded-')))
+    seed(seededPath, finished, blocked)
+    const emptyClaim = await timeClaim(emptyPath)
+    const seededClaim = await timeClaim(seededPath)
+
+    let emptyChain = find(earlier, `chain-${chainN}`)
+    let emptyFan = find(earlier, `fanout-${fanN}`)
+    if (emptyChain === null || emptyFan === null) {
+      const server = await ctx.startServer()
+      try {
+        await runFlow(server.client, HELLO_FLOW)
+        emptyChain ??= await chainSamples(server, chainN, ctx.reps)
+        emptyFan ??= await fanoutSamples(server, fanN, ctx.reps)
+      } finally {
+        await server.stop()
+      }
+    }
+    const server = await ctx.startServer({ sqlitePath: seededPath })
+    let seededChain: number[]
+    let seededFan: number[]
+    try {
+      await runFlow(server.client, HELLO_FLOW)
+      seededChain = await chainSamples(server, chainN, ctx.reps)
+      seededFan = await fanoutSamples(server, fanN, ctx.reps)
+    } finally {
+      await server.stop()
+    }
+    const label = `growth (${finished.toLocaleString('en')} done, ${blocked.toLocaleString('en')} blocked)`
+    const ratio = (a: number[], b: number[]): string =>
+      `${(median(a) / median(b)).toFixed(2)}× the empty database`
+    return [
+      {
+        workload: label,
+        metric: `chain-${chainN} per hop`,
+        unit: 'ms',
+        better: 'lower',
+        samples: seededChain,
+        note: ratio(seededChain, emptyChain),
+      },
+      {
+        workload: label,
+        metric: `fanout-${fanN}`,
+        unit: 'steps/s',
+        better: 'higher',
+        samples: seededFan,
+        note: `${(median(emptyFan) / median(seededFan)).toFixed(2)}× slower than the empty database`,
+      },
+      {
+        workload: label,
+        metric: 'claim of 10 steps',
+        unit: 'µs',
+        better: 'lower',
+        samples: [seededClaim.medianUs],
+        note: `empty database ${emptyClaim.medianUs.toFixed(0)} µs (${(seededClaim.medianUs / emptyClaim.medianUs).toFixed(2)}×); plan: ${seededClaim.plan}`,
+      },
+    ]
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}

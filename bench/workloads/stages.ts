@@ -1,0 +1,33 @@
+// stages-N: N stages of one step, each scheduled by the flow's callback; ms per stage.
+
+import type { BenchContext, Metric } from '../support/context.js'
+import { HELLO_FLOW, stagesFlowName } from '../support/flows.js'
+import { runFlow } from '../support/runs.js'
+
+export async function stages(ctx: BenchContext): Promise<Metric[]> {
+  const n = ctx.sizes.stages
+  const server = await ctx.startServer()
+  try {
+    await runFlow(server.client, HELLO_FLOW)
+    const samples: number[] = []
+    const floor: number[] = []
+    for (let i = 0; i < ctx.reps; i++) {
+      samples.push((await runFlow(server.client, stagesFlowName(n))).ms / n)
+      floor.push((await ctx.floor.chain(n)) / n)
+    }
+    return [
+      {
+        workload: `stages-${n}`,
+        metric: 'per stage',
+        unit: 'ms',
+        better: 'lower',
+        samples,
+        floor,
+        reference: '200 | 40.7',
+        note: 'floor: one step script per stage, back to back (the flow callback has no floor equivalent)',
+      },
+    ]
+  } finally {
+    await server.stop()
+  }
+}
