@@ -1,6 +1,7 @@
 // The `maxq` command. Every subcommand reads the same environment as `npm start`.
 
 import { parseArgs } from 'node:util'
+import cron from 'node-cron'
 import { migrateLatest, migrateRollback, migrationStatus, makeMigration } from '../db/migrate.js'
 import { openDialect } from '../db/open-dialect.js'
 import { openStore } from '../db/open-store.js'
@@ -14,6 +15,7 @@ const USAGE = `usage: maxq <command>
   serve                 run the HTTP API only (ticks run elsewhere)
   tick                  run one tick (claim, spawn, reap) and exit: for cron or a systemd timer
   tick --watch          run the tick loop until SIGINT/SIGTERM, woken by events
+  tick --cron EXPR      run one tick on a node-cron schedule (e.g. '*/5 * * * * *') until stopped
   start                 API and tick loop in one process (what npm start runs)
   trigger <flow> [--input JSON] [--metadata JSON]
                         start a run through the API and print it
@@ -51,14 +53,31 @@ async function serveCommand(config: Config): Promise<void> {
   })
 }
 
-async function tickCommand(config: Config, watch: boolean): Promise<void> {
+async function tickCommand(config: Config, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { watch: { type: 'boolean' }, cron: { type: 'string' } } })
   const log = createLogger(config.logLevel)
+  if (values.cron !== undefined && !cron.validate(values.cron)) {
+    throw new Error(`--cron: ${JSON.stringify(values.cron)} is not a cron expression`)
+  }
   const store = await openStore(database(config))
-  if (!watch) {
+  const once = async (): Promise<void> => {
     const report = await runOneTick(config, store)
     log.info(
       `tick: ${report.flowCalls} flow call(s), ${report.claimed} step(s) started, ${report.reaped} reaped`,
     )
+  }
+  if (values.cron !== undefined) {
+    // node-cron as the timer: each firing is exactly what a crontab line would run, in-process.
+    const task = cron.schedule(values.cron, once, { noOverlap: true })
+    log.info(`one tick on schedule ${JSON.stringify(values.cron)}; state in ${describeDatabase(config)}`)
+    onSignals(async () => {
+      await task.destroy()
+      await store.close()
+    })
+    return
+  }
+  if (!values.watch) {
+    await once()
     await store.close()
     return
   }
@@ -170,7 +189,7 @@ export async function main(argv: string[]): Promise<void> {
     case 'serve':
       return serveCommand(config)
     case 'tick':
-      return tickCommand(config, args.includes('--watch'))
+      return tickCommand(config, args)
     case 'trigger':
       return triggerCommand(config, args)
     case 'watch':

@@ -13,7 +13,7 @@ export interface RunningWorker {
   stop(): Promise<void>
 }
 
-const REAP_EVERY_SECONDS = 5
+const REAP_EVERY_MS = 5_000
 
 /**
  * A long-lived tick loop with its own in-process supervisor: `maxq tick --watch`, and the local
@@ -54,7 +54,7 @@ export async function startWorker(
     now: () => Date.now(),
     leaseMs: config.leaseMs,
     intervalMs: config.intervalMs,
-    reapEverySeconds: REAP_EVERY_SECONDS,
+    reapEveryMs: REAP_EVERY_MS,
     onError: (error) => log.error(`tick failed: ${errorText(error)}`),
     onTick: (report) => {
       if (report.reaped > 0) log.warn(`reaped ${report.reaped} expired lease(s)`)

@@ -72,6 +72,11 @@ export function createSqlStore(d: Dialect): Store {
     reapExpiredLeases: (now, leaseMs) => reapExpiredLeases(d, now, leaseMs),
     claimFlowCalls: (claim, now) => inTx((tx) => claimFlowCalls(tx, claim, now)),
     claimReadySteps: (claim, now) => inTx((tx) => claimReadySteps(tx, claim, now)),
+    claimWork: (claim, now) =>
+      inTx(async (tx) => ({
+        flowCalls: await claimFlowCalls(tx, { workerId: claim.workerId, limit: claim.flowCallLimit }, now),
+        steps: await claimReadySteps(tx, { workerId: claim.workerId, limit: claim.stepLimit }, now),
+      })),
     recordExit: async (report: ExitReport, now: number) => {
       const lease = parseLease(report.lease)
       if (lease === null) return { accepted: false }

@@ -57,6 +57,12 @@ export interface ScheduledStage {
   steps: string[]
 }
 
+export interface PostedFields {
+  stepId: string
+  /** The step's fields after the merge. */
+  fields: Fields
+}
+
 export interface AbortOutcome {
   message: string
   processesKilled: number
@@ -129,6 +135,12 @@ export interface ClaimLimits {
   limit: number
 }
 
+export interface WorkClaim {
+  workerId: string
+  flowCallLimit: number
+  stepLimit: number
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres'
 
@@ -147,7 +159,7 @@ export interface Store {
   listSteps(runId: string): Promise<Outcome<Step[]>>
   getStep(runId: string, stepId: string): Promise<Outcome<Step>>
   retryStep(runId: string, stepId: string, now: number): Promise<Outcome<Step>>
-  postFields(runId: string, stepId: string, fields: Fields, now: number): Promise<Outcome<Step>>
+  postFields(runId: string, stepId: string, fields: Fields, now: number): Promise<Outcome<PostedFields>>
   queryFields(runId: string, query: { stepIds?: string[]; fieldName?: string }): Promise<Outcome<FieldsRow[]>>
   listFlowCalls(runId: string): Promise<Outcome<FlowCall[]>>
 
@@ -159,6 +171,8 @@ export interface Store {
   /** Fails or re-queues attempts whose lease has not been renewed within leaseMs. */
   reapExpiredLeases(now: number, leaseMs: number): Promise<number>
   claimFlowCalls(claim: ClaimLimits, now: number): Promise<ClaimedFlowCall[]>
+  /** Both claims in one transaction: what a tick does. */
+  claimWork(claim: WorkClaim, now: number): Promise<{ flowCalls: ClaimedFlowCall[]; steps: ClaimedStep[] }>
   claimReadySteps(claim: ClaimLimits, now: number): Promise<ClaimedStep[]>
   /** Records an attempt's end; settles its stage, queues the flow callback and ends the run as due. */
   recordExit(report: ExitReport, now: number): Promise<ExitOutcome>

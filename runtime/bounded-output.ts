@@ -4,8 +4,12 @@
 import { MAX_CAPTURED_OUTPUT_BYTES } from './limits.js'
 
 export class BoundedOutput {
-  readonly #head: Buffer
-  readonly #tail: Buffer
+  /** The head is kept as the chunks that arrived (most scripts print little: no big buffer then). */
+  readonly #headChunks: Buffer[] = []
+  readonly #headSize: number
+  readonly #tailSize: number
+  /** Allocated only once the head is full, i.e. only for chatty scripts. */
+  #tail: Buffer | null = null
   #headLength = 0
   /** Bytes ever written into the tail ring; the ring's write position is this modulo its size. */
   #tailWritten = 0
@@ -13,9 +17,8 @@ export class BoundedOutput {
 
   constructor(maxBytes: number = MAX_CAPTURED_OUTPUT_BYTES) {
     const limit = Math.max(0, Math.floor(maxBytes))
-    const headSize = Math.ceil(limit / 2)
-    this.#head = Buffer.alloc(headSize)
-    this.#tail = Buffer.alloc(limit - headSize)
+    this.#headSize = Math.ceil(limit / 2)
+    this.#tailSize = limit - this.#headSize
   }
 
   /** Bytes seen so far, kept or not. */
@@ -25,19 +28,22 @@ export class BoundedOutput {
 
   /** Bytes seen but not kept. */
   get omittedBytes(): number {
-    return this.#totalBytes - this.#headLength - Math.min(this.#tailWritten, this.#tail.length)
+    return this.#totalBytes - this.#headLength - Math.min(this.#tailWritten, this.#tailSize)
   }
 
   write(chunk: Buffer | string): void {
     let data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
     this.#totalBytes += data.length
-    if (this.#headLength < this.#head.length) {
-      const copied = data.copy(this.#head, this.#headLength, 0, this.#head.length - this.#headLength)
-      this.#headLength += copied
-      data = data.subarray(copied)
+    if (this.#headLength < this.#headSize) {
+      const take = Math.min(data.length, this.#headSize - this.#headLength)
+      // Copy: the stream may reuse the chunk's memory, and a slice would pin a large buffer.
+      this.#headChunks.push(Buffer.from(data.subarray(0, take)))
+      this.#headLength += take
+      data = data.subarray(take)
     }
-    if (data.length === 0 || this.#tail.length === 0) return
-    const size = this.#tail.length
+    if (data.length === 0 || this.#tailSize === 0) return
+    const size = this.#tailSize
+    const tail = (this.#tail ??= Buffer.alloc(size))
     // Only the last `size` bytes of a large chunk can survive; skip the rest without copying it.
     if (data.length > size) {
       this.#tailWritten += data.length - size
@@ -46,7 +52,7 @@ export class BoundedOutput {
     let at = this.#tailWritten % size
     let from = 0
     while (from < data.length) {
-      const copied = data.copy(this.#tail, at, from, Math.min(data.length, from + (size - at)))
+      const copied = data.copy(tail, at, from, Math.min(data.length, from + (size - at)))
       from += copied
       at = (at + copied) % size
     }
@@ -63,7 +69,7 @@ export class BoundedOutput {
   }
 
   #text(): string {
-    const head = this.#head.subarray(0, this.#headLength)
+    const head = Buffer.concat(this.#headChunks, this.#headLength)
     const tail = this.#tailBytes()
     const omitted = this.omittedBytes
     if (omitted === 0) return Buffer.concat([head, tail]).toString('utf8')
@@ -78,10 +84,12 @@ export class BoundedOutput {
   }
 
   #tailBytes(): Buffer {
-    const size = this.#tail.length
-    if (this.#tailWritten <= size) return this.#tail.subarray(0, this.#tailWritten)
+    const tail = this.#tail
+    if (tail === null) return Buffer.alloc(0)
+    const size = tail.length
+    if (this.#tailWritten <= size) return tail.subarray(0, this.#tailWritten)
     const at = this.#tailWritten % size
-    return Buffer.concat([this.#tail.subarray(at), this.#tail.subarray(0, at)])
+    return Buffer.concat([tail.subarray(at), tail.subarray(0, at)])
   }
 }
 

@@ -1,16 +1,15 @@
 // The long-lived tick loop of `maxq tick --watch` and the local runner. Work starts through
 // events: wake() runs the next tick at once (a handler changed state, PostgreSQL NOTIFY arrived,
 // a supervised process ended). The interval is only the fallback for a missed wake-up, and an idle
-// interval costs one index-only query (store.hasWork). node-cron marks lease reaping due every few
-// seconds; the reap itself runs inside a tick.
+// interval costs one index-only query (store.hasWork). Lease reaping runs inside a tick, at most
+// every `reapEveryMs`, and only when something is running.
 
-import cron from 'node-cron'
 import { tick, type TickDeps, type TickReport } from './tick.js'
 
 export interface TickLoopOptions extends Omit<TickDeps, 'reap'> {
   intervalMs: number
-  /** Seconds between lease reaps (a node-cron seconds field: 1..59). */
-  reapEverySeconds: number
+  /** Least time between two lease reaps. */
+  reapEveryMs: number
   onError?: (error: unknown) => void
   onTick?: (report: TickReport) => void
 }
@@ -18,10 +17,9 @@ export interface TickLoopOptions extends Omit<TickDeps, 'reap'> {
 export class TickLoop {
   readonly #opts: TickLoopOptions
   #woken = false
-  #reapDue = true
+  #lastReapAt = 0
   #stopped = false
   #sleeper: { timer: NodeJS.Timeout; resolve: () => void } | null = null
-  #cron: ReturnType<typeof cron.schedule> | null = null
   #done: Promise<void> | null = null
 
   constructor(opts: TickLoopOptions) {
@@ -30,9 +28,6 @@ export class TickLoop {
 
   start(): void {
     if (this.#done) return
-    this.#cron = cron.schedule(`*/${this.#opts.reapEverySeconds} * * * * *`, () => {
-      this.#reapDue = true
-    })
     this.#done = this.#run()
   }
 
@@ -49,8 +44,6 @@ export class TickLoop {
 
   async stop(): Promise<void> {
     this.#stopped = true
-    await this.#cron?.stop()
-    await this.#cron?.destroy()
     this.wake()
     await this.#done
   }
@@ -76,8 +69,8 @@ export class TickLoop {
     const now = this.#opts.now()
     // A timer tick with nothing claimable or running (so nothing to reap) stays one small query.
     if (!woken && !(await this.#opts.store.hasWork(now))) return null
-    const reap = this.#reapDue
-    this.#reapDue = false
+    const reap = now - this.#lastReapAt >= this.#opts.reapEveryMs
+    if (reap) this.#lastReapAt = now
     const report = await tick({ ...this.#opts, reap })
     this.#opts.onTick?.(report)
     return report

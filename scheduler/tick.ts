@@ -31,10 +31,15 @@ export interface TickReport {
 
 export async function tick(deps: TickDeps): Promise<TickReport> {
   const reaped = deps.reap ? await deps.store.reapExpiredLeases(deps.now(), deps.leaseMs) : 0
-  const calls = await deps.store.claimFlowCalls({ workerId: deps.workerId, limit: deps.batchSize }, deps.now())
   const limit = Math.min(deps.batchSize, Math.max(0, await deps.capacity()))
-  const steps = limit > 0 ? await deps.store.claimReadySteps({ workerId: deps.workerId, limit }, deps.now()) : []
-  const jobs = [...calls.map((call) => flowCallJob(deps.jobs, call)), ...steps.map((step) => stepJob(deps.jobs, step))]
+  const { flowCalls: calls, steps } = await deps.store.claimWork(
+    { workerId: deps.workerId, flowCallLimit: deps.batchSize, stepLimit: limit },
+    deps.now(),
+  )
+  const jobs = [
+    ...calls.map((call) => flowCallJob(deps.jobs, call)),
+    ...steps.map((step) => stepJob(deps.jobs, step)),
+  ]
   if (jobs.length > 0) deps.launch(jobs)
   return {
     reaped,

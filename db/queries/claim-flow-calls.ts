@@ -15,6 +15,11 @@ import { list, type Tx } from './tx.js'
  */
 export async function claimFlowCalls(tx: Tx, claim: ClaimLimits, now: number): Promise<ClaimedFlowCall[]> {
   if (claim.limit <= 0) return []
+  // Most ticks find no queued call: answer that from the partial index alone, before the claim's
+  // joins and subqueries get a chance to be planned from the runs side.
+  const queued = await tx.q.all<{ found: number }>(sql`
+    SELECT 1 AS found FROM flow_calls WHERE status = 'queued' AND available_at <= ${now} LIMIT 1`)
+  if (queued.length === 0) return []
   const rows = await tx.q.all<Record<string, unknown>>(sql`
     UPDATE flow_calls SET status = 'running', attempt = attempt + 1, worker_id = ${claim.workerId},
       claimed_at = ${now}, heartbeat_at = ${now}, started_at = ${now}, available_at = NULL

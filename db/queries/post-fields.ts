@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm'
 import { parseJson } from '../sql-executor.js'
-import { fail, ok, type Fields, type Outcome, type Step } from '../types.js'
-import { mapStep, type Row } from './map-rows.js'
+import type { PostedFields } from '../store.js'
+import { fail, ok, type Fields, type Outcome } from '../types.js'
+import type { Row } from './map-rows.js'
 import type { Tx } from './tx.js'
 
 /** Merges posted fields into the step's (top-level keys; a later post of a key wins). */
@@ -11,9 +12,9 @@ export async function postFields(
   stepId: string,
   fields: Fields,
   now: number,
-): Promise<Outcome<Step>> {
+): Promise<Outcome<PostedFields>> {
   const rows = await tx.q.all<Row>(sql`
-    SELECT * FROM steps WHERE run_id = ${runId} AND step_id = ${stepId} ${tx.d.lockRows}`)
+    SELECT fields FROM steps WHERE run_id = ${runId} AND step_id = ${stepId} ${tx.d.lockRows}`)
   const row = rows[0]
   if (row === undefined) {
     const runs = await tx.q.all<Row>(sql`SELECT 1 AS found FROM runs WHERE id = ${runId}`)
@@ -23,5 +24,5 @@ export async function postFields(
   await tx.q.run(sql`
     UPDATE steps SET fields = ${tx.d.json(merged)}, updated_at = ${now}
     WHERE run_id = ${runId} AND step_id = ${stepId}`)
-  return ok(mapStep({ ...row, fields: JSON.stringify(merged), updated_at: now }))
+  return ok({ stepId, fields: merged })
 }

@@ -9,16 +9,24 @@ export async function releaseDependents(
   claimable: boolean,
   now: number,
 ): Promise<void> {
-  const dependents = sql`SELECT step_id FROM step_dependencies WHERE run_id = ${runId} AND depends_on = ${stepId}`
-  const changed = await tx.q.run(sql`
-    UPDATE steps SET unmet_deps = unmet_deps - 1, updated_at = ${now}
-    WHERE run_id = ${runId} AND status = 'pending' AND step_id IN (${dependents})`)
-  if (changed === 0 || !claimable) return
-  await tx.q.run(sql`
-    UPDATE steps SET available_at = ${now}
-    WHERE run_id = ${runId} AND status = 'pending' AND unmet_deps = 0 AND available_at IS NULL
-      AND step_id IN (${dependents})
-      AND stage_seq IN (SELECT seq FROM stages WHERE run_id = ${runId} AND status = 'running')`)
+  // One primary-key lookup; most steps of a fan-out have no dependents and stop here.
+  const rows = await tx.q.all<{ step_id: string }>(sql`
+    SELECT step_id FROM step_dependencies WHERE run_id = ${runId} AND depends_on = ${stepId}`)
+  if (rows.length === 0) return
+  for (const part of chunks(
+    rows.map((row) => row.step_id),
+    500,
+  )) {
+    await tx.q.run(sql`
+      UPDATE steps SET unmet_deps = unmet_deps - 1, updated_at = ${now}
+      WHERE run_id = ${runId} AND status = 'pending' AND step_id IN (${list(part)})`)
+    if (!claimable) continue
+    await tx.q.run(sql`
+      UPDATE steps SET available_at = ${now}
+      WHERE run_id = ${runId} AND status = 'pending' AND unmet_deps = 0 AND available_at IS NULL
+        AND step_id IN (${list(part)})
+        AND stage_seq IN (SELECT seq FROM stages WHERE run_id = ${runId} AND status = 'running')`)
+  }
 }
 
 /**

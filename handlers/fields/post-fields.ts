@@ -19,6 +19,6 @@ export const postFields = new Hono<AppEnv>().post(
     const { fields } = c.req.valid('json')
     const outcome = await c.var.store.postFields(runId, stepId, fields, c.var.clock.now())
     if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details)
-    return c.json({ stepId: outcome.value.id, fields: outcome.value.fields })
+    return c.json(outcome.value)
   },
 )
