@@ -32,5 +32,6 @@ export interface AppEnv {
     clock: Clock
     wake: (event?: WakeEvent) => void
     flowsRoot: string
+    maxBodyBytes: number
   }
 }

@@ -2,9 +2,8 @@
 // runner, `maxq serve` and the tests (through app.request(), with no port opened).
 
 import { Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import { DEFAULT_MAX_BODY_BYTES, type AppDeps, type AppEnv, type WakeEvent } from './app-env.js'
-import { handleError, handleNotFound, payloadTooLarge } from './errors.js'
+import { handleError, handleNotFound } from './errors.js'
 import { getFlow } from './flows/get-flow.js'
 import { listFlows } from './flows/list-flows.js'
 import { postFields } from './fields/post-fields.js'
@@ -50,17 +49,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.set('clock', clock)
     c.set('wake', wake)
     c.set('flowsRoot', deps.flowsRoot)
+    c.set('maxBodyBytes', maxBodyBytes)
     await next()
   })
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: () => {
-        throw payloadTooLarge(maxBodyBytes)
-      },
-    }),
-  )
 
   app.route('/', getHealth)
   app.route('/api/v1', getHealth)

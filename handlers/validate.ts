@@ -10,6 +10,7 @@ import { createMiddleware } from 'hono/factory'
 import * as v from 'valibot'
 import type { AppEnv } from './app-env.js'
 import { invalidJson, validationFailed } from './errors.js'
+import { readBody } from './read-body.js'
 
 /** A schema whose output is an object: what params, query strings and our JSON bodies are. */
 type ObjectSchema = v.GenericSchema<unknown, object>
@@ -47,7 +48,7 @@ export function query<S extends ObjectSchema>(schema: S) {
 /** Parses the body as JSON whatever the Content-Type; an empty body is `{}`, a non-object is a 400. */
 export function body<S extends ObjectSchema>(schema: S) {
   return createMiddleware<AppEnv, string, Validated<'json', S>>(async (c, next) => {
-    const text = await c.req.text()
+    const text = await readBody(c, c.var.maxBodyBytes)
     let value: unknown = {}
     if (text.trim() !== '') {
       try {
