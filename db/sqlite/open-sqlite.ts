@@ -66,6 +66,9 @@ export function openSqlite(path: string): Dialect {
   client.pragma('busy_timeout = 5000')
   client.pragma('foreign_keys = ON')
   const raw = executorOf(client)
+  const begin = client.prepare('BEGIN IMMEDIATE')
+  const commit = client.prepare('COMMIT')
+  const rollback = client.prepare('ROLLBACK')
   const lock = createLock()
 
   return {
@@ -77,13 +80,13 @@ export function openSqlite(path: string): Dialect {
     },
     transaction: <T>(work: (tx: SqlExecutor) => Promise<T>) =>
       lock(async () => {
-        client.exec('BEGIN IMMEDIATE')
+        begin.run()
         try {
           const result = await work(raw)
-          client.exec('COMMIT')
+          commit.run()
           return result
         } catch (error) {
-          if (client.inTransaction) client.exec('ROLLBACK')
+          if (client.inTransaction) rollback.run()
           throw error
         }
       }),
