@@ -77,6 +77,21 @@ export class Floor {
     return timeBash(`seq ${n} | xargs -P ${this.parallel} -I{} env MAXQ_STEP_ID=s{} "$STEP"`, this.#env)
   }
 
+  /**
+   * n stages as MaxQ would run them without MaxQ: per stage, the flow script (called with the
+   * stage before it, posting the next stage to the floor server) and then the step: total ms.
+   */
+  stages(flowScript: string, n: number): Promise<number> {
+    return timeBash(
+      `for k in $(seq ${n}); do
+         prev=""; [ "$k" -gt 1 ] && prev="st$((k - 1))"
+         MAXQ_COMPLETED_STAGE="$prev" "$FLOW" >/dev/null
+         MAXQ_STEP_ID=s$k "$STEP"
+       done`,
+      { ...this.#env, FLOW: flowScript },
+    )
+  }
+
   /** `runs` two-step sequences, `parallel` at a time: total ms. */
   runs(runs: number): Promise<number> {
     return timeBash(

@@ -1,5 +1,6 @@
 // stages-N: N stages of one step, each scheduled by the flow's callback; ms per stage.
 
+import { join } from 'node:path'
 import type { BenchContext, Metric } from '../support/context.js'
 import { HELLO_FLOW, stagesFlowName } from '../support/flows.js'
 import { runFlow } from '../support/runs.js'
@@ -13,7 +14,7 @@ export async function stages(ctx: BenchContext): Promise<Metric[]> {
     const floor: number[] = []
     for (let i = 0; i < ctx.reps; i++) {
       samples.push((await runFlow(server.client, stagesFlowName(n))).ms / n)
-      floor.push((await ctx.floor.chain(n)) / n)
+      floor.push((await ctx.floor.stages(join(ctx.flowsRoot, stagesFlowName(n), 'flow.sh'), n)) / n)
     }
     return [
       {
@@ -24,7 +25,7 @@ export async function stages(ctx: BenchContext): Promise<Metric[]> {
         samples,
         floor,
         reference: '200 | 40.7',
-        note: 'floor: one step script per stage, back to back (the flow callback has no floor equivalent)',
+        note: 'floor: per stage, the same flow.sh (posting the next stage) and step.sh, back to back',
       },
     ]
   } finally {
