@@ -6,7 +6,7 @@ import { abortRun } from './queries/abort-run.js'
 import { claimFlowCalls } from './queries/claim-flow-calls.js'
 import { claimReadySteps } from './queries/claim-ready-steps.js'
 import { createRun } from './queries/create-run.js'
-import { hasWork, nextDueAt } from './queries/has-work.js'
+import { hasWork } from './queries/has-work.js'
 import { appendLog, listLogs } from './queries/logs.js'
 import { pauseRun, resumeRun } from './queries/pause-run.js'
 import { postFields } from './queries/post-fields.js'
@@ -101,7 +101,6 @@ export function createSqlStore(d: Dialect): Store {
       return Number(rows[0]?.n ?? 0)
     },
     hasWork: (now) => hasWork(d.db, now),
-    nextDueAt: () => nextDueAt(d.db),
 
     subscribe: (onEvent) => d.listen(onEvent),
     ping: async () => {

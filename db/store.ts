@@ -186,8 +186,6 @@ export interface Store {
   countRunningSteps(): Promise<number>
   /** One cheap, index-only question: is anything claimable, running or due? */
   hasWork(now: number): Promise<boolean>
-  /** Earliest time something becomes claimable (retry backoff), or null. */
-  nextDueAt(now: number): Promise<number | null>
 
   /** Wake-ups from other processes (PostgreSQL LISTEN/NOTIFY); never fires on SQLite. */
   subscribe(onEvent: (event: 'work' | 'abort') => void): Promise<() => Promise<void>>

@@ -6,6 +6,7 @@ import { DEFAULT_MAX_BODY_BYTES, type AppDeps, type AppEnv, type WakeEvent } fro
 import { handleError, handleNotFound } from './errors.js'
 import { getFlow } from './flows/get-flow.js'
 import { listFlows } from './flows/list-flows.js'
+import { listFlowCalls } from './flow-calls/list-flow-calls.js'
 import { postFields } from './fields/post-fields.js'
 import { queryFields } from './fields/query-fields.js'
 import { getHealth } from './health/get-health.js'
@@ -68,6 +69,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/api/v1', resumeRun)
   app.route('/api/v1', scheduleStage)
   app.route('/api/v1', listSteps)
+  app.route('/api/v1', listFlowCalls)
   app.route('/api/v1', getStep)
   app.route('/api/v1', retryStep)
   app.route('/api/v1', postFields)

@@ -14,14 +14,3 @@ export async function hasWork(db: SqlExecutor, now: number): Promise<boolean> {
       OR EXISTS (SELECT 1 FROM flow_calls WHERE status = 'running')`)
   return rows.length > 0
 }
-
-/** When the next claimable step or call becomes due (a retry's backoff), or null. */
-export async function nextDueAt(db: SqlExecutor): Promise<number | null> {
-  const rows = await db.all<{ due: number | string | null }>(sql`
-    SELECT MIN(due) AS due FROM (
-      SELECT MIN(available_at) AS due FROM steps WHERE status = 'pending' AND available_at IS NOT NULL
-      UNION ALL
-      SELECT MIN(available_at) AS due FROM flow_calls WHERE status = 'queued') AS next_due`)
-  const due = rows[0]?.due
-  return due === null || due === undefined ? null : Number(due)
-}

@@ -78,7 +78,6 @@ describe.each(testDatabases)('how a run ends on $name', (database) => {
 
   it('has no work when idle, and work while a run is open', async () => {
     expect(await store.hasWork(tick())).toBe(false)
-    expect(await store.nextDueAt(tick())).toBeNull()
     expect(await store.countRunningSteps()).toBe(0)
 
     const run = await store.createRun({ flowName: 'demo' }, tick())
@@ -93,7 +92,6 @@ describe.each(testDatabases)('how a run ends on $name', (database) => {
 
     expect((await store.getRun(run.id))?.status).toBe('completed')
     expect(await store.hasWork(tick())).toBe(false)
-    expect(await store.nextDueAt(tick())).toBeNull()
     expect(await store.countRunningSteps()).toBe(0)
   })
 
