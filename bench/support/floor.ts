@@ -57,6 +57,11 @@ function timeBash(script: string, env: Record<string, string>): Promise<number> 
   })
 }
 
+/** What MaxQ runs for one hello run, as plain bash (no single quotes: it is nested in bash -c '…'). */
+const HELLO_SEQUENCE =
+  'MAXQ_COMPLETED_STAGE= "$FLOW" >/dev/null && MAXQ_STEP_ID=s1 "$STEP" && ' +
+  'MAXQ_COMPLETED_STAGE=first "$FLOW" >/dev/null && MAXQ_STEP_ID=s2 "$STEP"'
+
 export class Floor {
   readonly #step: string
   readonly #env: Record<string, string>
@@ -92,12 +97,20 @@ export class Floor {
     )
   }
 
-  /** `runs` two-step sequences, `parallel` at a time: total ms. */
-  runs(runs: number): Promise<number> {
-    return timeBash(
-      `seq ${runs} | xargs -P ${this.parallel} -I{} bash -c 'MAXQ_STEP_ID=a{} "$STEP" && MAXQ_STEP_ID=b{} "$STEP"'`,
-      this.#env,
-    )
+  /**
+   * One hello run without MaxQ: the flow script as first called, the first step, the flow script
+   * after stage `first`, the second step, back to back: total ms.
+   */
+  hello(flowScript: string): Promise<number> {
+    return timeBash(HELLO_SEQUENCE, { ...this.#env, FLOW: flowScript })
+  }
+
+  /** `runs` hello sequences (see `hello`), `parallel` at a time: total ms. */
+  runs(flowScript: string, runs: number): Promise<number> {
+    return timeBash(`seq ${runs} | xargs -P ${this.parallel} -I{} bash -c '${HELLO_SEQUENCE}'`, {
+      ...this.#env,
+      FLOW: flowScript,
+    })
   }
 
   get stepPath(): string {

@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 // hello: two stages of one step each, trigger → completed.
 
 import type { BenchContext, Metric } from '../support/context.js'
@@ -12,7 +13,7 @@ export async function hello(ctx: BenchContext): Promise<Metric[]> {
     const floor: number[] = []
     for (let i = 0; i < ctx.reps; i++) {
       samples.push((await runFlow(server.client, HELLO_FLOW)).ms)
-      floor.push(await ctx.floor.chain(2))
+      floor.push(await ctx.floor.hello(join(ctx.flowsRoot, HELLO_FLOW, 'flow.sh')))
     }
     return [
       {

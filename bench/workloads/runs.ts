@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 // runs-N: N concurrent hello runs; runs/s from the first trigger to the last completion.
 
 import type { BenchContext, Metric } from '../support/context.js'
@@ -17,7 +18,7 @@ export async function runs(ctx: BenchContext): Promise<Metric[]> {
       const first = Math.min(...finished.map((run) => run.createdAt))
       const last = Math.max(...finished.map((run) => run.completedAt))
       samples.push(n / ((last - first) / 1000))
-      floor.push(n / ((await ctx.floor.runs(n)) / 1000))
+      floor.push(n / ((await ctx.floor.runs(join(ctx.flowsRoot, HELLO_FLOW, 'flow.sh'), n)) / 1000))
     }
     return [
       {
@@ -28,7 +29,7 @@ export async function runs(ctx: BenchContext): Promise<Metric[]> {
         samples,
         floor,
         reference: '19.0 | 26.3',
-        note: `floor: ${n} two-step sequences, ${ctx.floor.parallel} at a time`,
+        note: `floor: ${n} hello sequences (flow.sh, step, flow.sh, step), ${ctx.floor.parallel} at a time`,
       },
     ]
   } finally {
