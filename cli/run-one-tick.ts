@@ -2,6 +2,7 @@ import type { Store } from '../db/store.js'
 import { launchSupervisor } from '../runtime/launch-supervisor.js'
 import { tick, type TickReport } from '../scheduler/tick.js'
 import type { Config } from './config.js'
+import { snapshotEnv } from '../runtime/script-env.js'
 
 /**
  * `maxq tick`: one batch, then exit. The processes it starts are handed to one detached supervisor
@@ -12,7 +13,7 @@ export async function runOneTick(config: Config, store: Store): Promise<TickRepo
   return tick({
     store,
     workerId: config.workerId,
-    jobs: { flowsRoot: config.flowsRoot, apiBase: config.apiBase, baseEnv: process.env },
+    jobs: { flowsRoot: config.flowsRoot, apiBase: config.apiBase, baseEnv: snapshotEnv() },
     batchSize: config.batchSize,
     capacity: async () => config.maxConcurrentSteps - (await store.countRunningSteps()),
     launch: (jobs) => {

@@ -4,6 +4,7 @@ import { Supervisor } from '../runtime/supervise.js'
 import { TickLoop } from '../scheduler/tick-loop.js'
 import type { Config } from './config.js'
 import { errorText, type Logger } from './log.js'
+import { snapshotEnv } from '../runtime/script-env.js'
 
 export interface RunningWorker {
   loop: TickLoop
@@ -42,7 +43,7 @@ export async function startWorker(
   loop = new TickLoop({
     store,
     workerId: config.workerId,
-    jobs: { flowsRoot: config.flowsRoot, apiBase: config.apiBase, baseEnv: process.env },
+    jobs: { flowsRoot: config.flowsRoot, apiBase: config.apiBase, baseEnv: snapshotEnv() },
     batchSize: config.batchSize,
     capacity: () => config.maxConcurrentSteps - runningSteps,
     launch: (jobs) => {
