@@ -1,21 +1,20 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import type { Store } from '../../db/store.js'
 import type { ProcessJob } from '../../runtime/process-job.js'
 import { tick, type TickDeps } from '../../scheduler/tick.js'
 import { testDatabases } from '../support/dialects.js'
+import { storePerTest } from '../support/store-per-test.js'
 
 describe.each(testDatabases)('tick on $name', (database) => {
   let store: Store
-  let dispose: () => Promise<void>
+  storePerTest(database, (opened) => (store = opened))
   let launched: ProcessJob[]
   let now: number
 
   beforeEach(async () => {
-    ;({ store, dispose } = await database.open())
     launched = []
     now = 1_000_000
   })
-  afterEach(async () => dispose())
 
   const deps = (overrides: Partial<TickDeps> = {}): TickDeps => ({
     store,

@@ -1,10 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import type { Store } from '../../db/store.js'
 import { testDatabases } from '../support/dialects.js'
+import { storePerTest } from '../support/store-per-test.js'
 
 describe.each(testDatabases)('abort, pause and resume on $name', (database) => {
   let store: Store
-  let dispose: () => Promise<void>
+  storePerTest(database, (opened) => (store = opened))
   let runId: string
   let now = 1_000_000
   const tick = () => ++now
@@ -12,7 +13,6 @@ describe.each(testDatabases)('abort, pause and resume on $name', (database) => {
 
   /** A running run: stage `one` with `a` and `b` claimable and `c` waiting for `a`. */
   beforeEach(async () => {
-    ;({ store, dispose } = await database.open())
     const run = await store.createRun({ flowName: 'demo' }, tick())
     runId = run.id
     const [call] = await store.claimFlowCalls(worker, tick())
@@ -31,7 +31,6 @@ describe.each(testDatabases)('abort, pause and resume on $name', (database) => {
     )
     await store.recordExit({ lease: call!.lease, exitCode: 0 }, tick())
   })
-  afterEach(async () => dispose())
 
   it('fails open work as aborted, loses the running leases, and is idempotent', async () => {
     const [a] = await store.claimReadySteps({ ...worker, limit: 1 }, tick())

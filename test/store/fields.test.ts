@@ -1,16 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import type { Store } from '../../db/store.js'
 import { testDatabases } from '../support/dialects.js'
+import { storePerTest } from '../support/store-per-test.js'
 
 describe.each(testDatabases)('step fields on $name', (database) => {
   let store: Store
-  let dispose: () => Promise<void>
+  storePerTest(database, (opened) => (store = opened))
   let runId: string
   let now = 1_000_000
   const tick = () => ++now
 
   beforeEach(async () => {
-    ;({ store, dispose } = await database.open())
     const run = await store.createRun({ flowName: 'demo' }, tick())
     runId = run.id
     await store.scheduleStage(
@@ -27,7 +27,6 @@ describe.each(testDatabases)('step fields on $name', (database) => {
       tick(),
     )
   })
-  afterEach(async () => dispose())
 
   it('merges posted fields into the step (a later key wins)', async () => {
     await store.postFields(runId, 'a', { count: 1, keep: 'yes' }, tick())

@@ -1,18 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Store } from '../../db/store.js'
 import { testDatabases } from '../support/dialects.js'
+import { storePerTest } from '../support/store-per-test.js'
 
 describe.each(testDatabases)('store lifecycle on $name', (database) => {
   let store: Store
-  let dispose: () => Promise<void>
+  storePerTest(database, (opened) => (store = opened))
   let now = 1_000_000
   const tick = () => ++now
   const worker = { workerId: 'test-worker', limit: 100 }
-
-  beforeEach(async () => {
-    ;({ store, dispose } = await database.open())
-  })
-  afterEach(async () => dispose())
 
   async function startRun() {
     const run = await store.createRun({ flowName: 'demo' }, tick())

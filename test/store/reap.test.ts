@@ -1,23 +1,22 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import type { Store } from '../../db/store.js'
 import { testDatabases } from '../support/dialects.js'
+import { storePerTest } from '../support/store-per-test.js'
 
 const LEASE_MS = 30_000
 
 describe.each(testDatabases)('reaping expired leases on $name', (database) => {
   let store: Store
-  let dispose: () => Promise<void>
+  storePerTest(database, (opened) => (store = opened))
   let runId: string
   let now = 1_000_000
   const tick = () => ++now
   const worker = { workerId: 'test-worker', limit: 100 }
 
   beforeEach(async () => {
-    ;({ store, dispose } = await database.open())
     const run = await store.createRun({ flowName: 'demo' }, tick())
     runId = run.id
   })
-  afterEach(async () => dispose())
 
   async function scheduleOne(maxRetries: number): Promise<void> {
     const [call] = await store.claimFlowCalls(worker, tick())
