@@ -1,27 +1,15 @@
 // Numbered SQL migrations with down files, one folder per dialect, applied in one transaction
 // each and recorded in `maxq_migrations`. drizzle-kit writes no down files, so rollback is ours.
 
-import { existsSync } from 'node:fs'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { sql } from 'drizzle-orm'
+import { packageRoot } from '../runtime/package-root.js'
 import type { Dialect } from './sql-executor.js'
 
 export interface MigrationStatus {
   name: string
   appliedAt: number | null
-}
-
-/** The package root, whether this file runs from `db/` (vitest) or from `dist/db/`. */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir)
-    if (parent === dir) throw new Error('maxq: cannot find the package root')
-    dir = parent
-  }
-  return dir
 }
 
 export function migrationsDir(dialect: Dialect['name']): string {
