@@ -3,9 +3,11 @@
 #   docker run -p 3000:3000 -e MAXQ_DATABASE_URL=postgresql://... -v /path/to/flows:/flows maxq:latest
 #   docker run -p 3000:3000 -e MAXQ_SQLITE_PATH=/data/maxq.db -v /path/to/flows:/flows -v /path/to/data:/data maxq:latest
 
-# --- build: compile TypeScript and the better-sqlite3 native addon, then drop dev dependencies
+# --- build: compile TypeScript, better-sqlite3 and MaxQ's posix_spawn addon, drop dev dependencies
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
+# The image carries Node's headers: node-gyp need not download them. The addon must build here.
+ENV npm_config_nodedir=/usr/local MAXQ_REQUIRE_NATIVE=1
 # better-sqlite3 falls back to compiling from source when no prebuilt binary fits.
 RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ \

@@ -7,6 +7,12 @@ import { resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { DEFAULT_SQLITE_PATH } from '../db/open-dialect.js'
 import { DEFAULT_ABORT_GRACE_MS } from '../runtime/limits.js'
+import {
+  resolveSpawner,
+  SPAWNER_CHOICES,
+  type Spawner,
+  type SpawnerChoice,
+} from '../runtime/spawn-detached.js'
 
 export interface Config {
   flowsRoot: string
@@ -23,6 +29,8 @@ export interface Config {
   apiBase: string
   logLevel: 'debug' | 'info' | 'warn' | 'error'
   workerId: string
+  /** How scripts are started (MAXQ_SPAWNER resolved: auto picks posix_spawn when the addon loads). */
+  spawner: Spawner
 }
 
 export class ConfigError extends Error {
@@ -91,6 +99,19 @@ export function loadConfig(env: Env = process.env): Config {
     apiBase: apiBaseFrom(env, host, port),
     logLevel,
     workerId: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+    spawner: spawner(env),
+  }
+}
+
+function spawner(env: Env): Spawner {
+  const choice = env.MAXQ_SPAWNER?.trim() || 'auto'
+  if (!(SPAWNER_CHOICES as readonly string[]).includes(choice)) {
+    throw new ConfigError('MAXQ_SPAWNER', `expected ${SPAWNER_CHOICES.join(', ')}`)
+  }
+  try {
+    return resolveSpawner(choice as SpawnerChoice)
+  } catch (error) {
+    throw new ConfigError('MAXQ_SPAWNER', error instanceof Error ? error.message : String(error))
   }
 }
 

@@ -83,7 +83,8 @@ async function tickCommand(config: Config, args: string[]): Promise<void> {
   }
   const worker = await startWorker(config, store, log)
   log.info(
-    `tick loop ${config.workerId} reporting to ${config.apiBase}; state in ${describeDatabase(config)}`,
+    `tick loop ${config.workerId} reporting to ${config.apiBase}; state in ${describeDatabase(config)}; ` +
+      `scripts started with ${config.spawner}`,
   )
   onSignals(async () => {
     await worker.stop()

@@ -21,6 +21,7 @@ export async function runOneTick(config: Config, store: Store): Promise<TickRepo
         apiBase: config.apiBase,
         workerId: config.workerId,
         graceMs: config.abortGraceMs,
+        spawner: config.spawner,
         jobs,
       })
     },

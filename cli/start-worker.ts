@@ -34,6 +34,7 @@ export async function startWorker(
     apiBase: config.apiBase,
     workerId: config.workerId,
     graceMs: config.abortGraceMs,
+    spawner: config.spawner,
     ...(fetchImpl ? { fetch: fetchImpl } : {}),
     onExit: (lease) => {
       if (lease.startsWith('step/')) runningSteps--

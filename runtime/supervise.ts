@@ -13,7 +13,7 @@ import {
 } from './limits.js'
 import type { ExitReportBody, ProcessJob } from './process-job.js'
 import { reportExit, sendHeartbeat, type FetchLike } from './report-exit.js'
-import { killGroup, spawnDetached, type ScriptExit } from './spawn-detached.js'
+import { killGroup, resolveSpawner, spawnDetached, type ScriptExit, type Spawner } from './spawn-detached.js'
 
 export interface SupervisorOptions {
   /** Base of the API the reports go to, e.g. http://127.0.0.1:3000/api/v1. */
@@ -29,6 +29,8 @@ export interface SupervisorOptions {
   maxOutputBytes?: number
   /** Called once per job after its exit report was answered. */
   onExit?: (lease: string) => void
+  /** How scripts are started; defaults to the posix_spawn addon when it loads. */
+  spawner?: Spawner
 }
 
 interface Tracked {
@@ -51,6 +53,7 @@ export class Supervisor {
   readonly #graceMs: number
   readonly #maxOutputBytes: number
   readonly #onExit: ((lease: string) => void) | undefined
+  readonly #spawner: Spawner
   readonly #jobs = new Map<string, Tracked>()
   #heartbeat: NodeJS.Timeout | null = null
   #heartbeatInFlight: Promise<void> | null = null
@@ -65,6 +68,7 @@ export class Supervisor {
     this.#graceMs = opts.graceMs ?? DEFAULT_ABORT_GRACE_MS
     this.#maxOutputBytes = opts.maxOutputBytes ?? MAX_CAPTURED_OUTPUT_BYTES
     this.#onExit = opts.onExit
+    this.#spawner = opts.spawner ?? resolveSpawner('auto')
   }
 
   /** Jobs started and not yet reported (a job whose report is still being delivered counts). */
@@ -81,7 +85,7 @@ export class Supervisor {
     const startedAt = Date.now()
     const stdout = new BoundedOutput(this.#maxOutputBytes)
     const stderr = new BoundedOutput(this.#maxOutputBytes)
-    const child = spawnDetached({ command: job.command, cwd: job.cwd, env: job.env })
+    const child = spawnDetached({ command: job.command, cwd: job.cwd, env: job.env }, this.#spawner)
     child.stdout?.on('data', (chunk: Buffer) => stdout.write(chunk))
     child.stderr?.on('data', (chunk: Buffer) => stderr.write(chunk))
     const tracked: Tracked = {

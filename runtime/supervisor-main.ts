@@ -7,12 +7,14 @@
 import { readFile, unlink } from 'node:fs/promises'
 import { pathToFileURL } from 'node:url'
 import type { ProcessJob } from './process-job.js'
+import type { Spawner } from './spawn-detached.js'
 import { Supervisor } from './supervise.js'
 
 export interface SupervisorJobsFile {
   apiBase: string
   workerId: string
   graceMs: number
+  spawner: Spawner
   jobs: ProcessJob[]
 }
 
@@ -31,6 +33,7 @@ export async function supervisorMain(jobsFile: string): Promise<number> {
     apiBase: parsed.apiBase,
     workerId: parsed.workerId,
     graceMs: parsed.graceMs,
+    spawner: parsed.spawner,
   })
   for (const job of parsed.jobs) supervisor.start(job)
   // The heartbeat interval is unref'd; the children's pipes and pending reports keep us alive.
@@ -41,12 +44,13 @@ export async function supervisorMain(jobsFile: string): Promise<number> {
 
 export function parseJobsFile(value: unknown): SupervisorJobsFile {
   if (!isRecord(value)) throw new TypeError('jobs file: not an object')
-  const { apiBase, workerId, graceMs, jobs } = value
+  const { apiBase, workerId, graceMs, spawner, jobs } = value
   if (typeof apiBase !== 'string' || typeof workerId !== 'string')
     throw new TypeError('jobs file: apiBase, workerId')
   if (typeof graceMs !== 'number' || !(graceMs >= 0)) throw new TypeError('jobs file: graceMs')
+  if (spawner !== 'posix_spawn' && spawner !== 'child_process') throw new TypeError('jobs file: spawner')
   if (!Array.isArray(jobs)) throw new TypeError('jobs file: jobs')
-  return { apiBase, workerId, graceMs, jobs: jobs.map(parseJob) }
+  return { apiBase, workerId, graceMs, spawner, jobs: jobs.map(parseJob) }
 }
 
 function parseJob(value: unknown, index: number): ProcessJob {

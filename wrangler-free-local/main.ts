@@ -19,7 +19,9 @@ async function main(): Promise<void> {
   const bound = { ...config, port: api.port, apiBase: apiBaseFrom(process.env, config.host, api.port) }
   worker = await startWorker(bound, store, log, (input, init) => api.app.request(input, init))
   log.info(`listening on http://${config.host}:${api.port} (API ${bound.apiBase})`)
-  log.info(`flows from ${config.flowsRoot}; state in ${describeDatabase(config)}`)
+  log.info(
+    `flows from ${config.flowsRoot}; state in ${describeDatabase(config)}; scripts started with ${config.spawner}`,
+  )
 
   let stopping = false
   const shutdown = async (signal: string): Promise<void> => {

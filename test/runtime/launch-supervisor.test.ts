@@ -49,6 +49,7 @@ describe.skipIf(!built)('launchSupervisor', () => {
       apiBase,
       workerId: 'detached',
       graceMs: 100,
+      spawner: 'posix_spawn',
       jobs: [{ lease: 'step/r/s/1', command, cwd: dir, env: { MAXQ_STEP_ID: 's' }, timeoutSeconds: null }],
     })
     expect(pid).toBeGreaterThan(0)

@@ -7,6 +7,7 @@ import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { MAX_CAPTURED_OUTPUT_BYTES } from '../../runtime/limits.js'
 import type { ExitReportBody, HeartbeatBody, ProcessJob } from '../../runtime/process-job.js'
+import type { Spawner } from '../../runtime/spawn-detached.js'
 import { Supervisor } from '../../runtime/supervise.js'
 import { supervisorMain } from '../../runtime/supervisor-main.js'
 import { waitFor } from '../support/wait-for.js'
@@ -18,6 +19,8 @@ const heartbeats: HeartbeatBody[] = []
 let lost = new Set<string>()
 
 let dir: string
+const spawners: Spawner[] = ['posix_spawn', 'child_process']
+let spawner: Spawner = 'posix_spawn'
 const supervisors: Supervisor[] = []
 const groups: number[] = []
 
@@ -58,7 +61,7 @@ afterEach(async () => {
 })
 
 function supervisor(opts: Partial<ConstructorParameters<typeof Supervisor>[0]> = {}): Supervisor {
-  const created = new Supervisor({ apiBase, workerId: 'test-worker', graceMs: 200, ...opts })
+  const created = new Supervisor({ apiBase, workerId: 'test-worker', graceMs: 200, spawner, ...opts })
   supervisors.push(created)
   return created
 }
@@ -134,7 +137,11 @@ function groupAlive(pgid: number): boolean {
     })
 }
 
-describe('Supervisor', () => {
+describe.each(spawners)('Supervisor starting scripts with %s', (chosen) => {
+  beforeEach(() => {
+    spawner = chosen
+  })
+
   it('reports exit codes and captures stdout and stderr', async () => {
     const sup = supervisor()
     const ok = await job('echo out; echo err >&2; exit 0')
@@ -320,9 +327,13 @@ describe('supervisorMain', () => {
     const one = await job('echo one')
     const two = await job('exit 2')
     const jobsFile = path.join(dir, 'jobs.json')
-    await writeFile(jobsFile, JSON.stringify({ apiBase, workerId: 'w', graceMs: 100, jobs: [one, two] }), {
-      mode: 0o600,
-    })
+    await writeFile(
+      jobsFile,
+      JSON.stringify({ apiBase, workerId: 'w', graceMs: 100, spawner: 'posix_spawn', jobs: [one, two] }),
+      {
+        mode: 0o600,
+      },
+    )
     expect(await supervisorMain(jobsFile)).toBe(0)
     expect(existsSync(jobsFile)).toBe(false)
     expect(reports.get(one.lease)).toMatchObject({ exitCode: 0, stdout: 'one\n' })
