@@ -50,7 +50,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** The environment minus MaxQ's own settings: only what the bench sets reaches the server. */
-function cleanEnv(): Record<string, string> {
+export function cleanEnv(): Record<string, string> {
   const env: Record<string, string> = {}
   for (const [key, value] of Object.entries(process.env)) {
     if (value !== undefined && !key.startsWith('MAXQ_') && key !== 'LOG_LEVEL') env[key] = value
@@ -60,7 +60,13 @@ function cleanEnv(): Record<string, string> {
 
 let databaseCounter = 0
 
-async function createDatabase(url: string): Promise<{ url: string; drop: () => Promise<void> }> {
+export interface ThrowawayDatabase {
+  url: string
+  drop: () => Promise<void>
+}
+
+/** A fresh, empty database on the given PostgreSQL server; drop() removes it. */
+export async function createDatabase(url: string): Promise<ThrowawayDatabase> {
   const name = `maxq_bench_${process.pid}_${++databaseCounter}`
   const admin = postgres(url, { max: 1, onnotice: () => undefined })
   await admin.unsafe(`CREATE DATABASE ${name}`)
@@ -77,7 +83,8 @@ async function createDatabase(url: string): Promise<{ url: string; drop: () => P
   }
 }
 
-function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
+/** Resolves true once the child has exited, false if it is still there after `ms`. */
+export function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true)
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), ms)
@@ -88,7 +95,7 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
   })
 }
 
-function killQuietly(pid: number, signal: NodeJS.Signals): void {
+export function killQuietly(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(pid, signal)
   } catch {
@@ -96,10 +103,47 @@ function killQuietly(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * Ends a MaxQ process and everything it started: SIGTERM, SIGKILL after `graceMs`. Its scripts run
+ * in their own process groups and are reparented when it exits, so they are listed while they are
+ * still its descendants and killed with it, not left behind.
+ */
+export async function stopProcessTree(child: ChildProcess, graceMs: number): Promise<void> {
+  const pid = child.pid
+  if (pid === undefined) return
+  const children = new Set(descendants(pid))
+  child.kill('SIGTERM')
+  if (!(await waitExit(child, graceMs))) {
+    for (const late of descendants(pid)) children.add(late)
+    child.kill('SIGKILL')
+    await waitExit(child, 1000)
+  }
+  for (const group of children) killQuietly(-group, 'SIGKILL')
+  for (const other of children) killQuietly(other, 'SIGKILL')
+}
+
+/** Polls GET /api/v1/health until it answers 200; throws if `child` exits first or after 20 s. */
+export async function waitHealthy(client: HttpClient, child: ChildProcess, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`bench: ${what} exited with ${child.exitCode ?? child.signalCode} during start-up`)
+    }
+    try {
+      const res = await client.send('GET', '/api/v1/health')
+      if (res.status === 200) return
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`bench: ${what} did not answer /api/v1/health within 20 s`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const dir = mkdtempSync(join(tmpdir(), 'maxq-bench-'))
   const port = await freePort()
-  let database: { url: string; drop: () => Promise<void> } | null = null
+  let database: ThrowawayDatabase | null = null
   if (opts.databaseUrl !== undefined) database = await createDatabase(opts.databaseUrl)
   const env: Record<string, string> = {
     ...cleanEnv(),
@@ -135,36 +179,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     stopped = true
     unregister()
     client.close()
-    // Steps run in their own process groups: end them with the server, not after it.
-    const children = descendants(pid)
-    child.kill('SIGTERM')
-    if (!(await waitExit(child, 5000))) child.kill('SIGKILL')
-    for (const group of children) killQuietly(-group, 'SIGKILL')
-    for (const other of children) killQuietly(other, 'SIGKILL')
+    await stopProcessTree(child, 5000)
     await database?.drop()
     if (process.env.BENCH_KEEP_TEMP !== '1') rmSync(dir, { recursive: true, force: true })
   }
   const unregister = onCleanup(stop)
 
-  const deadline = Date.now() + 20_000
-  for (;;) {
-    if (child.exitCode !== null) {
-      await stop()
-      throw new Error(
-        `bench: the MaxQ server exited with ${child.exitCode} during start-up (see ${dir}/server.log)`,
-      )
-    }
-    try {
-      const res = await client.send('GET', '/api/v1/health')
-      if (res.status === 200) break
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop()
-      throw new Error('bench: the MaxQ server did not answer /api/v1/health within 20 s')
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50))
+  try {
+    await waitHealthy(client, child, `the MaxQ server (see ${dir}/server.log)`)
+  } catch (error) {
+    await stop()
+    throw error
   }
   return { pid, port, origin, client, databaseUrl: database?.url, stop }
 }
