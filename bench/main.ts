@@ -1,7 +1,9 @@
 // `npm run bench [-- --quick] [--reps N] [--only a,b] [--env KEY=VALUE]... [--database-url URL]`
 // Starts MaxQ the way a user does, runs each workload several times against generated flows,
 // prints a table of medians (min–max) with the floor and the overhead over it, and writes the
-// results to bench/results/<timestamp>.json. See docs/performance.md.
+// results to bench/results/<timestamp>.json. See docs/performance.md. The `ticks` workload (one
+// `maxq serve` and 1 or 4 `maxq tick --watch` processes) needs PostgreSQL: it is in the default
+// set only with --database-url.
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os'
@@ -17,6 +19,7 @@ import {
   writeHelloFlow,
   writeStagesFlow,
 } from './support/flows.js'
+import { startDeployment } from './support/deployment.js'
 import { startServer } from './support/server.js'
 import { fmt, summarize } from './support/stats.js'
 import { api } from './workloads/api.js'
@@ -27,14 +30,30 @@ import { hello } from './workloads/hello.js'
 import { idle } from './workloads/idle.js'
 import { runs } from './workloads/runs.js'
 import { stages } from './workloads/stages.js'
+import { ticks } from './workloads/ticks.js'
 
-const WORKLOADS = ['hello', 'chain', 'stages', 'fanout', 'runs', 'api', 'memory', 'idle', 'growth'] as const
+const WORKLOADS = [
+  'hello',
+  'chain',
+  'stages',
+  'fanout',
+  'runs',
+  'api',
+  'memory',
+  'idle',
+  'growth',
+  'ticks',
+] as const
 type WorkloadName = (typeof WORKLOADS)[number]
+/** Workloads that need PostgreSQL: left out of the default set without --database-url. */
+const POSTGRES_ONLY: ReadonlySet<WorkloadName> = new Set(['ticks'])
 
 interface Args {
   quick: boolean
   reps: number
   only: Set<WorkloadName>
+  /** --only was given (otherwise `only` is the default set). */
+  onlyGiven: boolean
   env: Record<string, string>
   databaseUrl: string | undefined
   cpuProfDir: string | undefined
@@ -43,7 +62,8 @@ interface Args {
 function usage(message: string): never {
   process.stderr.write(
     `bench: ${message}\nusage: npm run bench -- [--quick] [--reps N] [--only ${WORKLOADS.join(',')}] ` +
-      `[--env KEY=VALUE]... [--database-url postgres://…] [--cpu-prof DIR]\n`,
+      `[--env KEY=VALUE]... [--database-url postgres://…] [--cpu-prof DIR]\n` +
+      `(ticks needs --database-url: it runs one \`maxq serve\` and 1, then 4 \`maxq tick --watch\`)\n`,
   )
   process.exit(2)
 }
@@ -53,6 +73,7 @@ function parseArgs(argv: string[]): Args {
     quick: false,
     reps: 0,
     only: new Set(WORKLOADS),
+    onlyGiven: false,
     env: {},
     databaseUrl: undefined,
     cpuProfDir: undefined,
@@ -83,6 +104,7 @@ function parseArgs(argv: string[]): Args {
         for (const name of names)
           if (!(WORKLOADS as readonly string[]).includes(name)) usage(`unknown workload ${name}`)
         args.only = new Set(names as WorkloadName[])
+        args.onlyGiven = true
         break
       }
       case '--env': {
@@ -104,6 +126,19 @@ function parseArgs(argv: string[]): Args {
   }
   if (args.reps === 0) args.reps = args.quick ? 1 : 3
   return args
+}
+
+/** Takes PostgreSQL-only workloads out of the set without --database-url, with a line saying why. */
+function dropPostgresOnly(args: Args): void {
+  if (args.databaseUrl !== undefined) return
+  for (const name of POSTGRES_ONLY) {
+    if (!args.only.has(name)) continue
+    args.only.delete(name)
+    process.stderr.write(
+      `bench: ${name} skipped: several tick processes share one database only on PostgreSQL; ` +
+        `give --database-url postgres://… to run it${args.onlyGiven ? '' : ' (it is in the default set then)'}\n`,
+    )
+  }
 }
 
 function machine(): Record<string, string | number> {
@@ -181,6 +216,11 @@ function printTable(rows: Row[]): void {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2))
+  dropPostgresOnly(args)
+  if (args.only.size === 0) {
+    process.stderr.write('bench: nothing left to run\n')
+    return
+  }
   const root = packageRoot()
   const sizes = args.quick ? QUICK_SIZES : FULL_SIZES
   const info = machine()
@@ -215,9 +255,14 @@ async function main(): Promise<void> {
     floor,
     floorServer,
     databaseUrl: args.databaseUrl,
+    env: args.env,
     cpuProfDir: args.cpuProfDir,
     startServer: (extra) =>
       startServer({ root, flowsRoot, env: args.env, databaseUrl: args.databaseUrl, ...(extra ?? {}) }),
+    startDeployment: (count) => {
+      if (args.databaseUrl === undefined) throw new Error('bench: tick processes need --database-url')
+      return startDeployment({ root, flowsRoot, env: args.env, databaseUrl: args.databaseUrl, ticks: count })
+    },
     log: (line) => process.stderr.write(`  ${line}\n`),
   }
 
@@ -244,6 +289,11 @@ async function main(): Promise<void> {
   await step('api', 'api', () => api(ctx))
   await step('idle', 'idle', () => idle(ctx))
   await step('growth', 'growth', () => growth(ctx, metrics))
+  await step(
+    'ticks',
+    `ticks (fanout-${sizes.fanoutSmall} and fanout-${sizes.fanoutLarge}, 1 and 4 tick processes)`,
+    () => ticks(ctx),
+  )
   const seconds = (Date.now() - started) / 1000
 
   console.log('')

@@ -1,5 +1,6 @@
 // What every workload gets, and what it answers.
 
+import type { RunningDeployment } from './deployment.js'
 import type { Floor, FloorServer } from './floor.js'
 import type { RunningServer, ServerOptions } from './server.js'
 
@@ -52,7 +53,14 @@ export interface BenchContext {
   floorServer: FloorServer
   /** Starts a MaxQ server with the bench's settings (fresh database unless sqlitePath is given). */
   startServer(extra?: Partial<Pick<ServerOptions, 'sqlitePath' | 'nodeArgs'>>): Promise<RunningServer>
+  /**
+   * Starts MaxQ the multi-process way: one `maxq serve` and `ticks` × `maxq tick --watch`, on a
+   * fresh database. PostgreSQL only (databaseUrl set).
+   */
+  startDeployment(ticks: number): Promise<RunningDeployment>
   databaseUrl: string | undefined
+  /** The --env settings every MaxQ process gets. */
+  env: Record<string, string>
   /** --cpu-prof DIR: the fanout-200 server runs with node --cpu-prof into this directory. */
   cpuProfDir: string | undefined
   log(line: string): void
