@@ -17,9 +17,10 @@ export interface Dialect {
   readonly db: SqlExecutor
   /**
    * Runs `work` in one transaction that holds the write lock from its first statement
-   * (`BEGIN IMMEDIATE` on SQLite; on PostgreSQL rows are locked with `lockRows`).
+   * (`BEGIN IMMEDIATE` on SQLite; on PostgreSQL rows are locked with `lockRows`). With `wake`, the
+   * commit also tells other processes' tick loops, as `notify` would, in the same round trip.
    */
-  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>, wake?: WakeEvent): Promise<T>
   /** A JSON value as a query parameter of a JSON column. */
   json(value: unknown): SQL
   /** Suffix that locks the selected rows until the transaction ends (empty on SQLite). */

@@ -31,22 +31,19 @@ import { fail, ok, type Outcome, type RunWithStages } from './types.js'
 export function createSqlStore(d: Dialect): Store {
   const inTx = <T>(work: (tx: Tx) => Promise<T>): Promise<T> =>
     d.transaction((q: SqlExecutor) => work({ q, d }))
-  /** Runs a state change, then tells other processes' tick loops to look (PostgreSQL NOTIFY). */
-  const changing = async <T>(event: WakeEvent, work: (tx: Tx) => Promise<T>): Promise<T> => {
-    const result = await inTx(work)
-    await d.notify(event)
-    return result
-  }
+  /** A state change whose commit tells other processes' tick loops to look (PostgreSQL NOTIFY). */
+  const changing = <T>(event: WakeEvent, work: (tx: Tx) => Promise<T>): Promise<T> =>
+    d.transaction((q: SqlExecutor) => work({ q, d }), event)
   const thenRun = async (runId: string, outcome: Outcome<unknown>): Promise<Outcome<RunWithStages>> => {
     if (!outcome.ok) return outcome
-    const run = await getRun(d.db, runId)
+    const run = await getRun(d, runId)
     return run ? ok(run) : fail('RUN_NOT_FOUND', { runId })
   }
 
   return {
     dialect: d.name,
     createRun: (run, now) => changing('work', (tx) => createRun(tx, run, now)),
-    getRun: (runId) => getRun(d.db, runId),
+    getRun: (runId) => getRun(d, runId),
     listRuns: (query) => listRuns(d.db, query),
     updateRun: (runId, patch, now) => inTx((tx) => updateRun(tx, runId, patch, now)),
     abortRun: (runId, now) => changing('abort', (tx) => abortRun(tx, runId, now)),
@@ -72,11 +69,16 @@ export function createSqlStore(d: Dialect): Store {
     reapExpiredLeases: (now, leaseMs) => reapExpiredLeases(d, now, leaseMs),
     claimFlowCalls: (claim, now) => inTx((tx) => claimFlowCalls(tx, claim, now)),
     claimReadySteps: (claim, now) => inTx((tx) => claimReadySteps(tx, claim, now)),
+    // The two claims are independent and never wait for a lock, so they are sent together
+    // (PostgreSQL pipelines them on the transaction's connection).
     claimWork: (claim, now) =>
-      inTx(async (tx) => ({
-        flowCalls: await claimFlowCalls(tx, { workerId: claim.workerId, limit: claim.flowCallLimit }, now),
-        steps: await claimReadySteps(tx, { workerId: claim.workerId, limit: claim.stepLimit }, now),
-      })),
+      inTx(async (tx) => {
+        const [flowCalls, steps] = await Promise.all([
+          claimFlowCalls(tx, { workerId: claim.workerId, limit: claim.flowCallLimit }, now),
+          claimReadySteps(tx, { workerId: claim.workerId, limit: claim.stepLimit }, now),
+        ])
+        return { flowCalls, steps }
+      }),
     recordExit: async (report: ExitReport, now: number) => {
       const lease = parseLease(report.lease)
       if (lease === null) return { accepted: false }

@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm'
-import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js'
-import postgres from 'postgres'
+import { PgDialect } from 'drizzle-orm/pg-core'
+import postgres, { type Sql } from 'postgres'
 import type { Dialect, SqlExecutor, WakeEvent } from '../sql-executor.js'
 
 /** The LISTEN/NOTIFY channel that wakes tick loops in other processes. */
@@ -12,20 +12,60 @@ const INT8_OID = 20
 const JSON_OID = 114
 const JSONB_OID = 3802
 
-/** Anything drizzle can run a statement on: the pool's database or one transaction. */
-type Executes = Pick<PostgresJsDatabase, 'execute'>
+// drizzle renders the `sql` templates; postgres.js runs them (as prepared statements) on the pool
+// or on one reserved connection. Going to postgres.js directly is what lets a transaction pipeline.
+const compiler = new PgDialect()
 
-function executorOf(db: Executes): SqlExecutor {
+/** postgres.js parameter values; ours are strings, numbers, null (and booleans). */
+type Params = postgres.ParameterOrJSON<never>[]
+
+function executorOf(client: Sql): SqlExecutor {
+  const query = (statement: SQL) => {
+    const { sql: text, params } = compiler.sqlToQuery(statement)
+    return client.unsafe(text, params as Params)
+  }
   return {
-    all: async <T>(query: SQL) => (await db.execute(query)) as unknown as T[],
+    all: async <T>(statement: SQL) => (await query(statement)) as unknown as T[],
     // postgres.js answers the affected row count of INSERT/UPDATE/DELETE in `count`.
-    run: async (query: SQL) => (await db.execute(query)).count,
+    run: async (statement: SQL) => (await query(statement)).count,
     // No parameters: postgres.js sends it with the simple protocol, which runs several statements.
     execScript: async (script: string) => {
-      await db.execute(sql.raw(script))
+      await client.unsafe(script)
     },
   }
 }
+
+/**
+ * One transaction on a reserved connection. postgres.js pipelines what is sent on one connection,
+ * so BEGIN travels with the first statement and the wake-up NOTIFY with COMMIT: a transaction costs
+ * its own statements' round trips and one for COMMIT, not three more. (BEGIN can only fail when the
+ * connection is gone, and then the statements queued behind it fail too.)
+ */
+async function inTransaction<T>(
+  client: Sql,
+  work: (tx: SqlExecutor) => Promise<T>,
+  wake: WakeEvent | undefined,
+): Promise<T> {
+  const connection = await client.reserve()
+  try {
+    const begun = connection.unsafe('BEGIN').execute()
+    let result: T
+    try {
+      ;[, result] = await Promise.all([begun, work(executorOf(connection))])
+    } catch (error) {
+      await connection.unsafe('ROLLBACK').catch(() => undefined)
+      throw error
+    }
+    const notified = wake === undefined ? null : connection.unsafe(NOTIFY, [wake]).execute()
+    await Promise.all([notified, connection.unsafe('COMMIT')])
+    return result
+  } finally {
+    connection.release()
+  }
+}
+
+// Sent inside the transaction: PostgreSQL delivers it at COMMIT, and only if the changes commit.
+const NOTIFY = `SELECT pg_notify('${WAKE_CHANNEL}', $1)`
 
 function poolSize(): number {
   const raw = process.env.MAXQ_DATABASE_POOL_SIZE
@@ -65,15 +105,15 @@ export async function openPostgres(url: string): Promise<Dialect> {
       },
     },
   })
-  const db = drizzle(client)
-  const pool = executorOf(db)
+  const pool = executorOf(client)
 
   return {
     name: 'postgres',
     db: pool,
     // READ COMMITTED is enough: every transaction that changes a run locks its run row first
     // (db/queries/tx.ts lockRun), and claims lock the rows they take with SKIP LOCKED.
-    transaction: <T>(work: (tx: SqlExecutor) => Promise<T>) => db.transaction((tx) => work(executorOf(tx))),
+    transaction: <T>(work: (tx: SqlExecutor) => Promise<T>, wake?: WakeEvent) =>
+      inTransaction(client, work, wake),
     json: (value: unknown) => sql`${JSON.stringify(value ?? null)}::jsonb`,
     lockRows: sql`FOR UPDATE`,
     skipLocked: sql`FOR UPDATE SKIP LOCKED`,

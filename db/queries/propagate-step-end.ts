@@ -9,24 +9,17 @@ export async function releaseDependents(
   claimable: boolean,
   now: number,
 ): Promise<void> {
-  // One primary-key lookup; most steps of a fan-out have no dependents and stop here.
-  const rows = await tx.q.all<{ step_id: string }>(sql`
-    SELECT step_id FROM step_dependencies WHERE run_id = ${runId} AND depends_on = ${stepId}`)
-  if (rows.length === 0) return
-  for (const part of chunks(
-    rows.map((row) => row.step_id),
-    500,
-  )) {
-    await tx.q.run(sql`
-      UPDATE steps SET unmet_deps = unmet_deps - 1, updated_at = ${now}
-      WHERE run_id = ${runId} AND status = 'pending' AND step_id IN (${list(part)})`)
-    if (!claimable) continue
-    await tx.q.run(sql`
-      UPDATE steps SET available_at = ${now}
-      WHERE run_id = ${runId} AND status = 'pending' AND unmet_deps = 0 AND available_at IS NULL
-        AND step_id IN (${list(part)})
-        AND stage_seq IN (SELECT seq FROM stages WHERE run_id = ${runId} AND status = 'running')`)
-  }
+  // One statement, found by key: most steps of a fan-out have no dependents and it changes nothing.
+  // SET expressions read the row as it was, so `unmet_deps = 1` means "this was the last one".
+  const availableAt = claimable
+    ? sql`CASE WHEN unmet_deps = 1 AND available_at IS NULL
+          AND stage_seq IN (SELECT seq FROM stages WHERE run_id = ${runId} AND status = 'running')
+        THEN ${now} ELSE available_at END`
+    : sql`available_at`
+  await tx.q.run(sql`
+    UPDATE steps SET unmet_deps = unmet_deps - 1, available_at = ${availableAt}, updated_at = ${now}
+    WHERE run_id = ${runId} AND status = 'pending' AND step_id IN (
+      SELECT step_id FROM step_dependencies WHERE run_id = ${runId} AND depends_on = ${stepId})`)
 }
 
 /**

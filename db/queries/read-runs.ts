@@ -1,14 +1,32 @@
-import { sql } from 'drizzle-orm'
-import type { SqlExecutor } from '../sql-executor.js'
+import { sql, type SQL } from 'drizzle-orm'
+import { parseJson, type Dialect, type SqlExecutor } from '../sql-executor.js'
 import type { RunListQuery } from '../store.js'
 import type { Run, RunWithStages } from '../types.js'
 import { mapRun, mapStage, type Row } from './map-rows.js'
 
-export async function getRun(db: SqlExecutor, runId: string): Promise<RunWithStages | null> {
-  const rows = await db.all<Row>(sql`SELECT * FROM runs WHERE id = ${runId}`)
-  if (rows[0] === undefined) return null
-  const stages = await db.all<Row>(sql`SELECT * FROM stages WHERE run_id = ${runId} ORDER BY seq`)
-  return { ...mapRun(rows[0]), stages: stages.map(mapStage) }
+// A run's stages as one JSON array of stage rows (column names as keys, so mapStage reads them as
+// it reads a row). The two dialects name the same aggregate differently; an empty run gives `[]` on
+// SQLite and NULL on PostgreSQL, which parseJson turns into `[]` as well.
+const STAGE_PAIRS = ['run_id', 'seq', 'name', 'final', 'status', 'created_at', 'started_at', 'completed_at']
+  .map((column) => `'${column}', ${column}`)
+  .join(', ')
+const STAGES_JSON: Record<Dialect['name'], SQL> = {
+  sqlite: sql.raw(`json_group_array(json_object(${STAGE_PAIRS}) ORDER BY seq)`),
+  postgres: sql.raw(`json_agg(json_build_object(${STAGE_PAIRS}) ORDER BY seq)`),
+}
+
+/**
+ * The run and its stages in one statement: GET /runs/{run} is the API's most frequent read (a
+ * watcher polls it), and on SQLite every statement outside a transaction takes the WAL read lock
+ * anew (file-lock system calls that cost more than the lookup itself).
+ */
+export async function getRun(d: Pick<Dialect, 'name' | 'db'>, runId: string): Promise<RunWithStages | null> {
+  const rows = await d.db.all<Row>(sql`
+    SELECT runs.*, (SELECT ${STAGES_JSON[d.name]} FROM stages WHERE stages.run_id = runs.id) AS stages_json
+    FROM runs WHERE id = ${runId}`)
+  const row = rows[0]
+  if (row === undefined) return null
+  return { ...mapRun(row), stages: parseJson<Row[]>(row.stages_json, []).map(mapStage) }
 }
 
 const SORT_COLUMNS: Record<RunListQuery['sortBy'], string> = {

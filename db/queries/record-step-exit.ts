@@ -19,6 +19,29 @@ export interface StepAttemptEnd {
   stderr?: string
 }
 
+/**
+ * A success needs nothing from the row to be decided, so one UPDATE both records it and answers the
+ * step's stage; it matches nothing when the report is stale or repeated.
+ */
+async function completeStep(
+  tx: Tx,
+  end: StepAttemptEnd,
+  run: { id: string; flowName: string; status: string },
+  now: number,
+): Promise<boolean> {
+  const rows = await tx.q.all<{ stage_seq: number }>(sql`
+    UPDATE steps SET status = 'completed', exit_code = ${end.exitCode},
+      stdout = ${end.stdout ?? null}, stderr = ${end.stderr ?? null}, error = NULL,
+      termination_reason = NULL, available_at = NULL, completed_at = ${now}, heartbeat_at = NULL,
+      updated_at = ${now}
+    WHERE run_id = ${end.runId} AND step_id = ${end.stepId} AND status = 'running' AND attempt = ${end.attempt}
+    RETURNING stage_seq`)
+  if (rows[0] === undefined) return false
+  await releaseDependents(tx, end.runId, end.stepId, isRunOpen(run.status), now)
+  await settleStage(tx, run, Number(rows[0].stage_seq), now)
+  return true
+}
+
 function failureOf(end: StepAttemptEnd): { reason: string; error: Json } {
   if (end.leaseLost) return { reason: 'lease_expired', error: { reason: 'lease_expired' } }
   if (end.timedOut) return { reason: 'timeout', error: { reason: 'timeout', signal: end.signal ?? null } }
@@ -35,26 +58,28 @@ function failureOf(end: StepAttemptEnd): { reason: string; error: Json } {
 export async function recordStepExit(tx: Tx, end: StepAttemptEnd, now: number): Promise<boolean> {
   const run = await lockRun(tx, end.runId)
   if (run === null) return false
+  const runRef = { id: end.runId, flowName: String(run.flow_name), status: String(run.status) }
+  const succeeded = end.exitCode === 0 && !end.timedOut && !end.leaseLost
+  if (succeeded) return completeStep(tx, end, runRef, now)
+
   const rows = await tx.q.all<{ stage_seq: number; retry_count: number; max_retries: number }>(sql`
     SELECT stage_seq, retry_count, max_retries FROM steps
     WHERE run_id = ${end.runId} AND step_id = ${end.stepId} AND status = 'running' AND attempt = ${end.attempt}`)
   const step = rows[0]
   if (step === undefined) return false
-
-  const succeeded = end.exitCode === 0 && !end.timedOut && !end.leaseLost
   const decision = decideAttempt({
-    succeeded,
+    succeeded: false,
     retryCount: Number(step.retry_count),
     maxRetries: Number(step.max_retries),
     now,
   })
-  const failure = succeeded ? null : failureOf(end)
+  const failure = failureOf(end)
   const finished = decision.status !== 'pending'
   await tx.q.run(sql`
     UPDATE steps SET status = ${decision.status}, exit_code = ${end.exitCode},
       stdout = ${end.stdout ?? null}, stderr = ${end.stderr ?? null},
-      error = ${failure ? tx.d.json(failure.error) : null},
-      termination_reason = ${failure && decision.status === 'failed' ? failure.reason : null},
+      error = ${tx.d.json(failure.error)},
+      termination_reason = ${decision.status === 'failed' ? failure.reason : null},
       retry_count = ${decision.status === 'pending' ? decision.retryCount : Number(step.retry_count)},
       available_at = ${decision.status === 'pending' && isRunOpen(run.status) ? decision.availableAt : null},
       completed_at = ${finished ? now : null}, heartbeat_at = NULL, updated_at = ${now},
@@ -62,25 +87,19 @@ export async function recordStepExit(tx: Tx, end: StepAttemptEnd, now: number): 
       worker_id = ${finished ? sql`worker_id` : null}
     WHERE run_id = ${end.runId} AND step_id = ${end.stepId} AND attempt = ${end.attempt}`)
 
-  const runRef = { id: end.runId, flowName: String(run.flow_name), status: String(run.status) }
   const stageSeq = Number(step.stage_seq)
-  if (decision.status === 'completed') {
-    await releaseDependents(tx, end.runId, end.stepId, isRunOpen(run.status), now)
-    await settleStage(tx, runRef, stageSeq, now)
-    return true
-  }
   await writeLog(
     tx,
     end.runId,
     {
       entityType: 'step',
       entityId: end.stepId,
-      level: decision.status === 'failed' ? 'error' : 'warn',
+      level: decision.status === 'pending' ? 'warn' : 'error',
       message:
-        decision.status === 'failed'
-          ? `step ${end.stepId} failed (${failure?.reason})`
-          : `step ${end.stepId} attempt ${end.attempt} failed (${failure?.reason}); retry ${decision.retryCount}`,
-      metadata: failure?.error ?? null,
+        decision.status === 'pending'
+          ? `step ${end.stepId} attempt ${end.attempt} failed (${failure.reason}); retry ${decision.retryCount}`
+          : `step ${end.stepId} failed (${failure.reason})`,
+      metadata: failure.error,
     },
     now,
   )

@@ -1,0 +1,80 @@
+// The PostgreSQL transaction pipelines BEGIN with its first statement and the wake-up NOTIFY with
+// COMMIT. What must still hold: all or nothing, and a wake-up only for changes that committed,
+// delivered after they are visible.
+
+import { sql } from 'drizzle-orm'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { openPostgres } from '../../db/postgres/open-postgres.js'
+import type { Dialect, WakeEvent } from '../../db/sql-executor.js'
+import { createPostgresDatabase } from '../support/dialects.js'
+import { waitFor } from '../support/wait-for.js'
+
+describe('PostgreSQL transactions', () => {
+  let writer: Dialect
+  let listener: Dialect
+  let drop: () => Promise<void>
+
+  beforeEach(async () => {
+    const database = await createPostgresDatabase({ empty: true })
+    drop = database.drop
+    writer = await openPostgres(database.databaseUrl)
+    listener = await openPostgres(database.databaseUrl)
+    await writer.db.execScript('CREATE TABLE t (id int PRIMARY KEY, note text)')
+  })
+  afterEach(async () => {
+    await Promise.all([writer.close(), listener.close()])
+    await drop()
+  })
+
+  const count = async (): Promise<number> =>
+    Number((await writer.db.all<{ n: number }>(sql`SELECT count(*) AS n FROM t`))[0]?.n)
+
+  it('rolls back every statement when one fails, and sends no wake-up', async () => {
+    const events: WakeEvent[] = []
+    await listener.listen((event) => events.push(event))
+    const failing = writer.transaction(async (tx) => {
+      await tx.run(sql`INSERT INTO t VALUES (1, 'a')`)
+      await tx.run(sql`INSERT INTO t VALUES (1, 'duplicate')`)
+    }, 'work')
+    await expect(failing).rejects.toThrow(/duplicate key/)
+    expect(await count()).toBe(0)
+
+    // The connection went back to the pool clean: the next transaction on it commits.
+    await writer.transaction(async (tx) => {
+      await tx.run(sql`INSERT INTO t VALUES (2, 'b')`)
+    }, 'abort')
+    await waitFor(() => events.length > 0, { message: 'no wake-up for the committed change' })
+    expect(events).toEqual(['abort'])
+    expect(await count()).toBe(1)
+  })
+
+  it('wakes listeners only once the change is visible to them', async () => {
+    const seen: number[] = []
+    await listener.listen(() => {
+      void listener.db
+        .all<{ n: number }>(sql`SELECT count(*) AS n FROM t`)
+        .then((rows) => seen.push(Number(rows[0]?.n)))
+    })
+    for (let i = 1; i <= 5; i++) {
+      await writer.transaction(async (tx) => {
+        await tx.run(sql`INSERT INTO t VALUES (${i}, 'x')`)
+      }, 'work')
+    }
+    await waitFor(() => seen.length === 5, { message: 'not every commit woke the listener' })
+    // Each wake-up found at least the row of the transaction that sent it.
+    expect(seen.every((n, i) => n >= i + 1)).toBe(true)
+  })
+
+  it('returns what the work returns, and runs many transactions at once on the pool', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        writer.transaction(async (tx) => {
+          await tx.run(sql`INSERT INTO t VALUES (${i}, 'p')`)
+          return (await tx.all<{ id: number }>(sql`SELECT id FROM t WHERE id = ${i}`))[0]?.id
+        }),
+      ),
+    )
+    expect(results).toEqual(Array.from({ length: 30 }, (_, i) => i))
+    expect(await count()).toBe(30)
+  })
+})
