@@ -17,10 +17,11 @@ export interface Dialect {
   readonly db: SqlExecutor
   /**
    * Runs `work` in one transaction that holds the write lock from its first statement
-   * (`BEGIN IMMEDIATE` on SQLite; on PostgreSQL rows are locked with `lockRows`). With `wake`, the
-   * commit also tells other processes' tick loops, as `notify` would, in the same round trip.
+   * (`BEGIN IMMEDIATE` on SQLite; on PostgreSQL rows are locked with `lockRows`). Events the work
+   * passes to `wake` are told to other processes' tick loops at commit, as `notify` would, in the
+   * same round trip; nothing is told if the transaction rolls back.
    */
-  transaction<T>(work: (tx: SqlExecutor) => Promise<T>, wake?: WakeEvent): Promise<T>
+  transaction<T>(work: (tx: SqlExecutor, wake: Waker) => Promise<T>): Promise<T>
   /** A JSON value as a query parameter of a JSON column. */
   json(value: unknown): SQL
   /** Suffix that locks the selected rows until the transaction ends (empty on SQLite). */
@@ -39,6 +40,7 @@ export interface Dialect {
 }
 
 export type WakeEvent = 'work' | 'abort'
+export type Waker = (event: WakeEvent) => void
 
 /** JSON columns come back as text from both drivers (see each dialect's open file). */
 export function parseJson<T>(value: unknown, fallback: T): T {

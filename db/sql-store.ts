@@ -30,10 +30,13 @@ import { fail, ok, type Outcome, type RunWithStages } from './types.js'
 
 export function createSqlStore(d: Dialect): Store {
   const inTx = <T>(work: (tx: Tx) => Promise<T>): Promise<T> =>
-    d.transaction((q: SqlExecutor) => work({ q, d }))
-  /** A state change whose commit tells other processes' tick loops to look (PostgreSQL NOTIFY). */
+    d.transaction((q: SqlExecutor, wake) => work({ q, d, wake }))
+  /** A state change whose commit always tells other processes' tick loops (PostgreSQL NOTIFY). */
   const changing = <T>(event: WakeEvent, work: (tx: Tx) => Promise<T>): Promise<T> =>
-    d.transaction((q: SqlExecutor) => work({ q, d }), event)
+    inTx((tx) => {
+      tx.wake(event)
+      return work(tx)
+    })
   const thenRun = async (runId: string, outcome: Outcome<unknown>): Promise<Outcome<RunWithStages>> => {
     if (!outcome.ok) return outcome
     const run = await getRun(d, runId)
@@ -85,7 +88,9 @@ export function createSqlStore(d: Dialect): Store {
       const end = { ...report, attempt: lease.attempt, runId: lease.runId }
       const accepted =
         lease.kind === 'step'
-          ? await changing('work', (tx) => recordStepExit(tx, { ...end, stepId: lease.stepId }, now))
+          ? // A step's end wakes other processes only when it made work claimable (see recordStepExit):
+            // in a fan-out most ends free a slot in their own process, which wakes itself.
+            await inTx((tx) => recordStepExit(tx, { ...end, stepId: lease.stepId }, now))
           : await changing('abort', (tx) => recordFlowExit(tx, { ...end, callId: lease.callId }, now))
       return { accepted }
     },

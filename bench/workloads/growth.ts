@@ -114,7 +114,7 @@ async function timeClaim(path: string): Promise<ClaimTiming> {
           }
           const t0 = performance.now()
           const claimed = await claimReadySteps(
-            { q: recording, d: dialect },
+            { q: recording, d: dialect, wake: () => undefined },
             { workerId: 'bench', limit: 10 },
             now + 1,
           )

@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import postgres, { type Sql } from 'postgres'
-import type { Dialect, SqlExecutor, WakeEvent } from '../sql-executor.js'
+import type { Dialect, SqlExecutor, WakeEvent, Waker } from '../sql-executor.js'
 
 /** The LISTEN/NOTIFY channel that wakes tick loops in other processes. */
 export const WAKE_CHANNEL = 'maxq_wake'
@@ -41,23 +41,20 @@ function executorOf(client: Sql): SqlExecutor {
  * its own statements' round trips and one for COMMIT, not three more. (BEGIN can only fail when the
  * connection is gone, and then the statements queued behind it fail too.)
  */
-async function inTransaction<T>(
-  client: Sql,
-  work: (tx: SqlExecutor) => Promise<T>,
-  wake: WakeEvent | undefined,
-): Promise<T> {
+async function inTransaction<T>(client: Sql, work: (tx: SqlExecutor, wake: Waker) => Promise<T>): Promise<T> {
   const connection = await client.reserve()
   try {
     const begun = connection.unsafe('BEGIN').execute()
+    const events = new Set<WakeEvent>()
     let result: T
     try {
-      ;[, result] = await Promise.all([begun, work(executorOf(connection))])
+      ;[, result] = await Promise.all([begun, work(executorOf(connection), (event) => events.add(event))])
     } catch (error) {
       await connection.unsafe('ROLLBACK').catch(() => undefined)
       throw error
     }
-    const notified = wake === undefined ? null : connection.unsafe(NOTIFY, [wake]).execute()
-    await Promise.all([notified, connection.unsafe('COMMIT')])
+    const notified = [...events].map((event) => connection.unsafe(NOTIFY, [event]).execute())
+    await Promise.all([...notified, connection.unsafe('COMMIT')])
     return result
   } finally {
     connection.release()
@@ -112,8 +109,7 @@ export async function openPostgres(url: string): Promise<Dialect> {
     db: pool,
     // READ COMMITTED is enough: every transaction that changes a run locks its run row first
     // (db/queries/tx.ts lockRun), and claims lock the rows they take with SKIP LOCKED.
-    transaction: <T>(work: (tx: SqlExecutor) => Promise<T>, wake?: WakeEvent) =>
-      inTransaction(client, work, wake),
+    transaction: <T>(work: (tx: SqlExecutor, wake: Waker) => Promise<T>) => inTransaction(client, work),
     json: (value: unknown) => sql`${JSON.stringify(value ?? null)}::jsonb`,
     lockRows: sql`FOR UPDATE`,
     skipLocked: sql`FOR UPDATE SKIP LOCKED`,

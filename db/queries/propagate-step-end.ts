@@ -16,10 +16,12 @@ export async function releaseDependents(
           AND stage_seq IN (SELECT seq FROM stages WHERE run_id = ${runId} AND status = 'running')
         THEN ${now} ELSE available_at END`
     : sql`available_at`
-  await tx.q.run(sql`
+  const released = await tx.q.all<{ available_at: number | null }>(sql`
     UPDATE steps SET unmet_deps = unmet_deps - 1, available_at = ${availableAt}, updated_at = ${now}
     WHERE run_id = ${runId} AND status = 'pending' AND step_id IN (
-      SELECT step_id FROM step_dependencies WHERE run_id = ${runId} AND depends_on = ${stepId})`)
+      SELECT step_id FROM step_dependencies WHERE run_id = ${runId} AND depends_on = ${stepId})
+    RETURNING available_at`)
+  if (released.some((row) => row.available_at !== null && Number(row.available_at) === now)) tx.wake('work')
 }
 
 /**

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
 import type { Tx } from './tx.js'
 
-/** Queues a flow.sh invocation; the tick claims it like a step. */
+/** Queues a flow.sh invocation; the tick claims it like a step (so tick loops are woken). */
 export async function queueFlowCall(
   tx: Tx,
   run: { id: string; flowName: string },
@@ -11,4 +11,5 @@ export async function queueFlowCall(
   await tx.q.run(sql`
     INSERT INTO flow_calls (run_id, flow_name, completed_stage, failed_stage, status, available_at, created_at)
     VALUES (${run.id}, ${run.flowName}, ${stages.completedStage}, ${stages.failedStage}, 'queued', ${now}, ${now})`)
+  tx.wake('work')
 }

@@ -33,12 +33,12 @@ export async function reapExpiredLeases(d: Dialect, now: number, leaseMs: number
       exitCode: null,
       leaseLost: true,
     }
-    if (await d.transaction((q) => recordStepExit({ q, d }, end, now))) reaped++
+    if (await d.transaction((q, wake) => recordStepExit({ q, d, wake }, end, now))) reaped++
   }
   for (const call of calls) {
     if (
-      await d.transaction((q) =>
-        requeueFlowCall({ q, d }, call.run_id, Number(call.id), Number(call.attempt), now),
+      await d.transaction((q, wake) =>
+        requeueFlowCall({ q, d, wake }, call.run_id, Number(call.id), Number(call.attempt), now),
       )
     ) {
       reaped++

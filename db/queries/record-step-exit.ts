@@ -86,6 +86,8 @@ export async function recordStepExit(tx: Tx, end: StepAttemptEnd, now: number): 
       -- a finished step keeps the worker that ran it, for the operator; a retry waits for a new one
       worker_id = ${finished ? sql`worker_id` : null}
     WHERE run_id = ${end.runId} AND step_id = ${end.stepId} AND attempt = ${end.attempt}`)
+  // A retry is claimable work (its delay aside, which the tick loops' interval covers).
+  if (decision.status === 'pending') tx.wake('work')
 
   const stageSeq = Number(step.stage_seq)
   await writeLog(

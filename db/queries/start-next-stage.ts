@@ -19,8 +19,9 @@ export async function startNextStage(tx: Tx, runId: string, claimable: boolean, 
       WHERE run_id = ${runId} AND seq = ${stage.seq}`)
   }
   if (!claimable) return
-  await tx.q.run(sql`
+  const released = await tx.q.run(sql`
     UPDATE steps SET available_at = ${now}, updated_at = ${now}
     WHERE run_id = ${runId} AND stage_seq = ${stage.seq} AND status = 'pending'
       AND unmet_deps = 0 AND available_at IS NULL`)
+  if (released > 0) tx.wake('work')
 }

@@ -1,11 +1,13 @@
 import { sql, type SQL } from 'drizzle-orm'
-import type { Dialect, SqlExecutor } from '../sql-executor.js'
+import type { Dialect, SqlExecutor, Waker } from '../sql-executor.js'
 import type { Row } from './map-rows.js'
 
 /** What every query inside a transaction gets: the executor and the dialect's differences. */
 export interface Tx {
   q: SqlExecutor
   d: Dialect
+  /** Asks for other processes' tick loops to be woken when this transaction commits. */
+  wake: Waker
 }
 
 /** `a, b, c` as bound parameters, for `IN (…)`. Callers keep lists to a few hundred. */

@@ -3,7 +3,10 @@ import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { sql, type SQL } from 'drizzle-orm'
 import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core'
-import type { Dialect, SqlExecutor } from '../sql-executor.js'
+import type { Dialect, SqlExecutor, Waker } from '../sql-executor.js'
+
+// One process owns a SQLite file's scheduling (the local runner wakes itself in-process).
+const wakeNobody: Waker = () => undefined
 
 /**
  * better-sqlite3 is synchronous, but the queries above it are async so that one body serves both
@@ -78,11 +81,11 @@ export function openSqlite(path: string): Dialect {
       run: (query: SQL) => lock(() => raw.run(query)),
       execScript: (script: string) => lock(() => raw.execScript(script)),
     },
-    transaction: <T>(work: (tx: SqlExecutor) => Promise<T>) =>
+    transaction: <T>(work: (tx: SqlExecutor, wake: Waker) => Promise<T>) =>
       lock(async () => {
         begin.run()
         try {
-          const result = await work(raw)
+          const result = await work(raw, wakeNobody)
           commit.run()
           return result
         } catch (error) {

@@ -136,6 +136,46 @@ describe('concurrent stores on one PostgreSQL database', () => {
     }
   })
 
+  it('wakes other stores for a step end only when it made work claimable', async () => {
+    const store = stores[0]!
+    const run = await store.createRun({ flowName: 'demo' }, tick())
+    const [call] = await store.claimFlowCalls({ workerId: 'setup', limit: 10 }, tick())
+    await store.scheduleStage(
+      run.id,
+      {
+        stage: 'one',
+        final: true,
+        steps: [
+          { id: 'a', name: 's' },
+          { id: 'b', name: 's', dependsOn: ['a'] },
+          { id: 'c', name: 's' },
+        ],
+      },
+      tick(),
+    )
+    await store.recordExit({ lease: call!.lease, exitCode: 0 }, tick())
+    const claimed = await store.claimReadySteps({ workerId: 'w', limit: 10 }, tick())
+    const lease = (id: string): string => claimed.find((step) => step.stepId === id)!.lease
+
+    // Aborting a run always notifies 'abort', whatever the run's state: a marker. Notifications
+    // arrive in commit order, so once the marker's has come, any earlier one has too.
+    const marker = await stores[1]!.createRun({ flowName: 'marker' }, tick())
+    const events: WakeEvent[] = []
+    const unsubscribe = await stores[3]!.subscribe((event) => events.push(event))
+    const untilMarker = async (): Promise<WakeEvent[]> => {
+      await stores[1]!.abortRun(marker.id, tick())
+      await waitFor(() => events.includes('abort'), { message: 'no wake-up for the marker' })
+      return events.splice(0)
+    }
+    await untilMarker()
+
+    await store.recordExit({ lease: lease('c'), exitCode: 0 }, tick())
+    expect(await untilMarker()).toEqual(['abort'])
+    await store.recordExit({ lease: lease('a'), exitCode: 0 }, tick())
+    expect(await untilMarker()).toEqual(['work', 'abort'])
+    await unsubscribe()
+  })
+
   it('wakes a subscriber in another store on LISTEN/NOTIFY, until it unsubscribes', async () => {
     const events: WakeEvent[] = []
     const unsubscribe = await stores[3]!.subscribe((event) => events.push(event))

@@ -32,17 +32,19 @@ describe('PostgreSQL transactions', () => {
   it('rolls back every statement when one fails, and sends no wake-up', async () => {
     const events: WakeEvent[] = []
     await listener.listen((event) => events.push(event))
-    const failing = writer.transaction(async (tx) => {
+    const failing = writer.transaction(async (tx, wake) => {
+      wake('work')
       await tx.run(sql`INSERT INTO t VALUES (1, 'a')`)
       await tx.run(sql`INSERT INTO t VALUES (1, 'duplicate')`)
-    }, 'work')
+    })
     await expect(failing).rejects.toThrow(/duplicate key/)
     expect(await count()).toBe(0)
 
     // The connection went back to the pool clean: the next transaction on it commits.
-    await writer.transaction(async (tx) => {
+    await writer.transaction(async (tx, wake) => {
+      wake('abort')
       await tx.run(sql`INSERT INTO t VALUES (2, 'b')`)
-    }, 'abort')
+    })
     await waitFor(() => events.length > 0, { message: 'no wake-up for the committed change' })
     expect(events).toEqual(['abort'])
     expect(await count()).toBe(1)
@@ -56,9 +58,10 @@ describe('PostgreSQL transactions', () => {
         .then((rows) => seen.push(Number(rows[0]?.n)))
     })
     for (let i = 1; i <= 5; i++) {
-      await writer.transaction(async (tx) => {
+      await writer.transaction(async (tx, wake) => {
         await tx.run(sql`INSERT INTO t VALUES (${i}, 'x')`)
-      }, 'work')
+        wake('work')
+      })
     }
     await waitFor(() => seen.length === 5, { message: 'not every commit woke the listener' })
     // Each wake-up found at least the row of the transaction that sent it.
