@@ -1,5 +1,6 @@
 // chain-N: N steps in one stage, each depending on the previous; ms per hop.
 
+import { join } from 'node:path'
 import type { BenchContext, Metric } from '../support/context.js'
 import { chainFlowName, HELLO_FLOW } from '../support/flows.js'
 import type { RunningServer } from '../support/server.js'
@@ -19,7 +20,8 @@ export async function chain(ctx: BenchContext): Promise<Metric[]> {
     await runFlow(server.client, HELLO_FLOW)
     const samples = await chainSamples(server, n, ctx.reps)
     const floor: number[] = []
-    for (let i = 0; i < ctx.reps; i++) floor.push((await ctx.floor.chain(n)) / n)
+    const flowScript = join(ctx.flowsRoot, chainFlowName(n), 'flow.sh')
+    for (let i = 0; i < ctx.reps; i++) floor.push((await ctx.floor.chain(flowScript, n)) / n)
     return [
       {
         workload: `chain-${n}`,

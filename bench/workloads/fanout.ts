@@ -2,6 +2,7 @@
 // RSS of the server and of its whole process tree every 50 ms, and the server's RSS after each
 // repetition (to see growth).
 
+import { join } from 'node:path'
 import type { BenchContext, Metric } from '../support/context.js'
 import { fanoutFlowName, HELLO_FLOW } from '../support/flows.js'
 import { MemorySampler, rssBytes } from '../support/proc.js'
@@ -39,7 +40,7 @@ export async function fanout(ctx: BenchContext, n: number, withMemory: boolean):
         treePeak.push(peak.treePeakBytes / MIB)
         after.push(rssBytes(server.pid) / MIB)
       }
-      floor.push(n / ((await ctx.floor.fanout(n)) / 1000))
+      floor.push(n / ((await ctx.floor.fanout(join(ctx.flowsRoot, fanoutFlowName(n), 'flow.sh'), n)) / 1000))
     }
     const reference = n >= 1000 ? '49.7 | 126' : n >= 200 ? '49.9 | 145' : undefined
     const metrics: Metric[] = [

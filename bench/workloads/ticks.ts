@@ -7,6 +7,7 @@
 // turn, alternating which goes first, so a drift in the machine's load favours neither; the ratio
 // is taken per repetition (paired). PostgreSQL only: SQLite's deployment is one process.
 
+import { join } from 'node:path'
 import type { BenchContext, Metric } from '../support/context.js'
 import type { RunningDeployment } from '../support/deployment.js'
 import { fanoutFlowName, HELLO_FLOW } from '../support/flows.js'
@@ -95,7 +96,10 @@ export async function ticks(ctx: BenchContext): Promise<Metric[]> {
         await deployment.stop()
       }
     }
-    for (const n of sizes) floors.get(n)?.push(n / ((await ctx.floor.fanout(n)) / 1000))
+    for (const n of sizes) {
+      const flowScript = join(ctx.flowsRoot, fanoutFlowName(n), 'flow.sh')
+      floors.get(n)?.push(n / ((await ctx.floor.fanout(flowScript, n)) / 1000))
+    }
   }
 
   const limit = Number(ctx.env.MAXQ_MAX_CONCURRENT_STEPS ?? DEFAULT_MAX_CONCURRENT_STEPS)
