@@ -82,17 +82,27 @@ export function createSqlStore(d: Dialect): Store {
         ])
         return { flowCalls, steps }
       }),
+    // An end wakes other processes only for what it changed: work made claimable, or leases revoked
+    // (see the queries). In a fan-out most step ends just free a slot in their own process, which
+    // wakes itself.
     recordExit: async (report: ExitReport, now: number) => {
       const lease = parseLease(report.lease)
-      if (lease === null) return { accepted: false }
+      if (lease === null) return { accepted: false, leasesRevoked: false }
       const end = { ...report, attempt: lease.attempt, runId: lease.runId }
-      const accepted =
-        lease.kind === 'step'
-          ? // A step's end wakes other processes only when it made work claimable (see recordStepExit):
-            // in a fan-out most ends free a slot in their own process, which wakes itself.
-            await inTx((tx) => recordStepExit(tx, { ...end, stepId: lease.stepId }, now))
-          : await changing('abort', (tx) => recordFlowExit(tx, { ...end, callId: lease.callId }, now))
-      return { accepted }
+      let leasesRevoked = false
+      const accepted = await inTx((tx) => {
+        const watched: Tx = {
+          ...tx,
+          wake: (event) => {
+            if (event === 'abort') leasesRevoked = true
+            tx.wake(event)
+          },
+        }
+        return lease.kind === 'step'
+          ? recordStepExit(watched, { ...end, stepId: lease.stepId }, now)
+          : recordFlowExit(watched, { ...end, callId: lease.callId }, now)
+      })
+      return { accepted, leasesRevoked }
     },
     heartbeat: async (workerId, leases, now) => ({ lost: await renewLeases(d.db, workerId, leases, now) }),
     releaseLeases: async (leases, now) => {

@@ -127,6 +127,8 @@ export interface ExitReport {
 export interface ExitOutcome {
   /** False when the lease was no longer live (stale or duplicate report): nothing changed. */
   accepted: boolean
+  /** The end stopped other running work (a failed flow call failed its run): their leases are lost. */
+  leasesRevoked: boolean
 }
 
 export interface ClaimLimits {

@@ -58,5 +58,8 @@ export async function endRun(tx: Tx, runId: string, ending: RunEnding, now: numb
     },
     now,
   )
+  // Their supervisors, in whichever process, should check their leases now rather than at the
+  // next heartbeat.
+  if (runningSteps + runningCalls > 0) tx.wake('abort')
   return runningSteps + runningCalls
 }

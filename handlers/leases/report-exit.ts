@@ -22,10 +22,10 @@ export const reportExit = new Hono<AppEnv>().post('/leases/exit', body(ReportExi
   const report = c.req.valid('json')
   const outcome = await c.var.store.recordExit(report, c.var.clock.now())
   // Only an accepted report changed anything (a freed slot, a retry, a stage end) worth waking for.
-  // A flow call's end may have failed the run and with it running steps: supervisors check leases.
+  // If it stopped other running work (a failed flow call fails its run), supervisors check leases.
   if (outcome.accepted) {
     c.var.wake()
-    if (report.lease.startsWith('flow/')) c.var.wake('abort')
+    if (outcome.leasesRevoked) c.var.wake('abort')
   }
   return c.json({ accepted: outcome.accepted })
 })

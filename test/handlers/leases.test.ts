@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ExitReportBody } from '../../runtime/process-job.js'
 import type { Run } from '../../db/types.js'
-import { claimFlowCall } from '../support/drive-run.js'
+import { claimFlowCall, claimStep } from '../support/drive-run.js'
 import { createHandlerApp, expectApiError, type HandlerApp } from '../support/handler-app.js'
 
 let api: HandlerApp
@@ -36,16 +36,30 @@ describe('POST /api/v1/leases/exit', () => {
     const res = await api.send('POST', '/api/v1/leases/exit', exitReport(call.lease, 1))
     expect(res.status).toBe(200)
     expect(res.body).toEqual({ accepted: true })
-    // A flow call's end wakes the tick ('work') and the supervisors' lease check ('abort').
-    expect(api.wakes()).toBe(wakesBefore + 2)
+    // The end wakes the tick ('work'); nothing else was running, so no lease check ('abort').
+    expect(api.wakes()).toBe(wakesBefore + 1)
     expect(await api.store.getRun(run.id)).toMatchObject({ status: 'failed' })
 
     // A duplicate (the supervisor retried a delivered report) changes nothing.
     const again = await api.send('POST', '/api/v1/leases/exit', exitReport(call.lease, 0))
     expect(again.status).toBe(200)
     expect(again.body).toEqual({ accepted: false })
-    expect(api.wakes()).toBe(wakesBefore + 2)
+    expect(api.wakes()).toBe(wakesBefore + 1)
     expect(await api.store.getRun(run.id)).toMatchObject({ status: 'failed' })
+  })
+
+  it('wakes the supervisors lease check when a failed flow call stops a running step', async () => {
+    const call = await claimFlowCall(api.store, run.id)
+    const stage = { stage: 'one', final: true, steps: [{ id: 'greet', name: 'greet' }] }
+    expect((await api.send('POST', `/api/v1/runs/${run.id}/steps`, stage)).status).toBe(201)
+    await claimStep(api.store, run.id, 'greet')
+    const wakesBefore = api.wakes()
+    const res = await api.send('POST', '/api/v1/leases/exit', exitReport(call.lease, 1))
+    expect(res.body).toEqual({ accepted: true })
+    // 'work' for the tick, 'abort' so the step's supervisor learns at once that its lease is gone.
+    expect(api.wakes()).toBe(wakesBefore + 2)
+    const steps = await api.send('GET', `/api/v1/runs/${run.id}/steps`)
+    expect(JSON.stringify(steps.body)).toContain('"status":"failed"')
   })
 
   it('answers {accepted: false} for a lease that never existed', async () => {

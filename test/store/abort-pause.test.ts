@@ -57,7 +57,10 @@ describe.each(testDatabases)('abort, pause and resume on $name', (database) => {
     // The supervisor of `a` learns from its heartbeat that the lease is gone, and kills the process.
     expect(await store.heartbeat('test-worker', [a!.lease], tick())).toEqual({ lost: [a!.lease] })
     // Its late exit report changes nothing.
-    expect(await store.recordExit({ lease: a!.lease, exitCode: 0 }, tick())).toEqual({ accepted: false })
+    expect(await store.recordExit({ lease: a!.lease, exitCode: 0 }, tick())).toEqual({
+      accepted: false,
+      leasesRevoked: false,
+    })
     expect(await store.claimReadySteps(worker, tick())).toEqual([])
 
     const again = await store.abortRun(runId, tick())
@@ -91,7 +94,10 @@ describe.each(testDatabases)('abort, pause and resume on $name', (database) => {
   it('lets a running step finish while paused and releases its dependents on resume', async () => {
     const [a] = await store.claimReadySteps({ ...worker, limit: 1 }, tick())
     await store.pauseRun(runId, tick())
-    expect(await store.recordExit({ lease: a!.lease, exitCode: 0 }, tick())).toEqual({ accepted: true })
+    expect(await store.recordExit({ lease: a!.lease, exitCode: 0 }, tick())).toEqual({
+      accepted: true,
+      leasesRevoked: false,
+    })
     expect(await store.claimReadySteps(worker, tick())).toEqual([])
     await store.resumeRun(runId, tick())
     const claimed = await store.claimReadySteps(worker, tick())

@@ -85,7 +85,10 @@ describe('concurrent stores on one PostgreSQL database', () => {
       const outcomes = await Promise.all(
         claimed.map((step, i) => stores[i + 1]!.recordExit({ lease: step.lease, exitCode: 0 }, at)),
       )
-      expect(outcomes).toEqual([{ accepted: true }, { accepted: true }])
+      expect(outcomes).toEqual([
+        { accepted: true, leasesRevoked: false },
+        { accepted: true, leasesRevoked: false },
+      ])
 
       const calls = await stores[0]!.listFlowCalls(runId)
       const queued = calls.ok ? calls.value.filter((call) => call.status === 'queued') : []

@@ -33,15 +33,20 @@ describe.each(testDatabases)('store lifecycle on $name', (database) => {
       tick(),
     )
     expect(scheduled).toEqual({ ok: true, value: { stage: 'one', scheduled: 2, steps: ['a', 'b'] } })
-    expect(await store.recordExit({ lease: call.lease, exitCode: 0 }, tick())).toEqual({ accepted: true })
+    expect(await store.recordExit({ lease: call.lease, exitCode: 0 }, tick())).toEqual({
+      accepted: true,
+      leasesRevoked: false,
+    })
     const first = await store.claimReadySteps(worker, tick())
     expect(first.map((s) => s.stepId)).toEqual(['a'])
     expect(await store.recordExit({ lease: first[0]!.lease, exitCode: 0 }, tick())).toEqual({
       accepted: true,
+      leasesRevoked: false,
     })
     // a duplicate report of the same attempt changes nothing
     expect(await store.recordExit({ lease: first[0]!.lease, exitCode: 1 }, tick())).toEqual({
       accepted: false,
+      leasesRevoked: false,
     })
     const second = await store.claimReadySteps(worker, tick())
     expect(second.map((s) => s.stepId)).toEqual(['b'])

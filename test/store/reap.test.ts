@@ -40,7 +40,10 @@ describe.each(testDatabases)('reaping expired leases on $name', (database) => {
     const step = await store.getStep(runId, 'a')
     expect(step.ok && step.value).toMatchObject({ status: 'pending', retryCount: 1, workerId: null })
     expect(await store.heartbeat('test-worker', [first!.lease], tick())).toEqual({ lost: [first!.lease] })
-    expect(await store.recordExit({ lease: first!.lease, exitCode: 0 }, tick())).toEqual({ accepted: false })
+    expect(await store.recordExit({ lease: first!.lease, exitCode: 0 }, tick())).toEqual({
+      accepted: false,
+      leasesRevoked: false,
+    })
 
     const [second] = await store.claimReadySteps(worker, tick())
     expect(second?.attempt).toBe(2)
@@ -60,7 +63,10 @@ describe.each(testDatabases)('reaping expired leases on $name', (database) => {
     expect(await store.reapExpiredLeases(now + LEASE_MS * 2, LEASE_MS)).toBe(1)
     const calls = await store.listFlowCalls(runId)
     expect(calls.ok && calls.value.map((c) => [c.status, c.attempt])).toEqual([['queued', 1]])
-    expect(await store.recordExit({ lease: call!.lease, exitCode: 0 }, tick())).toEqual({ accepted: false })
+    expect(await store.recordExit({ lease: call!.lease, exitCode: 0 }, tick())).toEqual({
+      accepted: false,
+      leasesRevoked: false,
+    })
     const [again] = await store.claimFlowCalls(worker, now + LEASE_MS * 2 + 1)
     expect(again?.attempt).toBe(2)
   })

@@ -26,7 +26,7 @@ describe.each(testDatabases)('how a run ends on $name', (database) => {
       tick(),
     )
     const outcome = await store.recordExit({ lease: call!.lease, exitCode: 7, stderr: 'boom\n' }, tick())
-    expect(outcome).toEqual({ accepted: true })
+    expect(outcome).toEqual({ accepted: true, leasesRevoked: false })
 
     const ended = await store.getRun(run.id)
     expect(ended).toMatchObject({
