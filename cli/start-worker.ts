@@ -1,6 +1,6 @@
 import type { Store } from '../db/store.js'
-import type { FetchLike } from '../runtime/report-exit.js'
 import { Supervisor } from '../runtime/supervise.js'
+import { storeSinks } from '../scheduler/store-sinks.js'
 import { TickLoop } from '../scheduler/tick-loop.js'
 import type { Config } from './config.js'
 import { errorText, type Logger } from './log.js'
@@ -20,14 +20,10 @@ const REAP_EVERY_MS = 5_000
  * A long-lived tick loop with its own in-process supervisor: `maxq tick --watch`, and the local
  * runner. The loop counts its supervisor's children against MAXQ_MAX_CONCURRENT_STEPS, and wakes
  * when a child ends (capacity freed), when the API changes state in this process, and on
- * PostgreSQL NOTIFY from any other process.
+ * PostgreSQL NOTIFY from any other process. The supervisor records exits and heartbeats in the
+ * worker's store (scheduler/store-sinks.ts), not through the API.
  */
-export async function startWorker(
-  config: Config,
-  store: Store,
-  log: Logger,
-  fetchImpl?: FetchLike,
-): Promise<RunningWorker> {
+export async function startWorker(config: Config, store: Store, log: Logger): Promise<RunningWorker> {
   let loop: TickLoop | null = null
   let runningSteps = 0
   const supervisor = new Supervisor({
@@ -35,7 +31,7 @@ export async function startWorker(
     workerId: config.workerId,
     graceMs: config.abortGraceMs,
     spawner: config.spawner,
-    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+    sinks: storeSinks(store, { now: () => Date.now(), onLeasesRevoked: () => wake('abort') }),
     onExit: (lease) => {
       if (lease.startsWith('step/')) runningSteps--
       loop?.wake()

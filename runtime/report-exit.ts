@@ -11,19 +11,42 @@ import { REPORT_RETRY_INITIAL_MS, REPORT_RETRY_MAX_MS, REQUEST_TIMEOUT_MS } from
  */
 export type FetchLike = (input: string, init: RequestInit) => Response | Promise<Response>
 
+/**
+ * One attempt to deliver an exit report. It answers whether the report was accepted (false: stale,
+ * duplicate or rejected for good), or `retry` with the transient problem; a throw counts as one.
+ */
+export type ExitSink = (body: ExitReportBody) => Promise<{ accepted: boolean } | { retry: string }>
+
+/** One lease renewal: answers the leases no longer live. A failure means nothing was lost. */
+export type HeartbeatSink = (body: HeartbeatBody) => Promise<{ lost: string[] }>
+
+/** Where a supervisor's reports go: the API over HTTP, or a worker's own store. */
+export interface ReportSinks {
+  exit: ExitSink
+  heartbeat: HeartbeatSink
+}
+
+/** The API's internal endpoints, through `fetchFn` (the global fetch, or an app's request()). */
+export function httpSinks(apiBase: string, fetchFn: FetchLike): ReportSinks {
+  return {
+    exit: httpExitSink(apiBase, fetchFn),
+    heartbeat: (body) => sendHeartbeat(body, { apiBase, fetch: fetchFn }),
+  }
+}
+
 export interface ReportOptions {
-  /** e.g. http://127.0.0.1:3000/api/v1 */
-  apiBase: string
-  fetch: FetchLike
   /** Stops retrying (the answer is then `accepted: false`); without it a report is retried forever. */
   signal?: AbortSignal
   initialBackoffMs?: number
   maxBackoffMs?: number
 }
 
-/** Posts the exit report, retrying network errors, 5xx, 408 and 429 with exponential backoff. */
-export async function reportExit(body: ExitReportBody, opts: ReportOptions): Promise<{ accepted: boolean }> {
-  const url = `${opts.apiBase}/leases/exit`
+/** Delivers the exit report through `sink`, retrying transient failures with exponential backoff. */
+export async function reportExit(
+  body: ExitReportBody,
+  sink: ExitSink,
+  opts: ReportOptions = {},
+): Promise<{ accepted: boolean }> {
   let backoffMs = opts.initialBackoffMs ?? REPORT_RETRY_INITIAL_MS
   const maxBackoffMs = opts.maxBackoffMs ?? REPORT_RETRY_MAX_MS
   let complained = false
@@ -31,16 +54,9 @@ export async function reportExit(body: ExitReportBody, opts: ReportOptions): Pro
     if (opts.signal?.aborted === true) return { accepted: false }
     let problem: string
     try {
-      const response = await postJson(opts.fetch, url, body)
-      if (response.ok) return { accepted: await acceptedFrom(response) }
-      const text = await response.text().catch(() => '')
-      if (!isRetryable(response.status)) {
-        process.stderr.write(
-          `maxq: exit report for ${body.lease} rejected with ${response.status}: ${text.slice(0, 500)}\n`,
-        )
-        return { accepted: false }
-      }
-      problem = `HTTP ${response.status}`
+      const answer = await sink(body)
+      if ('accepted' in answer) return answer
+      problem = answer.retry
     } catch (error) {
       problem = error instanceof Error ? error.message : String(error)
     }
@@ -54,10 +70,25 @@ export async function reportExit(body: ExitReportBody, opts: ReportOptions): Pro
   }
 }
 
+/** Posts exit reports to `${apiBase}/leases/exit`; network errors, 5xx, 408 and 429 are retried. */
+export function httpExitSink(apiBase: string, fetchFn: FetchLike): ExitSink {
+  const url = `${apiBase}/leases/exit`
+  return async (body) => {
+    const response = await postJson(fetchFn, url, body)
+    if (response.ok) return { accepted: await acceptedFrom(response) }
+    const text = await response.text().catch(() => '')
+    if (isRetryable(response.status)) return { retry: `HTTP ${response.status}` }
+    process.stderr.write(
+      `maxq: exit report for ${body.lease} rejected with ${response.status}: ${text.slice(0, 500)}\n`,
+    )
+    return { accepted: false }
+  }
+}
+
 /** One try to renew leases; on any failure the answer is `{lost: []}` and the next interval retries. */
 export async function sendHeartbeat(
   body: HeartbeatBody,
-  opts: Pick<ReportOptions, 'apiBase' | 'fetch'>,
+  opts: { apiBase: string; fetch: FetchLike },
 ): Promise<{ lost: string[] }> {
   try {
     const response = await postJson(opts.fetch, `${opts.apiBase}/leases/heartbeat`, body)

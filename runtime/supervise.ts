@@ -12,7 +12,7 @@ import {
   MAX_CAPTURED_OUTPUT_BYTES,
 } from './limits.js'
 import type { ExitReportBody, ProcessJob } from './process-job.js'
-import { reportExit, sendHeartbeat, type FetchLike } from './report-exit.js'
+import { httpSinks, reportExit, type FetchLike, type ReportSinks } from './report-exit.js'
 import { killGroup, resolveSpawner, spawnDetached, type ScriptExit, type Spawner } from './spawn-detached.js'
 
 export interface SupervisorOptions {
@@ -20,8 +20,13 @@ export interface SupervisorOptions {
   apiBase: string
   /** Names this supervisor in heartbeats (the lease owner). */
   workerId: string
-  /** Defaults to the global fetch; the local runner passes its app's request() to avoid a socket. */
+  /** Defaults to the global fetch. */
   fetch?: FetchLike
+  /**
+   * Where exit reports and heartbeats go; defaults to the API's `/leases/*` through `fetch`. A
+   * worker that holds the store itself records them there directly (cli/start-worker.ts).
+   */
+  sinks?: ReportSinks
   heartbeatMs?: number
   /** Time between SIGTERM and SIGKILL on timeout, abort or a lost lease. */
   graceMs?: number
@@ -46,9 +51,8 @@ interface Tracked {
 }
 
 export class Supervisor {
-  readonly #apiBase: string
   readonly #workerId: string
-  readonly #fetch: FetchLike
+  readonly #sinks: ReportSinks
   readonly #heartbeatMs: number
   readonly #graceMs: number
   readonly #maxOutputBytes: number
@@ -61,9 +65,8 @@ export class Supervisor {
   #stopped = false
 
   constructor(opts: SupervisorOptions) {
-    this.#apiBase = opts.apiBase
     this.#workerId = opts.workerId
-    this.#fetch = opts.fetch ?? ((input, init) => fetch(input, init))
+    this.#sinks = opts.sinks ?? httpSinks(opts.apiBase, opts.fetch ?? ((input, init) => fetch(input, init)))
     this.#heartbeatMs = opts.heartbeatMs ?? HEARTBEAT_INTERVAL_MS
     this.#graceMs = opts.graceMs ?? DEFAULT_ABORT_GRACE_MS
     this.#maxOutputBytes = opts.maxOutputBytes ?? MAX_CAPTURED_OUTPUT_BYTES
@@ -123,7 +126,7 @@ export class Supervisor {
         stderr: stderr.toString(),
         startedAt,
       }
-      await reportExit(body, { apiBase: this.#apiBase, fetch: this.#fetch })
+      await reportExit(body, this.#sinks.exit)
     }
 
     child.exited
@@ -141,10 +144,10 @@ export class Supervisor {
     const leases = [...this.#jobs.keys()]
     if (leases.length === 0) return
     const run = async (): Promise<void> => {
-      const { lost } = await sendHeartbeat(
-        { workerId: this.#workerId, leases },
-        { apiBase: this.#apiBase, fetch: this.#fetch },
-      )
+      // A failed renewal loses nothing: the next interval sends another.
+      const { lost } = await this.#sinks
+        .heartbeat({ workerId: this.#workerId, leases })
+        .catch(() => ({ lost: [] as string[] }))
       for (const lease of lost) {
         const tracked = this.#jobs.get(lease)
         if (tracked !== undefined) this.#terminate(tracked)

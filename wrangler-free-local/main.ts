@@ -1,7 +1,7 @@
 // `npm start`: MaxQ in one process for a laptop. The router on @hono/node-server, the tick loop
 // in-process, embedded SQLite by default (./data/maxq.db) and ./examples as the flows root.
-// The supervisor reports exits through app.request, so no socket is spent on MaxQ's own traffic;
-// scripts reach the API over HTTP like anywhere else.
+// The supervisor records exits in the store directly, so no request is spent on MaxQ's own
+// traffic; scripts reach the API over HTTP like anywhere else.
 
 import { apiBaseFrom, ConfigError, describeDatabase, loadConfig } from '../cli/config.js'
 import { createLogger, errorText } from '../cli/log.js'
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const api = await startApi(config, store, log, (event) => worker?.wake(event))
   // MAXQ_PORT=0 lets the OS pick the port: scripts must be given the one actually bound.
   const bound = { ...config, port: api.port, apiBase: apiBaseFrom(process.env, config.host, api.port) }
-  worker = await startWorker(bound, store, log, (input, init) => api.app.request(input, init))
+  worker = await startWorker(bound, store, log)
   log.info(`listening on http://${config.host}:${api.port} (API ${bound.apiBase})`)
   log.info(
     `flows from ${config.flowsRoot}; state in ${describeDatabase(config)}; scripts started with ${config.spawner}`,

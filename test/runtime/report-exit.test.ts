@@ -2,7 +2,7 @@ import { http, HttpResponse } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { ExitReportBody } from '../../runtime/process-job.js'
-import { reportExit, sendHeartbeat } from '../../runtime/report-exit.js'
+import { httpExitSink, reportExit, sendHeartbeat, type ExitSink } from '../../runtime/report-exit.js'
 
 const apiBase = 'http://maxq.test/api/v1'
 const server = setupServer()
@@ -24,6 +24,7 @@ const body: ExitReportBody = {
   startedAt: 1,
 }
 const opts = { apiBase, fetch: (input: string, init: RequestInit) => fetch(input, init), initialBackoffMs: 1 }
+const overHttp = httpExitSink(apiBase, opts.fetch)
 
 function quietStderr(): void {
   vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
@@ -44,7 +45,7 @@ describe('reportExit', () => {
         return HttpResponse.json({ accepted: true })
       }),
     )
-    expect(await reportExit(body, opts)).toEqual({ accepted: true })
+    expect(await reportExit(body, overHttp, opts)).toEqual({ accepted: true })
     expect(calls).toBe(3)
     expect(received).toEqual([body])
   })
@@ -58,7 +59,7 @@ describe('reportExit', () => {
         return HttpResponse.json({ error: 'bad', code: 'VALIDATION_FAILED', details: [] }, { status: 400 })
       }),
     )
-    expect(await reportExit(body, opts)).toEqual({ accepted: false })
+    expect(await reportExit(body, overHttp, opts)).toEqual({ accepted: false })
     expect(calls).toBe(1)
     expect(write).toHaveBeenCalledTimes(1)
     expect(String(write.mock.calls[0]?.[0])).toContain('400')
@@ -79,7 +80,7 @@ describe('reportExit', () => {
       }),
     )
     // A stale or duplicate report is answered 200 {accepted: false}: delivered, nothing changed.
-    expect(await reportExit(body, opts)).toEqual({ accepted: false })
+    expect(await reportExit(body, overHttp, opts)).toEqual({ accepted: false })
     expect(calls).toBe(4)
   })
 
@@ -87,9 +88,32 @@ describe('reportExit', () => {
     quietStderr()
     server.use(http.post(`${apiBase}/leases/exit`, () => new HttpResponse(null, { status: 503 })))
     const controller = new AbortController()
-    const result = reportExit(body, { ...opts, initialBackoffMs: 60_000, signal: controller.signal })
+    const result = reportExit(body, overHttp, { initialBackoffMs: 60_000, signal: controller.signal })
     controller.abort()
     expect(await result).toEqual({ accepted: false })
+  })
+
+  it('retries a sink that throws (the worker store, busy or full) and one that asks to', async () => {
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
+    const answers: Array<() => Awaited<ReturnType<ExitSink>>> = [
+      () => {
+        throw new Error('SQLITE_FULL: database or disk is full')
+      },
+      () => ({ retry: 'busy' }),
+      () => ({ accepted: true }),
+    ]
+    const seen: ExitReportBody[] = []
+    const sink: ExitSink = async (report) => {
+      seen.push(report)
+      const next = answers.shift()
+      if (next === undefined) throw new Error('called once too often')
+      return next()
+    }
+    expect(await reportExit(body, sink, { initialBackoffMs: 1 })).toEqual({ accepted: true })
+    expect(seen).toEqual([body, body, body])
+    // Said once per report, with the first problem.
+    expect(write).toHaveBeenCalledTimes(1)
+    expect(String(write.mock.calls[0]?.[0])).toContain('disk is full')
   })
 })
 

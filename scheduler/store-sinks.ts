@@ -1,0 +1,24 @@
+// A worker holds the store it claims from, so its supervisor records exits and renews leases there
+// directly: no HTTP request and no JSON round trip per exit, and a worker keeps its books while no
+// API process is up. (A one-shot tick's detached supervisor has no store: it reports over HTTP.)
+
+import type { Store } from '../db/store.js'
+import type { ReportSinks } from '../runtime/report-exit.js'
+
+export interface StoreSinkOptions {
+  now: () => number
+  /** An exit stopped other running work (a failed flow call fails its run): check the leases. */
+  onLeasesRevoked: () => void
+}
+
+/** The same store calls the `/leases/exit` and `/leases/heartbeat` handlers make. */
+export function storeSinks(store: Store, opts: StoreSinkOptions): ReportSinks {
+  return {
+    exit: async (body) => {
+      const outcome = await store.recordExit(body, opts.now())
+      if (outcome.leasesRevoked) opts.onLeasesRevoked()
+      return { accepted: outcome.accepted }
+    },
+    heartbeat: (body) => store.heartbeat(body.workerId, body.leases, opts.now()),
+  }
+}
