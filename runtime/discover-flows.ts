@@ -31,6 +31,35 @@ export async function findFlow(flowsRoot: string, flowName: string): Promise<Flo
   return loadFlow(root, flowName)
 }
 
+/**
+ * The names among `stepNames` with no usable steps/<name>/step.sh in the flow (see the rules above),
+ * each once. Only those scripts are looked at, and their checks run side by side: scheduling a stage
+ * pays two rounds of file-system calls, not a walk of the flow.
+ */
+export async function missingStepScripts(
+  flowsRoot: string,
+  flowName: string,
+  stepNames: readonly string[],
+): Promise<string[]> {
+  const names = [...new Set(stepNames)]
+  const root = path.resolve(flowsRoot)
+  if (!isSafeName(flowName)) return names
+  const [realRoot, ...reals] = await Promise.all([
+    realpath(root).catch(() => null),
+    ...names.map((name) =>
+      isSafeName(name)
+        ? realpath(path.join(root, flowName, 'steps', name, 'step.sh')).catch(() => null)
+        : null,
+    ),
+  ])
+  const usable = await Promise.all(
+    reals.map(
+      (real) => realRoot !== null && real !== null && isInside(realRoot, real) && isExecutableFile(real),
+    ),
+  )
+  return names.filter((_, i) => !usable[i])
+}
+
 interface Root {
   /** The root as configured (absolute); reported paths are under it. */
   given: string
@@ -71,16 +100,20 @@ async function listNames(dir: string): Promise<string[]> {
 
 /** An executable regular file whose real path lies inside realRoot. */
 async function isExecutableInside(realRoot: string, file: string): Promise<boolean> {
-  try {
-    const real = await realpath(file)
-    if (!isInside(realRoot, real)) return false
-    const info = await stat(real)
-    if (!info.isFile()) return false
-    await access(real, constants.X_OK)
-    return true
-  } catch {
-    return false
-  }
+  const real = await realpath(file).catch(() => null)
+  return real !== null && isInside(realRoot, real) && isExecutableFile(real)
+}
+
+/** `real` (no symlinks left) is a regular file we may execute. */
+async function isExecutableFile(real: string): Promise<boolean> {
+  const [info, executable] = await Promise.all([
+    stat(real).catch(() => null),
+    access(real, constants.X_OK).then(
+      () => true,
+      () => false,
+    ),
+  ])
+  return executable && info !== null && info.isFile()
 }
 
 function isInside(root: string, candidate: string): boolean {

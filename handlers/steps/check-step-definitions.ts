@@ -2,7 +2,6 @@
 // and step names that must be plain directory names with a step.sh in the run's flow. Run before
 // the store is touched, so a rejected request changes nothing.
 
-import type { FlowInfo } from '../../runtime/discover-flows.js'
 import { isSafeName } from '../../runtime/safe-name.js'
 import { ApiError } from '../errors.js'
 import { MAX_ID_LENGTH } from '../shared-schemas.js'
@@ -44,13 +43,7 @@ export function checkStepDefinitions(steps: readonly StepRef[]): ApiError | null
 }
 
 /** Every step name must be a step of the flow (an executable steps/<name>/step.sh). */
-export function checkStepScripts(
-  steps: readonly StepRef[],
-  flowName: string,
-  flow: FlowInfo | null,
-): ApiError | null {
-  const available = new Set(flow?.steps ?? [])
-  const missing = [...new Set(steps.map((step) => step.name).filter((name) => !available.has(name)))]
+export function checkStepScripts(flowName: string, missing: string[]): ApiError | null {
   if (missing.length === 0) return null
   return new ApiError(
     400,

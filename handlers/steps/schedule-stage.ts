@@ -4,7 +4,7 @@
 
 import { Hono } from 'hono'
 import * as v from 'valibot'
-import { findFlow } from '../../runtime/discover-flows.js'
+import { missingStepScripts } from '../../runtime/discover-flows.js'
 import type { AppEnv } from '../app-env.js'
 import { apiErrorFromOutcome } from '../errors.js'
 import { MAX_ID_LENGTH, RunParams } from '../shared-schemas.js'
@@ -58,8 +58,11 @@ export const scheduleStage = new Hono<AppEnv>().post(
     if (invalid) throw invalid
     const run = await c.var.store.getRun(runId)
     if (run === null) throw apiErrorFromOutcome('RUN_NOT_FOUND', { runId })
-    const flow = await findFlow(c.var.flowsRoot, run.flowName)
-    const missing = checkStepScripts(stage.steps, run.flowName, flow)
+    const names = stage.steps.map((step) => step.name)
+    const missing = checkStepScripts(
+      run.flowName,
+      await missingStepScripts(c.var.flowsRoot, run.flowName, names),
+    )
     if (missing) throw missing
     const outcome = await c.var.store.scheduleStage(runId, stage, c.var.clock.now())
     if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details)

@@ -2,7 +2,7 @@ import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { discoverFlows, findFlow } from '../../runtime/discover-flows.js'
+import { discoverFlows, findFlow, missingStepScripts } from '../../runtime/discover-flows.js'
 import { isSafeName } from '../../runtime/safe-name.js'
 
 let dir: string
@@ -111,5 +111,34 @@ describe('findFlow', () => {
     expect(await findFlow(root, 'missing')).toBeNull()
     expect(await findFlow(root, 'plain')).toBeNull()
     expect(await findFlow(path.join(dir, 'no-root'), 'plain')).toBeNull()
+  })
+})
+
+describe('missingStepScripts', () => {
+  it('answers, once each, the named steps without an executable step.sh inside the root', async () => {
+    await script(path.join(root, 'hello', 'flow.sh'))
+    await script(path.join(root, 'hello', 'steps', 'greet', 'step.sh'))
+    await script(path.join(root, 'hello', 'steps', 'plain', 'step.sh'), 0o644)
+    await mkdir(path.join(root, 'hello', 'steps', 'dir-script', 'step.sh'), { recursive: true })
+    await script(path.join(dir, 'outside-step', 'step.sh'))
+    await symlink(path.join(dir, 'outside-step'), path.join(root, 'hello', 'steps', 'sneaky'))
+    await script(path.join(root, 'other', 'steps', 'shared', 'step.sh'))
+    await symlink(path.join(root, 'other', 'steps', 'shared'), path.join(root, 'hello', 'steps', 'linked'))
+
+    const names = ['greet', 'plain', 'dir-script', 'sneaky', 'linked', 'nope', '..', 'greet', 'nope']
+    expect(await missingStepScripts(root, 'hello', names)).toEqual([
+      'plain',
+      'dir-script',
+      'sneaky',
+      'nope',
+      '..',
+    ])
+    expect(await missingStepScripts(root, 'hello', ['greet', 'linked'])).toEqual([])
+  })
+
+  it('answers every name for an unsafe flow name or a missing root', async () => {
+    await script(path.join(root, 'hello', 'steps', 'greet', 'step.sh'))
+    expect(await missingStepScripts(root, '../flows/hello', ['greet'])).toEqual(['greet'])
+    expect(await missingStepScripts(path.join(dir, 'no-root'), 'hello', ['greet'])).toEqual(['greet'])
   })
 })
