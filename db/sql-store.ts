@@ -11,7 +11,7 @@ import { appendLog, listLogs } from './queries/logs.js'
 import { pauseRun, resumeRun } from './queries/pause-run.js'
 import { postFields } from './queries/post-fields.js'
 import { queryFields } from './queries/query-fields.js'
-import { getRun, listRuns } from './queries/read-runs.js'
+import { getRun, getRunFlowName, listRuns } from './queries/read-runs.js'
 import { getStep, listFlowCalls, listSteps } from './queries/read-steps.js'
 import { reapExpiredLeases } from './queries/reap-expired-leases.js'
 import { recordFlowExit } from './queries/record-flow-exit.js'
@@ -47,6 +47,7 @@ export function createSqlStore(d: Dialect): Store {
     dialect: d.name,
     createRun: (run, now) => changing('work', (tx) => createRun(tx, run, now)),
     getRun: (runId) => getRun(d, runId),
+    getRunFlowName: (runId) => getRunFlowName(d.db, runId),
     listRuns: (query) => listRuns(d.db, query),
     updateRun: (runId, patch, now) => inTx((tx) => updateRun(tx, runId, patch, now)),
     abortRun: (runId, now) => changing('abort', (tx) => abortRun(tx, runId, now)),

@@ -59,9 +59,14 @@ export class TickLoop {
         this.#opts.onError?.(error)
       }
       if (this.#stopped) break
-      woken = this.#woken || (await this.#sleep())
-      // Let I/O callbacks (exit reports, HTTP requests) run between back-to-back ticks.
-      if (woken) await new Promise((resolve) => setImmediate(resolve))
+      if (this.#woken) {
+        // Back to back: let I/O callbacks (exit reports, HTTP requests) run between two ticks.
+        woken = true
+        await new Promise((resolve) => setImmediate(resolve))
+      } else {
+        // A wake-up during the sleep ticks at once: ready work is what the sleep was waiting for.
+        woken = await this.#sleep()
+      }
     }
   }
 

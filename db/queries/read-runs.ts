@@ -29,6 +29,12 @@ export async function getRun(d: Pick<Dialect, 'name' | 'db'>, runId: string): Pr
   return { ...mapRun(row), stages: parseJson<Row[]>(row.stages_json, []).map(mapStage) }
 }
 
+/** The flow a run belongs to, or null for no such run: one primary-key lookup. */
+export async function getRunFlowName(db: SqlExecutor, runId: string): Promise<string | null> {
+  const rows = await db.all<{ flow_name: string }>(sql`SELECT flow_name FROM runs WHERE id = ${runId}`)
+  return rows[0] === undefined ? null : String(rows[0].flow_name)
+}
+
 const SORT_COLUMNS: Record<RunListQuery['sortBy'], string> = {
   createdAt: 'created_at',
   startedAt: 'started_at',

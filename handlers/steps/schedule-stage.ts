@@ -56,13 +56,10 @@ export const scheduleStage = new Hono<AppEnv>().post(
     const stage = c.req.valid('json')
     const invalid = checkStepDefinitions(stage.steps)
     if (invalid) throw invalid
-    const run = await c.var.store.getRun(runId)
-    if (run === null) throw apiErrorFromOutcome('RUN_NOT_FOUND', { runId })
+    const flowName = await c.var.store.getRunFlowName(runId)
+    if (flowName === null) throw apiErrorFromOutcome('RUN_NOT_FOUND', { runId })
     const names = stage.steps.map((step) => step.name)
-    const missing = checkStepScripts(
-      run.flowName,
-      await missingStepScripts(c.var.flowsRoot, run.flowName, names),
-    )
+    const missing = checkStepScripts(flowName, await missingStepScripts(c.var.flowsRoot, flowName, names))
     if (missing) throw missing
     const outcome = await c.var.store.scheduleStage(runId, stage, c.var.clock.now())
     if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details)

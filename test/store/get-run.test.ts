@@ -75,5 +75,12 @@ describe.each(testDatabases)('reading a run on $name', (database) => {
 
   it('answers null for an unknown run', async () => {
     expect(await store.getRun('no-such-run')).toBeNull()
+    expect(await store.getRunFlowName('no-such-run')).toBeNull()
+  })
+
+  it('answers a run’s flow name alone', async () => {
+    const run = await store.createRun({ flowName: 'flow_with-name' }, tick())
+    await store.createRun({ flowName: 'other' }, tick())
+    expect(await store.getRunFlowName(run.id)).toBe('flow_with-name')
   })
 })
