@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { sql, type SQL } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import postgres, { type Sql } from 'postgres'
@@ -41,7 +42,11 @@ function executorOf(client: Sql): SqlExecutor {
  * its own statements' round trips and one for COMMIT, not three more. (BEGIN can only fail when the
  * connection is gone, and then the statements queued behind it fail too.)
  */
-async function inTransaction<T>(client: Sql, work: (tx: SqlExecutor, wake: Waker) => Promise<T>): Promise<T> {
+async function inTransaction<T>(
+  client: Sql,
+  sender: string,
+  work: (tx: SqlExecutor, wake: Waker) => Promise<T>,
+): Promise<T> {
   const connection = await client.reserve()
   try {
     const begun = connection.unsafe('BEGIN').execute()
@@ -53,7 +58,7 @@ async function inTransaction<T>(client: Sql, work: (tx: SqlExecutor, wake: Waker
       await connection.unsafe('ROLLBACK').catch(() => undefined)
       throw error
     }
-    const notified = [...events].map((event) => connection.unsafe(NOTIFY, [event]).execute())
+    const notified = [...events].map((event) => connection.unsafe(NOTIFY, [payload(event, sender)]).execute())
     await Promise.all([...notified, connection.unsafe('COMMIT')])
     return result
   } finally {
@@ -75,6 +80,21 @@ function poolSize(): number {
 }
 
 const isWakeEvent = (value: string): value is WakeEvent => value === 'work' || value === 'abort'
+
+/**
+ * A wake-up names the store that sent it. The process that made a change has already woken its
+ * own tick loop and supervisor in-process, so its listener skips its own NOTIFYs: otherwise each of
+ * them would cost that loop one more, empty, claim. A bare event (an operator's `NOTIFY maxq_wake,
+ * 'work'`) wakes everyone.
+ */
+function payload(event: WakeEvent, sender: string): string {
+  return `${event} ${sender}`
+}
+
+function parsePayload(text: string): { event: WakeEvent; sender: string | null } | null {
+  const [event = '', sender = null] = text.split(' ', 2)
+  return isWakeEvent(event) ? { event, sender } : null
+}
 
 /**
  * PostgreSQL through postgres.js and drizzle. The shared queries and row mappers expect what SQLite
@@ -103,23 +123,26 @@ export async function openPostgres(url: string): Promise<Dialect> {
     },
   })
   const pool = executorOf(client)
+  const sender = randomUUID()
 
   return {
     name: 'postgres',
     db: pool,
     // READ COMMITTED is enough: every transaction that changes a run locks its run row first
     // (db/queries/tx.ts lockRun), and claims lock the rows they take with SKIP LOCKED.
-    transaction: <T>(work: (tx: SqlExecutor, wake: Waker) => Promise<T>) => inTransaction(client, work),
+    transaction: <T>(work: (tx: SqlExecutor, wake: Waker) => Promise<T>) =>
+      inTransaction(client, sender, work),
     json: (value: unknown) => sql`${JSON.stringify(value ?? null)}::jsonb`,
     lockRows: sql`FOR UPDATE`,
     skipLocked: sql`FOR UPDATE SKIP LOCKED`,
     notify: async (event: WakeEvent) => {
-      await client.notify(WAKE_CHANNEL, event)
+      await client.notify(WAKE_CHANNEL, payload(event, sender))
     },
     listen: async (onEvent: (event: WakeEvent) => void) => {
       // postgres.js keeps one dedicated connection for LISTEN and re-listens after a reconnect.
-      const meta = await client.listen(WAKE_CHANNEL, (payload) => {
-        if (isWakeEvent(payload)) onEvent(payload)
+      const meta = await client.listen(WAKE_CHANNEL, (text) => {
+        const wake = parsePayload(text)
+        if (wake !== null && wake.sender !== sender) onEvent(wake.event)
       })
       return () => meta.unlisten()
     },

@@ -68,6 +68,26 @@ describe('PostgreSQL transactions', () => {
     expect(seen.every((n, i) => n >= i + 1)).toBe(true)
   })
 
+  it('does not wake its own listener: the process that changed something woke itself in-process', async () => {
+    const own: WakeEvent[] = []
+    const others: WakeEvent[] = []
+    await writer.listen((event) => own.push(event))
+    await listener.listen((event) => others.push(event))
+    await writer.transaction(async (tx, wake) => {
+      wake('abort')
+      await tx.run(sql`INSERT INTO t VALUES (1, 'a')`)
+    })
+    await writer.notify('work')
+    await waitFor(() => others.length === 2, { message: 'the other store was not woken' })
+    expect(others).toEqual(['abort', 'work'])
+    // A bare NOTIFY (an operator's) wakes every listener. It was sent after the writer's own two,
+    // and one session's notifications arrive in commit order: had those reached the writer, they
+    // would be in `own` by now.
+    await listener.db.all(sql`SELECT pg_notify('maxq_wake', 'work')`)
+    await waitFor(() => own.length > 0, { message: 'a bare NOTIFY did not wake the writer' })
+    expect(own).toEqual(['work'])
+  })
+
   it('returns what the work returns, and runs many transactions at once on the pool', async () => {
     const results = await Promise.all(
       Array.from({ length: 30 }, (_, i) =>
