@@ -63,7 +63,7 @@ export function createSqlStore(d: Dialect): Store {
       const outcome = await changing('work', (tx) => retryStep(tx, runId, stepId, now))
       return outcome.ok ? getStep(d.db, runId, stepId) : outcome
     },
-    postFields: (runId, stepId, fields, now) => inTx((tx) => postFields(tx, runId, stepId, fields, now)),
+    postFields: (runId, stepId, fields, now) => postFields(d, runId, stepId, fields, now),
     queryFields: (runId, query) => queryFields(d.db, runId, query),
     listFlowCalls: (runId) => listFlowCalls(d.db, runId),
 

@@ -1,28 +1,60 @@
 import { sql } from 'drizzle-orm'
-import { parseJson } from '../sql-executor.js'
+import { parseJson, type Dialect, type SqlExecutor } from '../sql-executor.js'
 import type { PostedFields } from '../store.js'
 import { fail, ok, type Fields, type Outcome } from '../types.js'
 import type { Row } from './map-rows.js'
-import type { Tx } from './tx.js'
 
-/** Merges posted fields into the step's (top-level keys; a later post of a key wins). */
+/**
+ * Merges posted fields into the step's (top-level keys; a later post of a key wins). Every step
+ * posts fields, so this is on each step's path: PostgreSQL merges in one statement (`jsonb ||`
+ * replaces top-level keys, and an UPDATE recomputes it on the newest row, so concurrent posts lose
+ * nothing), one round trip with no explicit transaction. SQLite has no such operator; it reads and
+ * writes in one transaction.
+ */
 export async function postFields(
-  tx: Tx,
+  d: Dialect,
   runId: string,
   stepId: string,
   fields: Fields,
   now: number,
 ): Promise<Outcome<PostedFields>> {
-  const rows = await tx.q.all<Row>(sql`
-    SELECT fields FROM steps WHERE run_id = ${runId} AND step_id = ${stepId} ${tx.d.lockRows}`)
-  const row = rows[0]
-  if (row === undefined) {
-    const runs = await tx.q.all<Row>(sql`SELECT 1 AS found FROM runs WHERE id = ${runId}`)
-    return runs.length === 0 ? fail('RUN_NOT_FOUND', { runId }) : fail('STEP_NOT_FOUND', { runId, stepId })
-  }
-  const merged = { ...parseJson<Fields>(row.fields, {}), ...fields }
-  await tx.q.run(sql`
-    UPDATE steps SET fields = ${tx.d.json(merged)}, updated_at = ${now}
+  const merged =
+    d.name === 'postgres'
+      ? await mergeInOneStatement(d, runId, stepId, fields, now)
+      : await d.transaction((q) => readAndWrite(q, d, runId, stepId, fields, now))
+  if (merged !== null) return ok({ stepId, fields: merged })
+  const runs = await d.db.all<Row>(sql`SELECT 1 AS found FROM runs WHERE id = ${runId}`)
+  return runs.length === 0 ? fail('RUN_NOT_FOUND', { runId }) : fail('STEP_NOT_FOUND', { runId, stepId })
+}
+
+async function mergeInOneStatement(
+  d: Dialect,
+  runId: string,
+  stepId: string,
+  fields: Fields,
+  now: number,
+): Promise<Fields | null> {
+  const rows = await d.db.all<Row>(sql`
+    UPDATE steps SET fields = COALESCE(fields, '{}'::jsonb) || ${d.json(fields)}, updated_at = ${now}
+    WHERE run_id = ${runId} AND step_id = ${stepId}
+    RETURNING fields`)
+  return rows[0] === undefined ? null : parseJson<Fields>(rows[0].fields, {})
+}
+
+async function readAndWrite(
+  q: SqlExecutor,
+  d: Pick<Dialect, 'json'>,
+  runId: string,
+  stepId: string,
+  fields: Fields,
+  now: number,
+): Promise<Fields | null> {
+  const rows = await q.all<Row>(sql`
+    SELECT fields FROM steps WHERE run_id = ${runId} AND step_id = ${stepId}`)
+  if (rows[0] === undefined) return null
+  const merged = { ...parseJson<Fields>(rows[0].fields, {}), ...fields }
+  await q.run(sql`
+    UPDATE steps SET fields = ${d.json(merged)}, updated_at = ${now}
     WHERE run_id = ${runId} AND step_id = ${stepId}`)
-  return ok({ stepId, fields: merged })
+  return merged
 }

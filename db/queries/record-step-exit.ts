@@ -23,12 +23,7 @@ export interface StepAttemptEnd {
  * A success needs nothing from the row to be decided, so one UPDATE both records it and answers the
  * step's stage; it matches nothing when the report is stale or repeated.
  */
-async function completeStep(
-  tx: Tx,
-  end: StepAttemptEnd,
-  run: { id: string; flowName: string; status: string },
-  now: number,
-): Promise<boolean> {
+async function markCompleted(tx: Tx, end: StepAttemptEnd, now: number): Promise<number | null> {
   const rows = await tx.q.all<{ stage_seq: number }>(sql`
     UPDATE steps SET status = 'completed', exit_code = ${end.exitCode},
       stdout = ${end.stdout ?? null}, stderr = ${end.stderr ?? null}, error = NULL,
@@ -36,10 +31,7 @@ async function completeStep(
       updated_at = ${now}
     WHERE run_id = ${end.runId} AND step_id = ${end.stepId} AND status = 'running' AND attempt = ${end.attempt}
     RETURNING stage_seq`)
-  if (rows[0] === undefined) return false
-  await releaseDependents(tx, end.runId, end.stepId, isRunOpen(run.status), now)
-  await settleStage(tx, run, Number(rows[0].stage_seq), now)
-  return true
+  return rows[0] === undefined ? null : Number(rows[0].stage_seq)
 }
 
 function failureOf(end: StepAttemptEnd): { reason: string; error: Json } {
@@ -56,11 +48,26 @@ function failureOf(end: StepAttemptEnd): { reason: string; error: Json } {
  * running row with this attempt (the fencing token), so a stale or repeated report changes nothing.
  */
 export async function recordStepExit(tx: Tx, end: StepAttemptEnd, now: number): Promise<boolean> {
-  const run = await lockRun(tx, end.runId)
+  const succeeded = end.exitCode === 0 && !end.timedOut && !end.leaseLost
+  // A success is written together with the run's lock (PostgreSQL pipelines the two; the lock is
+  // still taken first): a step's end is then three round trips, not five.
+  const [run, completedIn] = await Promise.all([
+    lockRun(tx, end.runId),
+    succeeded ? markCompleted(tx, end, now) : null,
+  ])
   if (run === null) return false
   const runRef = { id: end.runId, flowName: String(run.flow_name), status: String(run.status) }
-  const succeeded = end.exitCode === 0 && !end.timedOut && !end.leaseLost
-  if (succeeded) return completeStep(tx, end, runRef, now)
+  if (succeeded) {
+    if (completedIn === null) return false
+    // Sent together, release first (a connection runs statements in the order they were sent):
+    // the settle's first question (is a sibling still open?) does not read what the release
+    // changes, and a stage the settle starts sees the dependents already released.
+    await Promise.all([
+      releaseDependents(tx, end.runId, end.stepId, isRunOpen(run.status), now),
+      settleStage(tx, runRef, completedIn, now),
+    ])
+    return true
+  }
 
   const rows = await tx.q.all<{ stage_seq: number; retry_count: number; max_retries: number }>(sql`
     SELECT stage_seq, retry_count, max_retries FROM steps

@@ -37,6 +37,16 @@ describe.each(testDatabases)('step fields on $name', (database) => {
     expect(step.ok && step.value.fields).toEqual(expected)
   })
 
+  it('loses no key when many posts to one step arrive at once', async () => {
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => store.postFields(runId, 'a', { [`k${i}`]: i }, tick())),
+    )
+    const step = await store.getStep(runId, 'a')
+    expect(step.ok && step.value.fields).toEqual(
+      Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, i])),
+    )
+  })
+
   it('keeps string values as strings, even when they look like JSON', async () => {
     const fields = { text: 'plain', looksLikeJson: '{"a":1}', number: '42', nothing: null, flag: false }
     await store.postFields(runId, 'a', fields, tick())
