@@ -3,7 +3,7 @@
 
 import { sql } from 'drizzle-orm'
 import { abortRun } from './queries/abort-run.js'
-import { claimFlowCalls } from './queries/claim-flow-calls.js'
+import { claimFlowCalls, flowCallDue } from './queries/claim-flow-calls.js'
 import { claimReadySteps } from './queries/claim-ready-steps.js'
 import { createRun } from './queries/create-run.js'
 import { hasWork } from './queries/has-work.js'
@@ -25,7 +25,7 @@ import type { Tx } from './queries/tx.js'
 import { updateRun } from './queries/update-run.js'
 import { parseLease } from './rules/lease-key.js'
 import type { Dialect, SqlExecutor, WakeEvent } from './sql-executor.js'
-import type { ExitReport, Store } from './store.js'
+import type { ClaimLimits, ExitReport, Store } from './store.js'
 import { fail, ok, type Outcome, type RunWithStages } from './types.js'
 
 export function createSqlStore(d: Dialect): Store {
@@ -37,6 +37,10 @@ export function createSqlStore(d: Dialect): Store {
       tx.wake(event)
       return work(tx)
     })
+  // One statement outside an explicit transaction; claims wake nobody.
+  const autocommit: Tx = { q: d.db, d, wake: () => undefined }
+  const claimDueFlowCalls = async (claim: ClaimLimits, now: number) =>
+    claim.limit > 0 && (await flowCallDue(d.db, now)) ? inTx((tx) => claimFlowCalls(tx, claim, now)) : []
   const thenRun = async (runId: string, outcome: Outcome<unknown>): Promise<Outcome<RunWithStages>> => {
     if (!outcome.ok) return outcome
     const run = await getRun(d, runId)
@@ -71,18 +75,18 @@ export function createSqlStore(d: Dialect): Store {
     listLogs: (runId, query) => listLogs(d.db, runId, query),
 
     reapExpiredLeases: (now, leaseMs) => reapExpiredLeases(d, now, leaseMs),
-    claimFlowCalls: (claim, now) => inTx((tx) => claimFlowCalls(tx, claim, now)),
-    claimReadySteps: (claim, now) => inTx((tx) => claimReadySteps(tx, claim, now)),
-    // The two claims are independent and never wait for a lock, so they are sent together
-    // (PostgreSQL pipelines them on the transaction's connection).
-    claimWork: (claim, now) =>
-      inTx(async (tx) => {
-        const [flowCalls, steps] = await Promise.all([
-          claimFlowCalls(tx, { workerId: claim.workerId, limit: claim.flowCallLimit }, now),
-          claimReadySteps(tx, { workerId: claim.workerId, limit: claim.stepLimit }, now),
-        ])
-        return { flowCalls, steps }
-      }),
+    claimFlowCalls: (claim, now) => claimDueFlowCalls(claim, now),
+    claimReadySteps: (claim, now) => claimReadySteps(autocommit, claim, now),
+    // Each claim is atomic on its own, so they do not share a transaction and go out side by side:
+    // the step claim is one statement, and a flow call claim opens a transaction only when a call
+    // is due. On PostgreSQL an idle-ish tick is then one round trip, not BEGIN … COMMIT.
+    claimWork: async (claim, now) => {
+      const [flowCalls, steps] = await Promise.all([
+        claimDueFlowCalls({ workerId: claim.workerId, limit: claim.flowCallLimit }, now),
+        claimReadySteps(autocommit, { workerId: claim.workerId, limit: claim.stepLimit }, now),
+      ])
+      return { flowCalls, steps }
+    },
     // An end wakes other processes only for what it changed: work made claimable, or leases revoked
     // (see the queries). In a fan-out most step ends just free a slot in their own process, which
     // wakes itself.

@@ -1,8 +1,18 @@
 import { sql } from 'drizzle-orm'
 import { flowLease } from '../rules/lease-key.js'
-import { toNumber } from '../sql-executor.js'
+import { toNumber, type SqlExecutor } from '../sql-executor.js'
 import type { ClaimedFlowCall, ClaimLimits } from '../store.js'
 import { list, type Tx } from './tx.js'
+
+/**
+ * Most ticks find no queued call: the store asks this first, outside any transaction, from the
+ * partial index alone (and before the claim's joins get a chance to be planned from the runs side).
+ */
+export async function flowCallDue(db: SqlExecutor, now: number): Promise<boolean> {
+  const rows = await db.all<{ found: number }>(sql`
+    SELECT 1 AS found FROM flow_calls WHERE status = 'queued' AND available_at <= ${now} LIMIT 1`)
+  return rows.length > 0
+}
 
 /**
  * Claims queued flow calls. A run's calls never overlap and keep their order: a call is claimable
@@ -15,11 +25,6 @@ import { list, type Tx } from './tx.js'
  */
 export async function claimFlowCalls(tx: Tx, claim: ClaimLimits, now: number): Promise<ClaimedFlowCall[]> {
   if (claim.limit <= 0) return []
-  // Most ticks find no queued call: answer that from the partial index alone, before the claim's
-  // joins and subqueries get a chance to be planned from the runs side.
-  const queued = await tx.q.all<{ found: number }>(sql`
-    SELECT 1 AS found FROM flow_calls WHERE status = 'queued' AND available_at <= ${now} LIMIT 1`)
-  if (queued.length === 0) return []
   const rows = await tx.q.all<Record<string, unknown>>(sql`
     UPDATE flow_calls SET status = 'running', attempt = attempt + 1, worker_id = ${claim.workerId},
       claimed_at = ${now}, heartbeat_at = ${now}, started_at = ${now}, available_at = NULL

@@ -8,8 +8,9 @@ import type { Tx } from './tx.js'
  * Claims up to `limit` claimable steps in one statement. Claimable means `available_at` is due,
  * which the writers keep true only for steps whose dependencies completed, whose stage is running
  * and whose run is not paused, so the claim reads the small partial index and nothing else.
- * SQLite runs this inside BEGIN IMMEDIATE; PostgreSQL adds FOR UPDATE SKIP LOCKED so concurrent
- * ticks take disjoint rows. Each claim bumps `attempt`, the lease's fencing token.
+ * The statement is atomic by itself, so the store runs it outside an explicit transaction: SQLite
+ * takes the write lock for it, PostgreSQL adds FOR UPDATE SKIP LOCKED so concurrent ticks take
+ * disjoint rows. Each claim bumps `attempt`, the lease's fencing token.
  */
 export async function claimReadySteps(tx: Tx, claim: ClaimLimits, now: number): Promise<ClaimedStep[]> {
   if (claim.limit <= 0) return []
