@@ -13,9 +13,17 @@ const INT8_OID = 20
 const JSON_OID = 114
 const JSONB_OID = 3802
 
-// drizzle renders the `sql` templates; postgres.js runs them (as prepared statements) on the pool
-// or on one reserved connection. Going to postgres.js directly is what lets a transaction pipeline.
+// drizzle renders the `sql` templates; postgres.js runs them on the pool or on one reserved
+// connection. Going to postgres.js directly is what lets a transaction pipeline.
 const compiler = new PgDialect()
+
+/**
+ * Statements with at most this many parameters are prepared once per connection (postgres.js keeps
+ * them by text), so PostgreSQL stops parsing and planning them anew: every hot-path statement is
+ * short, and planning was most of their server time. Longer ones are the multi-row INSERTs and IN
+ * lists, whose texts vary with their length; caching each variant would only grow the backends.
+ */
+const PREPARE_MAX_PARAMS = 32
 
 /** postgres.js parameter values; ours are strings, numbers, null (and booleans). */
 type Params = postgres.ParameterOrJSON<never>[]
@@ -23,7 +31,7 @@ type Params = postgres.ParameterOrJSON<never>[]
 function executorOf(client: Sql): SqlExecutor {
   const query = (statement: SQL) => {
     const { sql: text, params } = compiler.sqlToQuery(statement)
-    return client.unsafe(text, params as Params)
+    return client.unsafe(text, params as Params, { prepare: params.length <= PREPARE_MAX_PARAMS })
   }
   return {
     all: async <T>(statement: SQL) => (await query(statement)) as unknown as T[],
@@ -58,7 +66,9 @@ async function inTransaction<T>(
       await connection.unsafe('ROLLBACK').catch(() => undefined)
       throw error
     }
-    const notified = [...events].map((event) => connection.unsafe(NOTIFY, [payload(event, sender)]).execute())
+    const notified = [...events].map((event) =>
+      connection.unsafe(NOTIFY, [payload(event, sender)], { prepare: true }).execute(),
+    )
     await Promise.all([...notified, connection.unsafe('COMMIT')])
     return result
   } finally {
