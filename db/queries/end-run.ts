@@ -20,44 +20,48 @@ export interface RunEnding {
 export async function endRun(tx: Tx, runId: string, ending: RunEnding, now: number): Promise<number> {
   const reason = ending.terminationReason ?? null
   const pendingBecome = ending.pendingStepsBecome ?? 'cancelled'
+  // The statements are sent together and run in the order written (PostgreSQL pipelines them on
+  // the transaction's connection; each still takes its own snapshot when it starts).
   // Pending before running: on PostgreSQL a concurrent claim (which does not take the run lock)
   // may hold a pending step; this statement waits for it and then skips the step, now running.
   // The next statement, with a fresh snapshot under READ COMMITTED, sees it running and fails it.
   // In the other order such a step would be left running in an ended run.
-  await tx.q.run(sql`
-    UPDATE steps SET status = ${pendingBecome}, termination_reason = ${reason}, available_at = NULL,
-      completed_at = ${now}, updated_at = ${now}
-    WHERE run_id = ${runId} AND status = 'pending'`)
-  const runningSteps = await tx.q.run(sql`
-    UPDATE steps SET status = 'failed', termination_reason = ${reason}, completed_at = ${now},
-      error = ${tx.d.json({ reason: reason ?? 'run_ended' })}, worker_id = NULL, updated_at = ${now}
-    WHERE run_id = ${runId} AND status = 'running'`)
-  await tx.q.run(sql`
-    UPDATE stages SET status = CASE WHEN status = 'running' THEN 'failed' ELSE 'cancelled' END, completed_at = ${now}
-    WHERE run_id = ${runId} AND status IN ('pending', 'running')`)
-  // Queued before running, for the same reason as the steps above.
-  await tx.q.run(sql`
-    UPDATE flow_calls SET status = 'cancelled', available_at = NULL, completed_at = ${now}
-    WHERE run_id = ${runId} AND status = 'queued'`)
-  const runningCalls = await tx.q.run(sql`
-    UPDATE flow_calls SET status = 'failed', completed_at = ${now}, worker_id = NULL
-    WHERE run_id = ${runId} AND status = 'running'`)
-  await tx.q.run(sql`
-    UPDATE runs SET status = ${ending.status}, termination_reason = ${reason},
-      error = ${ending.error === undefined ? null : tx.d.json(ending.error)}, completed_at = ${now}, updated_at = ${now}
-    WHERE id = ${runId}`)
-  await writeLog(
-    tx,
-    runId,
-    {
-      entityType: 'run',
-      entityId: runId,
-      level: ending.status === 'completed' ? 'info' : 'error',
-      message: reason ? `run ${ending.status} (${reason})` : `run ${ending.status}`,
-      metadata: ending.error,
-    },
-    now,
-  )
+  const [, runningSteps, , , runningCalls] = await Promise.all([
+    tx.q.run(sql`
+      UPDATE steps SET status = ${pendingBecome}, termination_reason = ${reason}, available_at = NULL,
+        completed_at = ${now}, updated_at = ${now}
+      WHERE run_id = ${runId} AND status = 'pending'`),
+    tx.q.run(sql`
+      UPDATE steps SET status = 'failed', termination_reason = ${reason}, completed_at = ${now},
+        error = ${tx.d.json({ reason: reason ?? 'run_ended' })}, worker_id = NULL, updated_at = ${now}
+      WHERE run_id = ${runId} AND status = 'running'`),
+    tx.q.run(sql`
+      UPDATE stages SET status = CASE WHEN status = 'running' THEN 'failed' ELSE 'cancelled' END, completed_at = ${now}
+      WHERE run_id = ${runId} AND status IN ('pending', 'running')`),
+    // Queued before running, for the same reason as the steps above.
+    tx.q.run(sql`
+      UPDATE flow_calls SET status = 'cancelled', available_at = NULL, completed_at = ${now}
+      WHERE run_id = ${runId} AND status = 'queued'`),
+    tx.q.run(sql`
+      UPDATE flow_calls SET status = 'failed', completed_at = ${now}, worker_id = NULL
+      WHERE run_id = ${runId} AND status = 'running'`),
+    tx.q.run(sql`
+      UPDATE runs SET status = ${ending.status}, termination_reason = ${reason},
+        error = ${ending.error === undefined ? null : tx.d.json(ending.error)}, completed_at = ${now}, updated_at = ${now}
+      WHERE id = ${runId}`),
+    writeLog(
+      tx,
+      runId,
+      {
+        entityType: 'run',
+        entityId: runId,
+        level: ending.status === 'completed' ? 'info' : 'error',
+        message: reason ? `run ${ending.status} (${reason})` : `run ${ending.status}`,
+        metadata: ending.error,
+      },
+      now,
+    ),
+  ])
   // Their supervisors, in whichever process, should check their leases now rather than at the
   // next heartbeat.
   if (runningSteps + runningCalls > 0) tx.wake('abort')

@@ -13,15 +13,19 @@ export async function startNextStage(tx: Tx, runId: string, claimable: boolean, 
     ORDER BY seq LIMIT 1`)
   const stage = next[0]
   if (stage === undefined) return
-  if (stage.status === 'pending') {
-    await tx.q.run(sql`
-      UPDATE stages SET status = 'running', started_at = ${now}
-      WHERE run_id = ${runId} AND seq = ${stage.seq}`)
-  }
-  if (!claimable) return
-  const released = await tx.q.run(sql`
-    UPDATE steps SET available_at = ${now}, updated_at = ${now}
-    WHERE run_id = ${runId} AND stage_seq = ${stage.seq} AND status = 'pending'
-      AND unmet_deps = 0 AND available_at IS NULL`)
+  // The stage's start and its steps' release are sent together; a paused run only starts it.
+  const [, released] = await Promise.all([
+    stage.status === 'pending'
+      ? tx.q.run(sql`
+          UPDATE stages SET status = 'running', started_at = ${now}
+          WHERE run_id = ${runId} AND seq = ${stage.seq}`)
+      : 0,
+    claimable
+      ? tx.q.run(sql`
+          UPDATE steps SET available_at = ${now}, updated_at = ${now}
+          WHERE run_id = ${runId} AND stage_seq = ${stage.seq} AND status = 'pending'
+            AND unmet_deps = 0 AND available_at IS NULL`)
+      : 0,
+  ])
   if (released > 0) tx.wake('work')
 }
