@@ -117,6 +117,11 @@ export async function openPostgres(url: string): Promise<Dialect> {
   const client = postgres(url, {
     max: poolSize(),
     onnotice: () => undefined,
+    // A prepared statement is planned anew on each of its first five runs per connection (custom
+    // plans) before PostgreSQL settles on a generic one: with ten connections that is fifty
+    // plannings per statement, most of a short workload's server time. MaxQ's statements are key
+    // and partial-index lookups whose best plan does not depend on the values, so plan once.
+    connection: { plan_cache_mode: 'force_generic_plan' },
     types: {
       int8: {
         to: INT8_OID,
