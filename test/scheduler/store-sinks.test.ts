@@ -26,15 +26,18 @@ describe.each(testDatabases)('store sinks on $name', (database) => {
     return { ...made, revoked }
   }
 
-  it('records an exit once: a repeated report is not accepted and changes nothing', async () => {
-    const { exit: record, revoked } = sinks()
+  /** A run whose first flow call is running and has scheduled one final stage of step `a`. */
+  async function runWithOneStep() {
     const run = await store.createRun({ flowName: 'demo' }, Date.now())
     const call = await claimFlowCall(store, run.id)
-    await store.scheduleStage(
-      run.id,
-      { stage: 'only', final: true, steps: [{ id: 'a', name: 'work' }] },
-      Date.now(),
-    )
+    const steps = [{ id: 'a', name: 'work' }]
+    await store.scheduleStage(run.id, { stage: 'only', final: true, steps }, Date.now())
+    return { run, call }
+  }
+
+  it('records an exit once: a repeated report is not accepted and changes nothing', async () => {
+    const { exit: record, revoked } = sinks()
+    const { run, call } = await runWithOneStep()
     expect(await record(exit(call.lease, 0))).toEqual({ accepted: true })
     const step = await claimStep(store, run.id, 'a')
     expect(await record(exit(step.lease, 0))).toEqual({ accepted: true })
@@ -46,13 +49,7 @@ describe.each(testDatabases)('store sinks on $name', (database) => {
 
   it('says so when an exit took running work away, and the heartbeat then answers it lost', async () => {
     const { exit: record, heartbeat, revoked } = sinks()
-    const run = await store.createRun({ flowName: 'demo' }, Date.now())
-    const call = await claimFlowCall(store, run.id)
-    await store.scheduleStage(
-      run.id,
-      { stage: 'only', final: true, steps: [{ id: 'a', name: 'work' }] },
-      Date.now(),
-    )
+    const { run, call } = await runWithOneStep()
     // The step is claimable as soon as its stage is posted, while the flow call still runs.
     const step = await claimStep(store, run.id, 'a')
     expect(await heartbeat({ workerId: 'test-worker', leases: [step.lease] })).toEqual({ lost: [] })
