@@ -1,5 +1,6 @@
-// The Store over either dialect: each method is one transaction (or one read) around the
-// dialect-neutral queries in db/queries/. Only claims and locking differ per dialect.
+// The Store over either dialect: each method is one transaction, or one statement that is atomic on
+// its own, around the dialect-neutral queries in db/queries/. Only claims, locking and the field
+// merge differ per dialect.
 
 import { sql } from 'drizzle-orm'
 import { abortRun } from './queries/abort-run.js'

@@ -1,4 +1,4 @@
-// The supervisor's only outbound calls. The exit report carries the lease (the attempt's fencing
+// The supervisor's only outbound calls, wherever they go (see ReportSinks). The exit report carries the lease (the attempt's fencing
 // token), so delivering it twice is harmless and it is retried until delivered; a heartbeat is
 // cheap to lose because the next interval sends another.
 
@@ -7,7 +7,7 @@ import { REPORT_RETRY_INITIAL_MS, REPORT_RETRY_MAX_MS, REQUEST_TIMEOUT_MS } from
 
 /**
  * What the runtime needs of fetch. The global fetch fits, and so does a Hono app's
- * `(input, init) => app.request(input, init)`, which lets the one-process runner skip the socket.
+ * `(input, init) => app.request(input, init)`, which skips the socket (the tests use it).
  */
 export type FetchLike = (input: string, init: RequestInit) => Response | Promise<Response>
 
