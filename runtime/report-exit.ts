@@ -1,6 +1,7 @@
-// The supervisor's only outbound calls, wherever they go (see ReportSinks). The exit report carries the lease (the attempt's fencing
-// token), so delivering it twice is harmless and it is retried until delivered; a heartbeat is
-// cheap to lose because the next interval sends another.
+// The supervisor's only outbound calls: to the API, or to a worker's own store (ReportSinks). The
+// exit report carries the lease (the attempt's fencing token), so delivering it twice is harmless
+// and it is retried until delivered; a heartbeat is cheap to lose because the next interval sends
+// another.
 
 import type { ExitReportBody, HeartbeatBody } from './process-job.js'
 import { REPORT_RETRY_INITIAL_MS, REPORT_RETRY_MAX_MS, REQUEST_TIMEOUT_MS } from './limits.js'
