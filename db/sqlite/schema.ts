@@ -90,7 +90,7 @@ export const steps = sqliteTable(
   (t) => [
     unique().on(t.runId, t.stepId),
     index('steps_claimable')
-      .on(t.availableAt)
+      .on(t.availableAt, t.id)
       .where(sql`status = 'pending' AND available_at IS NOT NULL`),
     index('steps_running')
       .on(t.heartbeatAt)
@@ -136,7 +136,7 @@ export const flowCalls = sqliteTable(
   },
   (t) => [
     index('flow_calls_claimable')
-      .on(t.availableAt)
+      .on(t.availableAt, t.id)
       .where(sql`status = 'queued'`),
     index('flow_calls_running')
       .on(t.heartbeatAt)

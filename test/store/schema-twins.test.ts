@@ -112,7 +112,7 @@ describe('schema twins', () => {
     const { databaseUrl, drop } = await createPostgresDatabase({ empty: true })
     const dialect = await openDialect({ databaseUrl })
     try {
-      expect(await migrateLatest(dialect)).toEqual(['0001_init'])
+      expect(await migrateLatest(dialect)).toEqual(['0001_init', '0002_claim_order'])
       expect(await migratedColumns(dialect)).toEqual(columnsOf(pgShapes()))
     } finally {
       await dialect.close()
