@@ -42,19 +42,17 @@ export async function missingStepScripts(
   stepNames: readonly string[],
 ): Promise<string[]> {
   const names = [...new Set(stepNames)]
-  const root = path.resolve(flowsRoot)
   if (!isSafeName(flowName)) return names
-  const [realRoot, ...reals] = await Promise.all([
-    realpath(root).catch(() => null),
+  const stepsDir = path.join(path.resolve(flowsRoot), flowName, 'steps')
+  const [root, ...reals] = await Promise.all([
+    resolveRoot(flowsRoot),
     ...names.map((name) =>
-      isSafeName(name)
-        ? realpath(path.join(root, flowName, 'steps', name, 'step.sh')).catch(() => null)
-        : null,
+      isSafeName(name) ? realpath(path.join(stepsDir, name, 'step.sh')).catch(() => null) : null,
     ),
   ])
   const usable = await Promise.all(
     reals.map(
-      (real) => realRoot !== null && real !== null && isInside(realRoot, real) && isExecutableFile(real),
+      (real) => root !== null && real !== null && isInside(root.real, real) && isExecutableFile(real),
     ),
   )
   return names.filter((_, i) => !usable[i])
