@@ -17,6 +17,18 @@ describe.each(testDatabases)('store lifecycle on $name', (database) => {
     return { run, call: call! }
   }
 
+  it('starts only the runs whose first call it claimed, at the claim time', async () => {
+    const first = await store.createRun({ flowName: 'demo' }, tick())
+    const second = await store.createRun({ flowName: 'demo' }, tick())
+    const claimedAt = tick()
+    const calls = await store.claimFlowCalls({ ...worker, limit: 1 }, claimedAt)
+    expect(calls.map((call) => call.runId)).toEqual([first.id])
+    const started = await store.getRun(first.id)
+    expect([started?.status, started?.startedAt]).toEqual(['running', claimedAt])
+    const waiting = await store.getRun(second.id)
+    expect([waiting?.status, waiting?.startedAt]).toEqual(['pending', null])
+  })
+
   it('runs a two-stage flow to completion through callbacks', async () => {
     const { run, call } = await startRun()
     expect((await store.getRun(run.id))?.status).toBe('running')
