@@ -19,64 +19,60 @@ interface RunRef {
  * sibling steps sees the stage settle.
  */
 export async function settleStage(tx: Tx, run: RunRef, stageSeq: number, now: number): Promise<void> {
-  // Asked on every step end: an index probe for one open sibling, not a count of the stage.
-  const open = await tx.q.all<{ found: number }>(sql`
-    SELECT 1 AS found FROM steps
-    WHERE run_id = ${run.id} AND stage_seq = ${stageSeq} AND status IN ('pending', 'running') LIMIT 1`)
-  if (open.length > 0) return
-  // From here on, statements that do not read each other's writes are sent together (PostgreSQL
-  // pipelines them on the transaction's connection, in the order written): a stage's end costs
-  // four round trips fewer.
-  const [bad, stages] = await Promise.all([
-    tx.q.all<{ found: number }>(sql`
-      SELECT 1 AS found FROM steps
-      WHERE run_id = ${run.id} AND stage_seq = ${stageSeq} AND status IN ('failed', 'cancelled') LIMIT 1`),
-    tx.q.all<{ name: string; final: number; status: string }>(sql`
-      SELECT name, final, status FROM stages WHERE run_id = ${run.id} AND seq = ${stageSeq}`),
-  ])
-  const stage = stages[0]
-  if (stage === undefined || (stage.status !== 'running' && stage.status !== 'pending')) return
-  const failed = bad.length > 0
-  await Promise.all([
-    tx.q.run(sql`
-      UPDATE stages SET status = ${failed ? 'failed' : 'completed'}, completed_at = ${now}
-      WHERE run_id = ${run.id} AND seq = ${stageSeq}`),
-    writeLog(
-      tx,
-      run.id,
-      {
-        entityType: 'stage',
-        entityId: stage.name,
-        level: failed ? 'error' : 'info',
-        message: `stage ${stage.name} ${failed ? 'failed' : 'completed'}`,
-      },
-      now,
-    ),
-  ])
+  // Asked on every step end, and answered by the write itself: the stage row by key, and an index
+  // probe for one open sibling. Most step ends match nothing here and change nothing. The verdict
+  // is worked out in the same statement, so a stage's end costs no round trip of reads first.
+  const settled = await tx.q.all<{ name: string; final: number; status: string }>(sql`
+    UPDATE stages SET completed_at = ${now}, status = CASE WHEN EXISTS (
+        SELECT 1 FROM steps
+        WHERE run_id = ${run.id} AND stage_seq = ${stageSeq} AND status IN ('failed', 'cancelled'))
+      THEN 'failed' ELSE 'completed' END
+    WHERE run_id = ${run.id} AND seq = ${stageSeq} AND status IN ('pending', 'running')
+      AND NOT EXISTS (
+        SELECT 1 FROM steps
+        WHERE run_id = ${run.id} AND stage_seq = ${stageSeq} AND status IN ('pending', 'running'))
+    RETURNING name, final, status`)
+  const stage = settled[0]
+  if (stage === undefined) return
+  const failed = stage.status === 'failed'
+  const log = writeLog(
+    tx,
+    run.id,
+    {
+      entityType: 'stage',
+      entityId: stage.name,
+      level: failed ? 'error' : 'info',
+      message: `stage ${stage.name} ${failed ? 'failed' : 'completed'}`,
+    },
+    now,
+  )
 
   if (!failed && Number(stage.final) === 1) {
-    await endRun(tx, run.id, { status: 'completed' }, now)
+    await Promise.all([log, endRun(tx, run.id, { status: 'completed' }, now)])
     return
   }
-  if (failed) {
-    // Stages planned after a failed one never start; the flow decides what happens next.
-    await Promise.all([
+  // Stages planned after a failed one never start; the flow decides what happens next, told the
+  // last stage that completed.
+  const [lastCompleted] = await Promise.all([
+    failed ? lastCompletedStage(tx, run.id) : stage.name,
+    log,
+    failed &&
       tx.q.run(sql`
         UPDATE steps SET status = 'cancelled', available_at = NULL, completed_at = ${now}, updated_at = ${now}
         WHERE run_id = ${run.id} AND stage_seq > ${stageSeq} AND status = 'pending'`),
+    failed &&
       tx.q.run(sql`
         UPDATE stages SET status = 'cancelled', completed_at = ${now}
         WHERE run_id = ${run.id} AND seq > ${stageSeq} AND status = 'pending'`),
-    ])
-  }
-  const lastCompleted = failed
-    ? ((
-        await tx.q.all<{ name: string }>(sql`
-          SELECT name FROM stages WHERE run_id = ${run.id} AND status = 'completed' ORDER BY seq DESC LIMIT 1`)
-      )[0]?.name ?? null)
-    : stage.name
+  ])
   await Promise.all([
     queueFlowCall(tx, run, { completedStage: lastCompleted, failedStage: failed ? stage.name : null }, now),
     startNextStage(tx, run.id, isRunOpen(run.status), now),
   ])
+}
+
+async function lastCompletedStage(tx: Tx, runId: string): Promise<string | null> {
+  const rows = await tx.q.all<{ name: string }>(sql`
+    SELECT name FROM stages WHERE run_id = ${runId} AND status = 'completed' ORDER BY seq DESC LIMIT 1`)
+  return rows[0]?.name ?? null
 }
