@@ -24,6 +24,7 @@ import { retryStep } from './queries/retry-step.js'
 import { scheduleStage } from './queries/schedule-stage.js'
 import type { Tx } from './queries/tx.js'
 import { updateRun } from './queries/update-run.js'
+import { rememberFlowNames } from './remember-flow-names.js'
 import { parseLease } from './rules/lease-key.js'
 import type { Dialect, SqlExecutor, WakeEvent } from './sql-executor.js'
 import type { ClaimLimits, ExitReport, Store } from './store.js'
@@ -42,6 +43,7 @@ export function createSqlStore(d: Dialect): Store {
   const autocommit: Tx = { q: d.db, d, wake: () => undefined }
   const claimDueFlowCalls = async (claim: ClaimLimits, now: number) =>
     claim.limit > 0 && (await flowCallDue(d.db, now)) ? inTx((tx) => claimFlowCalls(tx, claim, now)) : []
+  const flowNameOf = rememberFlowNames((runId) => getRunFlowName(d.db, runId))
   const thenRun = async (runId: string, outcome: Outcome<unknown>): Promise<Outcome<RunWithStages>> => {
     if (!outcome.ok) return outcome
     const run = await getRun(d, runId)
@@ -52,7 +54,7 @@ export function createSqlStore(d: Dialect): Store {
     dialect: d.name,
     createRun: (run, now) => changing('work', (tx) => createRun(tx, run, now)),
     getRun: (runId) => getRun(d, runId),
-    getRunFlowName: (runId) => getRunFlowName(d.db, runId),
+    getRunFlowName: flowNameOf,
     listRuns: (query) => listRuns(d.db, query),
     updateRun: (runId, patch, now) => inTx((tx) => updateRun(tx, runId, patch, now)),
     abortRun: (runId, now) => changing('abort', (tx) => abortRun(tx, runId, now)),

@@ -149,7 +149,7 @@ export interface Store {
   // --- runs
   createRun(run: NewRun, now: number): Promise<Run>
   getRun(runId: string): Promise<RunWithStages | null>
-  /** The run's flow name (null: no such run), for checks that need nothing else of it. */
+  /** The run's flow name (null: no such run), for checks that need nothing else of it; remembered. */
   getRunFlowName(runId: string): Promise<string | null>
   listRuns(query: RunListQuery): Promise<{ runs: Run[]; total: number }>
   updateRun(runId: string, patch: RunPatch, now: number): Promise<Outcome<Run>>
