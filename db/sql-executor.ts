@@ -22,6 +22,12 @@ export interface Dialect {
    * same round trip; nothing is told if the transaction rolls back.
    */
   transaction<T>(work: (tx: SqlExecutor, wake: Waker) => Promise<T>): Promise<T>
+  /**
+   * Runs statements that need nothing from each other's answers in one transaction, in order, and
+   * answers each one's rows. PostgreSQL sends BEGIN, the statements and COMMIT together: one round
+   * trip. Wakes nobody.
+   */
+  batch(statements: SQL[]): Promise<Record<string, unknown>[][]>
   /** A JSON value as a query parameter of a JSON column. */
   json(value: unknown): SQL
   /** Suffix that locks the selected rows until the transaction ends (empty on SQLite). */

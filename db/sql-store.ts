@@ -42,7 +42,7 @@ export function createSqlStore(d: Dialect): Store {
   // One statement outside an explicit transaction; claims wake nobody.
   const autocommit: Tx = { q: d.db, d, wake: () => undefined }
   const claimDueFlowCalls = async (claim: ClaimLimits, now: number) =>
-    claim.limit > 0 && (await flowCallDue(d.db, now)) ? inTx((tx) => claimFlowCalls(tx, claim, now)) : []
+    claim.limit > 0 && (await flowCallDue(d.db, now)) ? claimFlowCalls(d, claim, now) : []
   const flowNameOf = rememberFlowNames((runId) => getRunFlowName(d.db, runId))
   const thenRun = async (runId: string, outcome: Outcome<unknown>): Promise<Outcome<RunWithStages>> => {
     if (!outcome.ok) return outcome

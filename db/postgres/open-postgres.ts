@@ -28,11 +28,13 @@ const PREPARE_MAX_PARAMS = 32
 /** postgres.js parameter values; ours are strings, numbers, null (and booleans). */
 type Params = postgres.ParameterOrJSON<never>[]
 
+function send(client: Sql, statement: SQL) {
+  const { sql: text, params } = compiler.sqlToQuery(statement)
+  return client.unsafe(text, params as Params, { prepare: params.length <= PREPARE_MAX_PARAMS })
+}
+
 function executorOf(client: Sql): SqlExecutor {
-  const query = (statement: SQL) => {
-    const { sql: text, params } = compiler.sqlToQuery(statement)
-    return client.unsafe(text, params as Params, { prepare: params.length <= PREPARE_MAX_PARAMS })
-  }
+  const query = (statement: SQL) => send(client, statement)
   return {
     all: async <T>(statement: SQL) => (await query(statement)) as unknown as T[],
     // postgres.js answers the affected row count of INSERT/UPDATE/DELETE in `count`.
@@ -71,6 +73,26 @@ async function inTransaction<T>(
     )
     await Promise.all([...notified, connection.unsafe('COMMIT')])
     return result
+  } finally {
+    connection.release()
+  }
+}
+
+/**
+ * BEGIN, the statements and COMMIT in one round trip. When a statement fails, PostgreSQL refuses
+ * the rest of the transaction and answers the COMMIT with a rollback, so nothing is kept; the
+ * failure is thrown once everything has answered and the connection is clean again.
+ */
+async function inOneTrip(client: Sql, statements: SQL[]): Promise<Record<string, unknown>[][]> {
+  const connection = await client.reserve()
+  try {
+    const begun = connection.unsafe('BEGIN').execute()
+    const results = statements.map((statement) => send(connection, statement).execute())
+    const committed = connection.unsafe('COMMIT').execute()
+    const answers = await Promise.allSettled([begun, ...results, committed])
+    const failed = answers.find((answer) => answer.status === 'rejected')
+    if (failed !== undefined) throw failed.reason
+    return (await Promise.all(results)) as unknown as Record<string, unknown>[][]
   } finally {
     connection.release()
   }
@@ -147,6 +169,7 @@ export async function openPostgres(url: string): Promise<Dialect> {
     // (db/queries/tx.ts lockRun), and claims lock the rows they take with SKIP LOCKED.
     transaction: <T>(work: (tx: SqlExecutor, wake: Waker) => Promise<T>) =>
       inTransaction(client, sender, work),
+    batch: (statements: SQL[]) => inOneTrip(client, statements),
     json: (value: unknown) => sql`${JSON.stringify(value ?? null)}::jsonb`,
     lockRows: sql`FOR UPDATE`,
     skipLocked: sql`FOR UPDATE SKIP LOCKED`,

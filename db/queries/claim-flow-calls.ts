@@ -1,8 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { flowLease } from '../rules/lease-key.js'
-import { toNumber, type SqlExecutor } from '../sql-executor.js'
+import { toNumber, type Dialect, type SqlExecutor } from '../sql-executor.js'
 import type { ClaimedFlowCall, ClaimLimits } from '../store.js'
-import type { Tx } from './tx.js'
 
 /**
  * Most ticks find no queued call: the store asks this first, outside any transaction, from the
@@ -23,12 +22,16 @@ export async function flowCallDue(db: SqlExecutor, now: number): Promise<boolean
  * transaction that holds the run lock and then cancels the run's calls (an abort) cannot deadlock
  * with this claim.
  */
-export async function claimFlowCalls(tx: Tx, claim: ClaimLimits, now: number): Promise<ClaimedFlowCall[]> {
+export async function claimFlowCalls(
+  d: Dialect,
+  claim: ClaimLimits,
+  now: number,
+): Promise<ClaimedFlowCall[]> {
   if (claim.limit <= 0) return []
-  // The runs' start finds the calls just claimed (running, this worker, this heartbeat) rather than
-  // waiting for their ids, so it goes out with the claim: one round trip on PostgreSQL, not two.
-  const [rows] = await Promise.all([
-    tx.q.all<Record<string, unknown>>(sql`
+  // The runs' start finds the calls just claimed (running, this worker, this heartbeat) instead of
+  // waiting for their ids, so the two go out together: one round trip on PostgreSQL.
+  const [rows = []] = await d.batch([
+    sql`
       UPDATE flow_calls SET status = 'running', attempt = attempt + 1, worker_id = ${claim.workerId},
         claimed_at = ${now}, heartbeat_at = ${now}, started_at = ${now}, available_at = NULL
       WHERE id IN (
@@ -37,13 +40,13 @@ export async function claimFlowCalls(tx: Tx, claim: ClaimLimits, now: number): P
           AND NOT EXISTS (SELECT 1 FROM flow_calls e
                           WHERE e.run_id = f.run_id AND e.id <> f.id
                             AND (e.status = 'running' OR (e.status = 'queued' AND e.id < f.id)))
-        ORDER BY f.available_at, f.id LIMIT ${claim.limit} ${tx.d.skipLocked})
-      RETURNING id, run_id, flow_name, attempt, completed_stage, failed_stage`),
-    tx.q.run(sql`
+        ORDER BY f.available_at, f.id LIMIT ${claim.limit} ${d.skipLocked})
+      RETURNING id, run_id, flow_name, attempt, completed_stage, failed_stage`,
+    sql`
       UPDATE runs SET status = 'running', started_at = COALESCE(started_at, ${now}), updated_at = ${now}
       WHERE status = 'pending' AND id IN (
         SELECT run_id FROM flow_calls
-        WHERE status = 'running' AND heartbeat_at = ${now} AND worker_id = ${claim.workerId})`),
+        WHERE status = 'running' AND heartbeat_at = ${now} AND worker_id = ${claim.workerId})`,
   ])
   return rows.map((row) => {
     const callId = toNumber(row.id)

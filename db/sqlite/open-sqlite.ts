@@ -73,6 +73,18 @@ export function openSqlite(path: string): Dialect {
   const commit = client.prepare('COMMIT')
   const rollback = client.prepare('ROLLBACK')
   const lock = createLock()
+  const transaction = <T>(work: (tx: SqlExecutor, wake: Waker) => Promise<T>) =>
+    lock(async () => {
+      begin.run()
+      try {
+        const result = await work(raw, wakeNobody)
+        commit.run()
+        return result
+      } catch (error) {
+        if (client.inTransaction) rollback.run()
+        throw error
+      }
+    })
 
   return {
     name: 'sqlite',
@@ -81,17 +93,12 @@ export function openSqlite(path: string): Dialect {
       run: (query: SQL) => lock(() => raw.run(query)),
       execScript: (script: string) => lock(() => raw.execScript(script)),
     },
-    transaction: <T>(work: (tx: SqlExecutor, wake: Waker) => Promise<T>) =>
-      lock(async () => {
-        begin.run()
-        try {
-          const result = await work(raw, wakeNobody)
-          commit.run()
-          return result
-        } catch (error) {
-          if (client.inTransaction) rollback.run()
-          throw error
-        }
+    transaction,
+    batch: (statements: SQL[]) =>
+      transaction(async (tx) => {
+        const rows: Record<string, unknown>[][] = []
+        for (const statement of statements) rows.push(await tx.all<Record<string, unknown>>(statement))
+        return rows
       }),
     json: (value: unknown) => sql`${JSON.stringify(value ?? null)}`,
     lockRows: sql``,

@@ -1,0 +1,77 @@
+// Dialect.batch: statements that need nothing from each other's answers, in one transaction (on
+// PostgreSQL BEGIN, the statements and COMMIT travel together). What must hold on both databases:
+// in order, each statement's rows answered, all or nothing, and the connection clean afterwards.
+
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { sql } from 'drizzle-orm'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { openPostgres } from '../../db/postgres/open-postgres.js'
+import type { Dialect } from '../../db/sql-executor.js'
+import { openSqlite } from '../../db/sqlite/open-sqlite.js'
+import { createPostgresDatabase } from '../support/dialects.js'
+
+const dialects = [
+  {
+    name: 'sqlite',
+    async open() {
+      const dir = mkdtempSync(join(tmpdir(), 'maxq-batch-'))
+      const d = openSqlite(join(dir, 'batch.db'))
+      return { d, drop: async () => rmSync(dir, { recursive: true, force: true }) }
+    },
+  },
+  {
+    name: 'postgres',
+    async open() {
+      const database = await createPostgresDatabase({ empty: true })
+      return { d: await openPostgres(database.databaseUrl), drop: database.drop }
+    },
+  },
+]
+
+describe.each(dialects)('Dialect.batch on $name', (dialect) => {
+  let d: Dialect
+  let drop: () => Promise<void>
+
+  beforeEach(async () => {
+    ;({ d, drop } = await dialect.open())
+    await d.db.execScript('CREATE TABLE t (id int PRIMARY KEY, note text)')
+  })
+  afterEach(async () => {
+    await d.close()
+    await drop()
+  })
+
+  const notes = async () =>
+    (await d.db.all<{ note: string }>(sql`SELECT note FROM t ORDER BY id`)).map((row) => row.note)
+
+  it('runs the statements in order and answers each one its rows', async () => {
+    const answers = await d.batch([
+      sql`INSERT INTO t VALUES (1, 'a'), (2, 'b')`,
+      sql`UPDATE t SET note = note || '!' WHERE id = 2 RETURNING id, note`,
+      sql`SELECT COUNT(*) AS n FROM t`,
+    ])
+    expect(answers.map((rows) => rows.map((row) => ({ ...row })))).toEqual([
+      [],
+      [{ id: 2, note: 'b!' }],
+      [{ n: 2 }],
+    ])
+    expect(await notes()).toEqual(['a', 'b!'])
+  })
+
+  it('keeps nothing when one statement fails, and the next batch commits', async () => {
+    await d.db.run(sql`INSERT INTO t VALUES (1, 'kept')`)
+    const failing = d.batch([
+      sql`UPDATE t SET note = 'changed' WHERE id = 1`,
+      sql`INSERT INTO t VALUES (2, 'new')`,
+      sql`INSERT INTO t VALUES (1, 'duplicate')`,
+      sql`INSERT INTO t VALUES (3, 'after the failure')`,
+    ])
+    await expect(failing).rejects.toThrow(/UNIQUE|duplicate key/)
+    expect(await notes()).toEqual(['kept'])
+
+    await d.batch([sql`INSERT INTO t VALUES (4, 'next')`])
+    expect(await notes()).toEqual(['kept', 'next'])
+  })
+})
