@@ -24,15 +24,18 @@ export async function createRun(tx: Tx, input: NewRun, now: number): Promise<Run
     completedAt: null,
     updatedAt: now,
   }
-  await tx.q.run(sql`
-    INSERT INTO runs (id, flow_name, status, input, metadata, created_at, updated_at)
-    VALUES (${run.id}, ${run.flowName}, 'pending', ${tx.d.json(run.input)}, ${tx.d.json(run.metadata)}, ${now}, ${now})`)
-  await queueFlowCall(tx, run, { completedStage: null, failedStage: null }, now)
-  await writeLog(
-    tx,
-    run.id,
-    { entityType: 'run', entityId: run.id, level: 'info', message: 'run triggered' },
-    now,
-  )
+  // Sent together, the run first (PostgreSQL runs a connection's statements in the order sent).
+  await Promise.all([
+    tx.q.run(sql`
+      INSERT INTO runs (id, flow_name, status, input, metadata, created_at, updated_at)
+      VALUES (${run.id}, ${run.flowName}, 'pending', ${tx.d.json(run.input)}, ${tx.d.json(run.metadata)}, ${now}, ${now})`),
+    queueFlowCall(tx, run, { completedStage: null, failedStage: null }, now),
+    writeLog(
+      tx,
+      run.id,
+      { entityType: 'run', entityId: run.id, level: 'info', message: 'run triggered' },
+      now,
+    ),
+  ])
   return run
 }
