@@ -78,7 +78,7 @@ export function createSqlStore(d: Dialect): Store {
     listLogs: (runId, query) => listLogs(d.db, runId, query),
 
     reapExpiredLeases: (now, leaseMs) => reapExpiredLeases(d, now, leaseMs),
-    claimFlowCalls: (claim, now) => claimDueFlowCalls(claim, now),
+    claimFlowCalls: claimDueFlowCalls,
     claimReadySteps: (claim, now) => claimReadySteps(autocommit, claim, now),
     // Each claim is atomic on its own, so they do not share a transaction and go out side by side:
     // the step claim is one statement, and a flow call claim opens a transaction only when a call

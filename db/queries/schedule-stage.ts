@@ -20,7 +20,7 @@ export async function scheduleStage(
   now: number,
 ): Promise<Outcome<ScheduledStage>> {
   // The run's lock and the three reads go out together (PostgreSQL runs them in this order, the
-  // lock first); so do the writes further down. A stage is then four round trips, not ten.
+  // lock first); so do the writes further down. A stage is then three round trips, not ten.
   const [run, same, known, last] = await Promise.all([
     lockRun(tx, runId),
     tx.q.all<{ seq: number }>(sql`SELECT seq FROM stages WHERE run_id = ${runId} AND name = ${def.stage}`),
