@@ -19,9 +19,10 @@ export interface Dialect {
    * Runs `work` in one transaction that holds the write lock from its first statement
    * (`BEGIN IMMEDIATE` on SQLite; on PostgreSQL rows are locked with `lockRows`). Events the work
    * passes to `wake` are told to other processes' tick loops at commit, as `notify` would, in the
-   * same round trip; nothing is told if the transaction rolls back.
+   * same round trip; nothing is told if the transaction rolls back. Statements the work passes to
+   * `commitWith` are finished with the COMMIT (see `CommitWith`).
    */
-  transaction<T>(work: (tx: SqlExecutor, wake: Waker) => Promise<T>): Promise<T>
+  transaction<T>(work: (tx: SqlExecutor, wake: Waker, commitWith: CommitWith) => Promise<T>): Promise<T>
   /**
    * Runs statements that need nothing from each other's answers in one transaction, in order, and
    * answers each one's rows. PostgreSQL sends BEGIN, the statements and COMMIT together: one round
@@ -47,6 +48,13 @@ export interface Dialect {
 
 export type WakeEvent = 'work' | 'abort'
 export type Waker = (event: WakeEvent) => void
+/**
+ * Hands over statements already sent whose answers nothing later in the transaction needs: COMMIT
+ * goes out right behind them (on PostgreSQL in the same round trip) instead of after their answers.
+ * Only statements already on their way: work that sends more once an answer is in would send it
+ * after the COMMIT. If one of them fails, the transaction rolls back and its error is thrown.
+ */
+export type CommitWith = (sent: Promise<unknown>) => void
 
 /** JSON columns come back as text from both drivers (see each dialect's open file). */
 export function parseJson<T>(value: unknown, fallback: T): T {

@@ -32,7 +32,7 @@ import { fail, ok, type Outcome, type RunWithStages } from './types.js'
 
 export function createSqlStore(d: Dialect): Store {
   const inTx = <T>(work: (tx: Tx) => Promise<T>): Promise<T> =>
-    d.transaction((q: SqlExecutor, wake) => work({ q, d, wake }))
+    d.transaction((q: SqlExecutor, wake, commitWith) => work({ q, d, wake, commitWith }))
   /** A state change whose commit always tells other processes' tick loops (PostgreSQL NOTIFY). */
   const changing = <T>(event: WakeEvent, work: (tx: Tx) => Promise<T>): Promise<T> =>
     inTx((tx) => {
@@ -40,7 +40,14 @@ export function createSqlStore(d: Dialect): Store {
       return work(tx)
     })
   // One statement outside an explicit transaction; claims wake nobody.
-  const autocommit: Tx = { q: d.db, d, wake: () => undefined }
+  const autocommit: Tx = {
+    q: d.db,
+    d,
+    wake: () => undefined,
+    commitWith: () => {
+      throw new Error('maxq: commitWith outside a transaction')
+    },
+  }
   const claimDueFlowCalls = async (claim: ClaimLimits, now: number) =>
     claim.limit > 0 && (await flowCallDue(d.db, now)) ? claimFlowCalls(d, claim, now) : []
   const flowNameOf = rememberFlowNames((runId) => getRunFlowName(d.db, runId))

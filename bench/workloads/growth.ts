@@ -90,7 +90,7 @@ async function timeClaim(path: string): Promise<ClaimTiming> {
   try {
     for (let i = 0; i < CLAIM_SAMPLES; i++) {
       await dialect
-        .transaction(async (q) => {
+        .transaction(async (q, wake, commitWith) => {
           const now = Date.now()
           await q.execScript(
             `INSERT INTO runs (id, flow_name, status, created_at, started_at, updated_at)
@@ -114,7 +114,7 @@ async function timeClaim(path: string): Promise<ClaimTiming> {
           }
           const t0 = performance.now()
           const claimed = await claimReadySteps(
-            { q: recording, d: dialect, wake: () => undefined },
+            { q: recording, d: dialect, wake, commitWith },
             { workerId: 'bench', limit: 10 },
             now + 1,
           )

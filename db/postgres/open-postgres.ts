@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { sql, type SQL } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import postgres, { type Sql } from 'postgres'
-import type { Dialect, SqlExecutor, WakeEvent, Waker } from '../sql-executor.js'
+import type { CommitWith, Dialect, SqlExecutor, WakeEvent, Waker } from '../sql-executor.js'
 
 /** The LISTEN/NOTIFY channel that wakes tick loops in other processes. */
 export const WAKE_CHANNEL = 'maxq_wake'
@@ -48,30 +48,47 @@ function executorOf(client: Sql): SqlExecutor {
 
 /**
  * One transaction on a reserved connection. postgres.js pipelines what is sent on one connection,
- * so BEGIN travels with the first statement and the wake-up NOTIFY with COMMIT: a transaction costs
- * its own statements' round trips and one for COMMIT, not three more. (BEGIN can only fail when the
- * connection is gone, and then the statements queued behind it fail too.)
+ * so BEGIN travels with the first statement, and the wake-up NOTIFY and COMMIT with the statements
+ * handed to `commitWith`: a transaction costs its own statements' round trips and at most one more.
+ * (BEGIN can only fail when the connection is gone, and then the statements queued behind it fail
+ * too.)
  */
 async function inTransaction<T>(
   client: Sql,
   sender: string,
-  work: (tx: SqlExecutor, wake: Waker) => Promise<T>,
+  work: (tx: SqlExecutor, wake: Waker, commitWith: CommitWith) => Promise<T>,
 ): Promise<T> {
   const connection = await client.reserve()
   try {
     const begun = connection.unsafe('BEGIN').execute()
     const events = new Set<WakeEvent>()
+    const tail: Promise<unknown>[] = []
+    const commitWith: CommitWith = (sent) => {
+      // Handled now: a failure is reported once COMMIT has answered, not as an unhandled rejection.
+      sent.catch(() => undefined)
+      tail.push(sent)
+    }
     let result: T
     try {
-      ;[, result] = await Promise.all([begun, work(executorOf(connection), (event) => events.add(event))])
+      ;[, result] = await Promise.all([
+        begun,
+        work(executorOf(connection), (event) => events.add(event), commitWith),
+      ])
     } catch (error) {
       await connection.unsafe('ROLLBACK').catch(() => undefined)
       throw error
     }
-    const notified = [...events].map((event) =>
+    const told = [...events]
+    const notified = told.map((event) =>
       connection.unsafe(NOTIFY, [payload(event, sender)], { prepare: true }).execute(),
     )
-    await Promise.all([...notified, connection.unsafe('COMMIT')])
+    // A failed statement makes PostgreSQL answer this COMMIT with a rollback: nothing is kept.
+    const answers = await Promise.allSettled([...tail, ...notified, connection.unsafe('COMMIT').execute()])
+    const failed = answers.find((answer) => answer.status === 'rejected')
+    if (failed !== undefined) throw failed.reason
+    // A wake-up asked for by a tail statement's answer came after its NOTIFY could ride along.
+    const late = [...events].filter((event) => !told.includes(event))
+    await Promise.all(late.map((event) => client.notify(WAKE_CHANNEL, payload(event, sender))))
     return result
   } finally {
     connection.release()
@@ -167,7 +184,7 @@ export async function openPostgres(url: string): Promise<Dialect> {
     db: pool,
     // READ COMMITTED is enough: every transaction that changes a run locks its run row first
     // (db/queries/tx.ts lockRun), and claims lock the rows they take with SKIP LOCKED.
-    transaction: <T>(work: (tx: SqlExecutor, wake: Waker) => Promise<T>) =>
+    transaction: <T>(work: (tx: SqlExecutor, wake: Waker, commitWith: CommitWith) => Promise<T>) =>
       inTransaction(client, sender, work),
     batch: (statements: SQL[]) => inOneTrip(client, statements),
     json: (value: unknown) => sql`${JSON.stringify(value ?? null)}::jsonb`,

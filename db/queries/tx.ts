@@ -1,5 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm'
-import type { Dialect, SqlExecutor, Waker } from '../sql-executor.js'
+import type { CommitWith, Dialect, SqlExecutor, Waker } from '../sql-executor.js'
 import type { Row } from './map-rows.js'
 
 /** What every query inside a transaction gets: the executor and the dialect's differences. */
@@ -8,6 +8,8 @@ export interface Tx {
   d: Dialect
   /** Asks for other processes' tick loops to be woken when this transaction commits. */
   wake: Waker
+  /** Statements already sent that the COMMIT may go out with, unanswered (see `CommitWith`). */
+  commitWith: CommitWith
 }
 
 /** `a, b, c` as bound parameters, for `IN (…)`. Callers keep lists to a few hundred. */

@@ -3,7 +3,7 @@ import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { sql, type SQL } from 'drizzle-orm'
 import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core'
-import type { Dialect, SqlExecutor, Waker } from '../sql-executor.js'
+import type { CommitWith, Dialect, SqlExecutor, Waker } from '../sql-executor.js'
 
 // One process owns a SQLite file's scheduling (the local runner wakes itself in-process).
 const wakeNobody: Waker = () => undefined
@@ -73,11 +73,18 @@ export function openSqlite(path: string): Dialect {
   const commit = client.prepare('COMMIT')
   const rollback = client.prepare('ROLLBACK')
   const lock = createLock()
-  const transaction = <T>(work: (tx: SqlExecutor, wake: Waker) => Promise<T>) =>
+  const transaction = <T>(work: (tx: SqlExecutor, wake: Waker, commitWith: CommitWith) => Promise<T>) =>
     lock(async () => {
       begin.run()
+      const tail: Promise<unknown>[] = []
+      const commitWith: CommitWith = (sent) => {
+        sent.catch(() => undefined)
+        tail.push(sent)
+      }
       try {
-        const result = await work(raw, wakeNobody)
+        const result = await work(raw, wakeNobody, commitWith)
+        // better-sqlite3 ran these when they were sent; a failure among them rolls back below.
+        await Promise.all(tail)
         commit.run()
         return result
       } catch (error) {

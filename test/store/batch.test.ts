@@ -2,35 +2,12 @@
 // PostgreSQL BEGIN, the statements and COMMIT travel together). What must hold on both databases:
 // in order, each statement's rows answered, all or nothing, and the connection clean afterwards.
 
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { sql } from 'drizzle-orm'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { openPostgres } from '../../db/postgres/open-postgres.js'
 import type { Dialect } from '../../db/sql-executor.js'
-import { openSqlite } from '../../db/sqlite/open-sqlite.js'
-import { createPostgresDatabase } from '../support/dialects.js'
+import { rawDialects } from '../support/raw-dialects.js'
 
-const dialects = [
-  {
-    name: 'sqlite',
-    async open() {
-      const dir = mkdtempSync(join(tmpdir(), 'maxq-batch-'))
-      const d = openSqlite(join(dir, 'batch.db'))
-      return { d, drop: async () => rmSync(dir, { recursive: true, force: true }) }
-    },
-  },
-  {
-    name: 'postgres',
-    async open() {
-      const database = await createPostgresDatabase({ empty: true })
-      return { d: await openPostgres(database.databaseUrl), drop: database.drop }
-    },
-  },
-]
-
-describe.each(dialects)('Dialect.batch on $name', (dialect) => {
+describe.each(rawDialects)('Dialect.batch on $name', (dialect) => {
   let d: Dialect
   let drop: () => Promise<void>
 

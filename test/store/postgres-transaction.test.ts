@@ -88,6 +88,34 @@ describe('PostgreSQL transactions', () => {
     expect(own).toEqual(['work'])
   })
 
+  it('tells a wake-up that a handed-over statement asks for once COMMIT is already on its way', async () => {
+    const events: WakeEvent[] = []
+    await listener.listen((event) => events.push(event))
+    await writer.transaction(async (tx, wake, commitWith) => {
+      wake('work')
+      commitWith(tx.run(sql`INSERT INTO t VALUES (1, 'a')`).then(() => wake('abort')))
+    })
+    await waitFor(() => events.length === 2, { message: 'the late wake-up was not told' })
+    expect(events).toEqual(['work', 'abort'])
+    expect(await count()).toBe(1)
+  })
+
+  it('tells nothing when a handed-over statement fails', async () => {
+    const events: WakeEvent[] = []
+    await listener.listen((event) => events.push(event))
+    const failing = writer.transaction(async (tx, wake, commitWith) => {
+      wake('abort')
+      await tx.run(sql`INSERT INTO t VALUES (1, 'a')`)
+      commitWith(tx.run(sql`INSERT INTO t VALUES (1, 'duplicate')`))
+    })
+    await expect(failing).rejects.toThrow(/duplicate key/)
+    // Notifications arrive in commit order: had the failed one told anything, it would come first.
+    await writer.notify('work')
+    await waitFor(() => events.length > 0, { message: 'no wake-up at all' })
+    expect(events).toEqual(['work'])
+    expect(await count()).toBe(0)
+  })
+
   it('returns what the work returns, and runs many transactions at once on the pool', async () => {
     const results = await Promise.all(
       Array.from({ length: 30 }, (_, i) =>
