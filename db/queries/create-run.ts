@@ -24,18 +24,21 @@ export async function createRun(tx: Tx, input: NewRun, now: number): Promise<Run
     completedAt: null,
     updatedAt: now,
   }
-  // Sent together, the run first (PostgreSQL runs a connection's statements in the order sent).
-  await Promise.all([
-    tx.q.run(sql`
+  // Sent together, the run first (PostgreSQL runs a connection's statements in the order sent), and
+  // the COMMIT right behind them: nothing here needs their answers.
+  tx.commitWith(
+    Promise.all([
+      tx.q.run(sql`
       INSERT INTO runs (id, flow_name, status, input, metadata, created_at, updated_at)
       VALUES (${run.id}, ${run.flowName}, 'pending', ${tx.d.json(run.input)}, ${tx.d.json(run.metadata)}, ${now}, ${now})`),
-    queueFlowCall(tx, run, { completedStage: null, failedStage: null }, now),
-    writeLog(
-      tx,
-      run.id,
-      { entityType: 'run', entityId: run.id, level: 'info', message: 'run triggered' },
-      now,
-    ),
-  ])
+      queueFlowCall(tx, run, { completedStage: null, failedStage: null }, now),
+      writeLog(
+        tx,
+        run.id,
+        { entityType: 'run', entityId: run.id, level: 'info', message: 'run triggered' },
+        now,
+      ),
+    ]),
+  )
   return run
 }

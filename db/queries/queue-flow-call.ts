@@ -8,8 +8,9 @@ export async function queueFlowCall(
   stages: { completedStage: string | null; failedStage: string | null },
   now: number,
 ): Promise<void> {
+  // Asked before the insert is answered, so that the NOTIFY can go out with a COMMIT sent behind it.
+  tx.wake('work')
   await tx.q.run(sql`
     INSERT INTO flow_calls (run_id, flow_name, completed_stage, failed_stage, status, available_at, created_at)
     VALUES (${run.id}, ${run.flowName}, ${stages.completedStage}, ${stages.failedStage}, 'queued', ${now}, ${now})`)
-  tx.wake('work')
 }

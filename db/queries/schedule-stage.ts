@@ -20,7 +20,7 @@ export async function scheduleStage(
   now: number,
 ): Promise<Outcome<ScheduledStage>> {
   // The run's lock and the three reads go out together (PostgreSQL runs them in this order, the
-  // lock first); so do the writes further down. A stage is then three round trips, not ten.
+  // lock first); so do the writes further down, with the COMMIT.
   const [run, same, known, last] = await Promise.all([
     lockRun(tx, runId),
     tx.q.all<{ seq: number }>(sql`SELECT seq FROM stages WHERE run_id = ${runId} AND name = ${def.stage}`),
@@ -97,6 +97,7 @@ export async function scheduleStage(
   )
   // Its first statement reads the stages just inserted: sent after them, it runs after them.
   writes.push(startNextStage(tx, runId, isRunOpen(run.status), now))
-  await Promise.all(writes)
+  // Nothing below needs their answers, so COMMIT goes out with them: a stage is two round trips.
+  tx.commitWith(Promise.all(writes))
   return ok({ stage: def.stage, scheduled: requested.length, steps: requested })
 }

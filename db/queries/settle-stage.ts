@@ -51,22 +51,31 @@ export async function settleStage(tx: Tx, run: RunRef, stageSeq: number, now: nu
     await Promise.all([log, endRun(tx, run.id, { status: 'completed' }, now)])
     return
   }
+  if (!failed) {
+    // The flow is told this stage; nothing needs these answers, so COMMIT goes out with them.
+    tx.commitWith(
+      Promise.all([
+        log,
+        queueFlowCall(tx, run, { completedStage: stage.name, failedStage: null }, now),
+        startNextStage(tx, run.id, isRunOpen(run.status), now),
+      ]),
+    )
+    return
+  }
   // Stages planned after a failed one never start; the flow decides what happens next, told the
   // last stage that completed.
   const [lastCompleted] = await Promise.all([
-    failed ? lastCompletedStage(tx, run.id) : stage.name,
+    lastCompletedStage(tx, run.id),
     log,
-    failed &&
-      tx.q.run(sql`
-        UPDATE steps SET status = 'cancelled', available_at = NULL, completed_at = ${now}, updated_at = ${now}
-        WHERE run_id = ${run.id} AND stage_seq > ${stageSeq} AND status = 'pending'`),
-    failed &&
-      tx.q.run(sql`
-        UPDATE stages SET status = 'cancelled', completed_at = ${now}
-        WHERE run_id = ${run.id} AND seq > ${stageSeq} AND status = 'pending'`),
+    tx.q.run(sql`
+      UPDATE steps SET status = 'cancelled', available_at = NULL, completed_at = ${now}, updated_at = ${now}
+      WHERE run_id = ${run.id} AND stage_seq > ${stageSeq} AND status = 'pending'`),
+    tx.q.run(sql`
+      UPDATE stages SET status = 'cancelled', completed_at = ${now}
+      WHERE run_id = ${run.id} AND seq > ${stageSeq} AND status = 'pending'`),
   ])
   await Promise.all([
-    queueFlowCall(tx, run, { completedStage: lastCompleted, failedStage: failed ? stage.name : null }, now),
+    queueFlowCall(tx, run, { completedStage: lastCompleted, failedStage: stage.name }, now),
     startNextStage(tx, run.id, isRunOpen(run.status), now),
   ])
 }
