@@ -1,10 +1,12 @@
-// Triggering a run and waiting for its end. The wait polls GET /runs/{id} every POLL_MS (light, but
-// part of the measured system), and the figure taken is the server's own createdAt → completedAt,
-// so the polling granularity does not enter the result.
+// Triggering a run and waiting for its end. The figure taken is the server's own createdAt →
+// completedAt, so the polling granularity does not enter the result, but the polling itself does:
+// on the 2-core VM of docs/performance.md, waking every 15 ms (to poll, or even just a timer in
+// this process) added about 5 ms to every stage of MaxQ's runs, a cost the floor's bash loop never
+// pays. Every 100 ms it is lost in the noise.
 
 import type { HttpClient } from './http.js'
 
-export const POLL_MS = 15
+export const POLL_MS = 100
 
 export interface RunView {
   id: string
