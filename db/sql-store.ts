@@ -4,7 +4,7 @@
 
 import { sql } from 'drizzle-orm'
 import { abortRun } from './queries/abort-run.js'
-import { claimFlowCalls, flowCallDue } from './queries/claim-flow-calls.js'
+import { claimFlowCalls, claimFlowCallsIn, flowCallDue } from './queries/claim-flow-calls.js'
 import { claimReadySteps } from './queries/claim-ready-steps.js'
 import { createRun } from './queries/create-run.js'
 import { hasWork } from './queries/has-work.js'
@@ -27,7 +27,7 @@ import { updateRun } from './queries/update-run.js'
 import { rememberFlowNames } from './remember-flow-names.js'
 import { parseLease } from './rules/lease-key.js'
 import type { Dialect, SqlExecutor, WakeEvent } from './sql-executor.js'
-import type { ClaimLimits, ExitReport, Store } from './store.js'
+import type { ClaimedWork, ClaimLimits, ExitReport, Store, WorkClaim } from './store.js'
 import { fail, ok, type Outcome, type RunWithStages } from './types.js'
 
 export function createSqlStore(d: Dialect): Store {
@@ -55,6 +55,21 @@ export function createSqlStore(d: Dialect): Store {
     if (!outcome.ok) return outcome
     const run = await getRun(d, runId)
     return run ? ok(run) : fail('RUN_NOT_FOUND', { runId })
+  }
+
+  /**
+   * An exit's claims, last in its transaction: their answers are the worker's, not the
+   * transaction's, so they go out with the COMMIT. Flow calls only when the end made work (a
+   * stage's callback is queued then); most fan-out ends make none and skip the join.
+   */
+  const claimWithExit = (tx: Tx, claim: WorkClaim, madeWork: boolean, now: number): Promise<ClaimedWork> => {
+    const steps = claimReadySteps(tx, { workerId: claim.workerId, limit: claim.stepLimit }, now)
+    const flowCalls = madeWork
+      ? claimFlowCallsIn(tx, { workerId: claim.workerId, limit: claim.flowCallLimit }, now)
+      : Promise.resolve([])
+    const claimed = Promise.all([flowCalls, steps]).then(([flowCalls, steps]) => ({ flowCalls, steps }))
+    tx.commitWith(claimed)
+    return claimed
   }
 
   return {
@@ -99,25 +114,32 @@ export function createSqlStore(d: Dialect): Store {
     },
     // An end wakes other processes only for what it changed: work made claimable, or leases revoked
     // (see the queries). In a fan-out most step ends just free a slot in their own process, which
-    // wakes itself.
-    recordExit: async (report: ExitReport, now: number) => {
+    // the worker's claim, sent with the COMMIT, fills again.
+    recordExit: async (report: ExitReport, now: number, claim?: WorkClaim) => {
       const lease = parseLease(report.lease)
       if (lease === null) return { accepted: false, leasesRevoked: false }
       const end = { ...report, attempt: lease.attempt, runId: lease.runId }
       let leasesRevoked = false
-      const accepted = await inTx((tx) => {
+      let madeWork = false
+      let claiming: Promise<ClaimedWork> | undefined
+      const accepted = await inTx(async (tx) => {
         const watched: Tx = {
           ...tx,
           wake: (event) => {
             if (event === 'abort') leasesRevoked = true
+            else madeWork = true
             tx.wake(event)
           },
         }
-        return lease.kind === 'step'
-          ? recordStepExit(watched, { ...end, stepId: lease.stepId }, now)
-          : recordFlowExit(watched, { ...end, callId: lease.callId }, now)
+        const accepted =
+          lease.kind === 'step'
+            ? await recordStepExit(watched, { ...end, stepId: lease.stepId }, now)
+            : await recordFlowExit(watched, { ...end, callId: lease.callId }, now)
+        if (claim !== undefined) claiming = claimWithExit(watched, claim, madeWork, now)
+        return accepted
       })
-      return { accepted, leasesRevoked }
+      const claimed = claiming === undefined ? undefined : await claiming
+      return claimed === undefined ? { accepted, leasesRevoked } : { accepted, leasesRevoked, claimed }
     },
     heartbeat: async (workerId, leases, now) => ({ lost: await renewLeases(d.db, workerId, leases, now) }),
     releaseLeases: async (leases, now) => {

@@ -129,6 +129,8 @@ export interface ExitOutcome {
   accepted: boolean
   /** The end stopped other running work (a failed flow call failed its run): their leases are lost. */
   leasesRevoked: boolean
+  /** What the report's own claim took (only when `recordExit` was given one). */
+  claimed?: ClaimedWork
 }
 
 export interface ClaimLimits {
@@ -141,6 +143,11 @@ export interface WorkClaim {
   workerId: string
   flowCallLimit: number
   stepLimit: number
+}
+
+export interface ClaimedWork {
+  flowCalls: ClaimedFlowCall[]
+  steps: ClaimedStep[]
 }
 
 export interface Store {
@@ -176,10 +183,14 @@ export interface Store {
   reapExpiredLeases(now: number, leaseMs: number): Promise<number>
   claimFlowCalls(claim: ClaimLimits, now: number): Promise<ClaimedFlowCall[]>
   /** Both claims in one transaction: what a tick does. */
-  claimWork(claim: WorkClaim, now: number): Promise<{ flowCalls: ClaimedFlowCall[]; steps: ClaimedStep[] }>
+  claimWork(claim: WorkClaim, now: number): Promise<ClaimedWork>
   claimReadySteps(claim: ClaimLimits, now: number): Promise<ClaimedStep[]>
-  /** Records an attempt's end; settles its stage, queues the flow callback and ends the run as due. */
-  recordExit(report: ExitReport, now: number): Promise<ExitOutcome>
+  /**
+   * Records an attempt's end; settles its stage, queues the flow callback and ends the run as due.
+   * With `claim`, a worker fills the slot the end frees in the same transaction: ready steps, and
+   * flow calls when the end queued or released work (a stage's callback, a chain's next step).
+   */
+  recordExit(report: ExitReport, now: number, claim?: WorkClaim): Promise<ExitOutcome>
   /** Renews the given leases; returns those no longer live (aborted, reaped) so their processes die. */
   heartbeat(workerId: string, leases: LeaseKey[], now: number): Promise<{ lost: LeaseKey[] }>
   /**

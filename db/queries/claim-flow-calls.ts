@@ -1,7 +1,8 @@
-import { sql } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
 import { flowLease } from '../rules/lease-key.js'
 import { toNumber, type Dialect, type SqlExecutor } from '../sql-executor.js'
 import type { ClaimedFlowCall, ClaimLimits } from '../store.js'
+import type { Tx } from './tx.js'
 
 /**
  * Most ticks find no queued call: the store asks this first, outside any transaction, from the
@@ -28,9 +29,22 @@ export async function claimFlowCalls(
   now: number,
 ): Promise<ClaimedFlowCall[]> {
   if (claim.limit <= 0) return []
-  // The runs' start finds the calls just claimed (running, this worker, this heartbeat) instead of
-  // waiting for their ids, so the two go out together: one round trip on PostgreSQL.
-  const [rows = []] = await d.batch([
+  const [rows = []] = await d.batch(claimStatements(d, claim, now))
+  return rows.map(toClaimedFlowCall)
+}
+
+/** The same claim inside a transaction already open (a worker's exit report claims with it). */
+export async function claimFlowCallsIn(tx: Tx, claim: ClaimLimits, now: number): Promise<ClaimedFlowCall[]> {
+  if (claim.limit <= 0) return []
+  const [calls, startRuns] = claimStatements(tx.d, claim, now)
+  const [rows] = await Promise.all([tx.q.all<Record<string, unknown>>(calls), tx.q.run(startRuns)])
+  return rows.map(toClaimedFlowCall)
+}
+
+// The runs' start finds the calls just claimed (running, this worker, this heartbeat) instead of
+// waiting for their ids, so the two go out together: one round trip on PostgreSQL.
+function claimStatements(d: Dialect, claim: ClaimLimits, now: number): [SQL, SQL] {
+  return [
     sql`
       UPDATE flow_calls SET status = 'running', attempt = attempt + 1, worker_id = ${claim.workerId},
         claimed_at = ${now}, heartbeat_at = ${now}, started_at = ${now}, available_at = NULL
@@ -47,18 +61,19 @@ export async function claimFlowCalls(
       WHERE status = 'pending' AND id IN (
         SELECT run_id FROM flow_calls
         WHERE status = 'running' AND heartbeat_at = ${now} AND worker_id = ${claim.workerId})`,
-  ])
-  return rows.map((row) => {
-    const callId = toNumber(row.id)
-    const attempt = toNumber(row.attempt)
-    return {
-      lease: flowLease(String(row.run_id), callId, attempt),
-      runId: String(row.run_id),
-      flowName: String(row.flow_name),
-      callId,
-      attempt,
-      completedStage: row.completed_stage === null ? null : String(row.completed_stage),
-      failedStage: row.failed_stage === null ? null : String(row.failed_stage),
-    }
-  })
+  ]
+}
+
+function toClaimedFlowCall(row: Record<string, unknown>): ClaimedFlowCall {
+  const callId = toNumber(row.id)
+  const attempt = toNumber(row.attempt)
+  return {
+    lease: flowLease(String(row.run_id), callId, attempt),
+    runId: String(row.run_id),
+    flowName: String(row.flow_name),
+    callId,
+    attempt,
+    completedStage: row.completed_stage === null ? null : String(row.completed_stage),
+    failedStage: row.failed_stage === null ? null : String(row.failed_stage),
+  }
 }
