@@ -2,6 +2,8 @@ import type { Store } from '../db/store.js'
 import { Supervisor } from '../runtime/supervise.js'
 import { storeSinks } from '../scheduler/store-sinks.js'
 import { TickLoop } from '../scheduler/tick-loop.js'
+import { jobsFor, type JobContext } from '../scheduler/build-jobs.js'
+import type { ProcessJob } from '../runtime/process-job.js'
 import type { Config } from './config.js'
 import { errorText, type Logger } from './log.js'
 import { snapshotEnv } from '../runtime/script-env.js'
@@ -26,12 +28,31 @@ const REAP_EVERY_MS = 5_000
 export async function startWorker(config: Config, store: Store, log: Logger): Promise<RunningWorker> {
   let loop: TickLoop | null = null
   let runningSteps = 0
+  let stopping = false
+  const jobs: JobContext = { flowsRoot: config.flowsRoot, apiBase: config.apiBase, baseEnv: snapshotEnv() }
+  const launch = (batch: ProcessJob[]): void => {
+    for (const job of batch) {
+      if (job.lease.startsWith('step/')) runningSteps++
+      supervisor.start(job)
+    }
+  }
   const supervisor = new Supervisor({
     apiBase: config.apiBase,
     workerId: config.workerId,
     graceMs: config.abortGraceMs,
     spawner: config.spawner,
-    sinks: storeSinks(store, { now: () => Date.now(), onLeasesRevoked: () => wake('abort') }),
+    sinks: storeSinks(store, {
+      now: () => Date.now(),
+      onLeasesRevoked: () => wake('abort'),
+      // A step's end claims work for the slot it frees (the step still counts as running until
+      // its report is answered, so this never overlaps the loop's own claims), and the flow call
+      // it may have queued: the next step or callback starts without waiting for a tick.
+      claimFor: (lease) =>
+        stopping || !lease.startsWith('step/')
+          ? undefined
+          : { workerId: config.workerId, stepLimit: 1, flowCallLimit: config.batchSize },
+      launch: (work) => launch(jobsFor(jobs, work)),
+    }),
     onExit: (lease) => {
       if (lease.startsWith('step/')) runningSteps--
       loop?.wake()
@@ -40,15 +61,10 @@ export async function startWorker(config: Config, store: Store, log: Logger): Pr
   loop = new TickLoop({
     store,
     workerId: config.workerId,
-    jobs: { flowsRoot: config.flowsRoot, apiBase: config.apiBase, baseEnv: snapshotEnv() },
+    jobs,
     batchSize: config.batchSize,
     capacity: () => config.maxConcurrentSteps - runningSteps,
-    launch: (jobs) => {
-      for (const job of jobs) {
-        if (job.lease.startsWith('step/')) runningSteps++
-        supervisor.start(job)
-      }
-    },
+    launch,
     now: () => Date.now(),
     leaseMs: config.leaseMs,
     intervalMs: config.intervalMs,
@@ -77,6 +93,7 @@ export async function startWorker(config: Config, store: Store, log: Logger): Pr
      * for their (now stale) reports.
      */
     async stop() {
+      stopping = true
       await unsubscribe()
       await loop?.stop()
       const leases = supervisor.leases

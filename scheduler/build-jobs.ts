@@ -1,6 +1,6 @@
 // Claimed rows become process jobs: the script, its cwd and its complete environment.
 
-import type { ClaimedFlowCall, ClaimedStep } from '../db/store.js'
+import type { ClaimedFlowCall, ClaimedStep, ClaimedWork } from '../db/store.js'
 import type { ProcessJob } from '../runtime/process-job.js'
 import { flowEnv, scriptPaths, stepEnv, type BaseEnv } from '../runtime/script-env.js'
 
@@ -44,4 +44,12 @@ export function stepJob(ctx: JobContext, step: ClaimedStep): ProcessJob {
     }),
     timeoutSeconds: step.timeoutSeconds,
   }
+}
+
+/** A claim's jobs: flow calls first, then steps. */
+export function jobsFor(ctx: JobContext, work: ClaimedWork): ProcessJob[] {
+  return [
+    ...work.flowCalls.map((call) => flowCallJob(ctx, call)),
+    ...work.steps.map((step) => stepJob(ctx, step)),
+  ]
 }

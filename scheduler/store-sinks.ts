@@ -1,21 +1,27 @@
 // A worker holds the store it claims from, so its supervisor records exits and renews leases there
 // directly: no HTTP request and no JSON round trip per exit, and a worker keeps its books while no
 // API process is up. (A one-shot tick's detached supervisor has no store: it reports over HTTP.)
+// An exit can also carry the worker's claim for the slot it frees, answered with its commit.
 
-import type { Store } from '../db/store.js'
+import type { ClaimedWork, LeaseKey, Store, WorkClaim } from '../db/store.js'
 import type { ReportSinks } from '../runtime/report-exit.js'
 
 export interface StoreSinkOptions {
   now: () => number
   /** An exit stopped other running work (a failed flow call fails its run): check the leases. */
   onLeasesRevoked: () => void
+  /** The claim an exit of this lease makes in its own transaction, if any. */
+  claimFor?: (lease: LeaseKey) => WorkClaim | undefined
+  /** Starts what an exit's claim took (called before the exit counts as reported). */
+  launch?: (work: ClaimedWork) => void
 }
 
 /** The same store calls the `/leases/exit` and `/leases/heartbeat` handlers make. */
 export function storeSinks(store: Store, opts: StoreSinkOptions): ReportSinks {
   return {
     exit: async (body) => {
-      const outcome = await store.recordExit(body, opts.now())
+      const outcome = await store.recordExit(body, opts.now(), opts.claimFor?.(body.lease))
+      if (outcome.claimed !== undefined) opts.launch?.(outcome.claimed)
       if (outcome.leasesRevoked) opts.onLeasesRevoked()
       return { accepted: outcome.accepted }
     },

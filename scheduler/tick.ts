@@ -4,7 +4,7 @@
 
 import type { Store } from '../db/store.js'
 import type { ProcessJob } from '../runtime/process-job.js'
-import { flowCallJob, stepJob, type JobContext } from './build-jobs.js'
+import { jobsFor, type JobContext } from './build-jobs.js'
 
 export interface TickDeps {
   store: Store
@@ -32,19 +32,16 @@ export interface TickReport {
 export async function tick(deps: TickDeps): Promise<TickReport> {
   const reaped = deps.reap ? await deps.store.reapExpiredLeases(deps.now(), deps.leaseMs) : 0
   const limit = Math.min(deps.batchSize, Math.max(0, await deps.capacity()))
-  const { flowCalls: calls, steps } = await deps.store.claimWork(
+  const work = await deps.store.claimWork(
     { workerId: deps.workerId, flowCallLimit: deps.batchSize, stepLimit: limit },
     deps.now(),
   )
-  const jobs = [
-    ...calls.map((call) => flowCallJob(deps.jobs, call)),
-    ...steps.map((step) => stepJob(deps.jobs, step)),
-  ]
+  const jobs = jobsFor(deps.jobs, work)
   if (jobs.length > 0) deps.launch(jobs)
   return {
     reaped,
-    flowCalls: calls.length,
-    claimed: steps.length,
-    full: calls.length === deps.batchSize || (limit > 0 && steps.length === limit),
+    flowCalls: work.flowCalls.length,
+    claimed: work.steps.length,
+    full: work.flowCalls.length === deps.batchSize || (limit > 0 && work.steps.length === limit),
   }
 }
