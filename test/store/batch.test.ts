@@ -3,32 +3,21 @@
 // in order, each statement's rows answered, all or nothing, and the connection clean afterwards.
 
 import { sql } from 'drizzle-orm'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { Dialect } from '../../db/sql-executor.js'
-import { rawDialects } from '../support/raw-dialects.js'
+import { describe, expect, it } from 'vitest'
+import { notesTablePerTest, rawDialects } from '../support/raw-dialects.js'
 
 describe.each(rawDialects)('Dialect.batch on $name', (dialect) => {
-  let d: Dialect
-  let drop: () => Promise<void>
-
-  beforeEach(async () => {
-    ;({ d, drop } = await dialect.open())
-    await d.db.execScript('CREATE TABLE t (id int PRIMARY KEY, note text)')
-  })
-  afterEach(async () => {
-    await d.close()
-    await drop()
-  })
-
-  const notes = async () =>
-    (await d.db.all<{ note: string }>(sql`SELECT note FROM t ORDER BY id`)).map((row) => row.note)
+  const table = notesTablePerTest(dialect)
+  const notes = table.notes
 
   it('runs the statements in order and answers each one its rows', async () => {
-    const answers = await d.batch([
-      sql`INSERT INTO t VALUES (1, 'a'), (2, 'b')`,
-      sql`UPDATE t SET note = note || '!' WHERE id = 2 RETURNING id, note`,
-      sql`SELECT COUNT(*) AS n FROM t`,
-    ])
+    const answers = await table
+      .d()
+      .batch([
+        sql`INSERT INTO t VALUES (1, 'a'), (2, 'b')`,
+        sql`UPDATE t SET note = note || '!' WHERE id = 2 RETURNING id, note`,
+        sql`SELECT COUNT(*) AS n FROM t`,
+      ])
     expect(answers.map((rows) => rows.map((row) => ({ ...row })))).toEqual([
       [],
       [{ id: 2, note: 'b!' }],
@@ -38,17 +27,19 @@ describe.each(rawDialects)('Dialect.batch on $name', (dialect) => {
   })
 
   it('keeps nothing when one statement fails, and the next batch commits', async () => {
-    await d.db.run(sql`INSERT INTO t VALUES (1, 'kept')`)
-    const failing = d.batch([
-      sql`UPDATE t SET note = 'changed' WHERE id = 1`,
-      sql`INSERT INTO t VALUES (2, 'new')`,
-      sql`INSERT INTO t VALUES (1, 'duplicate')`,
-      sql`INSERT INTO t VALUES (3, 'after the failure')`,
-    ])
+    await table.d().db.run(sql`INSERT INTO t VALUES (1, 'kept')`)
+    const failing = table
+      .d()
+      .batch([
+        sql`UPDATE t SET note = 'changed' WHERE id = 1`,
+        sql`INSERT INTO t VALUES (2, 'new')`,
+        sql`INSERT INTO t VALUES (1, 'duplicate')`,
+        sql`INSERT INTO t VALUES (3, 'after the failure')`,
+      ])
     await expect(failing).rejects.toThrow(/UNIQUE|duplicate key/)
     expect(await notes()).toEqual(['kept'])
 
-    await d.batch([sql`INSERT INTO t VALUES (4, 'next')`])
+    await table.d().batch([sql`INSERT INTO t VALUES (4, 'next')`])
     expect(await notes()).toEqual(['kept', 'next'])
   })
 })

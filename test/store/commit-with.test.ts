@@ -4,28 +4,15 @@
 // failure among them keeps nothing, is thrown, and leaves the connection clean.
 
 import { sql } from 'drizzle-orm'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { Dialect } from '../../db/sql-executor.js'
-import { rawDialects } from '../support/raw-dialects.js'
+import { describe, expect, it } from 'vitest'
+import { notesTablePerTest, rawDialects } from '../support/raw-dialects.js'
 
 describe.each(rawDialects)('commitWith on $name', (dialect) => {
-  let d: Dialect
-  let drop: () => Promise<void>
-
-  beforeEach(async () => {
-    ;({ d, drop } = await dialect.open())
-    await d.db.execScript('CREATE TABLE t (id int PRIMARY KEY, note text)')
-  })
-  afterEach(async () => {
-    await d.close()
-    await drop()
-  })
-
-  const notes = async () =>
-    (await d.db.all<{ note: string }>(sql`SELECT note FROM t ORDER BY id`)).map((row) => row.note)
+  const table = notesTablePerTest(dialect)
+  const notes = table.notes
 
   it('commits the handed-over statements with the others and answers the work result', async () => {
-    const result = await d.transaction(async (tx, _wake, commitWith) => {
+    const result = await table.d().transaction(async (tx, _wake, commitWith) => {
       await tx.run(sql`INSERT INTO t VALUES (1, 'awaited')`)
       commitWith(
         Promise.all([
@@ -40,8 +27,8 @@ describe.each(rawDialects)('commitWith on $name', (dialect) => {
   })
 
   it('keeps nothing when a handed-over statement fails, throws it, and the next one commits', async () => {
-    await d.db.run(sql`INSERT INTO t VALUES (1, 'kept')`)
-    const failing = d.transaction(async (tx, _wake, commitWith) => {
+    await table.d().db.run(sql`INSERT INTO t VALUES (1, 'kept')`)
+    const failing = table.d().transaction(async (tx, _wake, commitWith) => {
       await tx.run(sql`UPDATE t SET note = 'changed' WHERE id = 1`)
       commitWith(
         Promise.all([
@@ -54,7 +41,7 @@ describe.each(rawDialects)('commitWith on $name', (dialect) => {
     await expect(failing).rejects.toThrow(/UNIQUE|duplicate key/)
     expect(await notes()).toEqual(['kept'])
 
-    await d.transaction(async (tx, _wake, commitWith) => {
+    await table.d().transaction(async (tx, _wake, commitWith) => {
       commitWith(tx.run(sql`INSERT INTO t VALUES (3, 'next')`))
     })
     expect(await notes()).toEqual(['kept', 'next'])
