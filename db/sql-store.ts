@@ -4,7 +4,7 @@
 
 import { sql } from 'drizzle-orm'
 import { abortRun } from './queries/abort-run.js'
-import { claimFlowCalls, claimFlowCallsIn, flowCallDue } from './queries/claim-flow-calls.js'
+import { claimFlowCalls, claimRunFlowCalls, flowCallDue } from './queries/claim-flow-calls.js'
 import { claimReadySteps } from './queries/claim-ready-steps.js'
 import { createRun } from './queries/create-run.js'
 import { hasWork } from './queries/has-work.js'
@@ -59,13 +59,19 @@ export function createSqlStore(d: Dialect): Store {
 
   /**
    * An exit's claims, last in its transaction: their answers are the worker's, not the
-   * transaction's, so they go out with the COMMIT. Flow calls only when the end made work (a
-   * stage's callback is queued then); most fan-out ends make none and skip the join.
+   * transaction's, so they go out with the COMMIT. Ready steps of any run, and the run's own
+   * callback when the end made work (a stage's end queues it); most fan-out ends make none.
    */
-  const claimWithExit = (tx: Tx, claim: WorkClaim, madeWork: boolean, now: number): Promise<ClaimedWork> => {
+  const claimWithExit = (
+    tx: Tx,
+    runId: string,
+    claim: WorkClaim,
+    madeWork: boolean,
+    now: number,
+  ): Promise<ClaimedWork> => {
     const steps = claimReadySteps(tx, { workerId: claim.workerId, limit: claim.stepLimit }, now)
     const flowCalls = madeWork
-      ? claimFlowCallsIn(tx, { workerId: claim.workerId, limit: claim.flowCallLimit }, now)
+      ? claimRunFlowCalls(tx, runId, { workerId: claim.workerId, limit: claim.flowCallLimit }, now)
       : Promise.resolve([])
     const claimed = Promise.all([flowCalls, steps]).then(([flowCalls, steps]) => ({ flowCalls, steps }))
     tx.commitWith(claimed)
@@ -135,7 +141,7 @@ export function createSqlStore(d: Dialect): Store {
           lease.kind === 'step'
             ? await recordStepExit(watched, { ...end, stepId: lease.stepId }, now)
             : await recordFlowExit(watched, { ...end, callId: lease.callId }, now)
-        if (claim !== undefined) claiming = claimWithExit(watched, claim, madeWork, now)
+        if (claim !== undefined) claiming = claimWithExit(watched, end.runId, claim, madeWork, now)
         return accepted
       })
       const claimed = claiming === undefined ? undefined : await claiming

@@ -188,7 +188,7 @@ export interface Store {
   /**
    * Records an attempt's end; settles its stage, queues the flow callback and ends the run as due.
    * With `claim`, a worker fills the slot the end frees in the same transaction: ready steps, and
-   * flow calls when the end queued or released work (a stage's callback, a chain's next step).
+   * the run's callback when the end queued it.
    */
   recordExit(report: ExitReport, now: number, claim?: WorkClaim): Promise<ExitOutcome>
   /** Renews the given leases; returns those no longer live (aborted, reaped) so their processes die. */

@@ -48,6 +48,16 @@ describe.each(testDatabases)('exit claims on $name', (database) => {
     expect(calls.ok && calls.value.map((call) => call.status)).toEqual(['completed', 'running'])
   })
 
+  it("claims its own run's callback only: other runs' calls are left to the ticks", async () => {
+    const runId = await runWith([{ id: 'last' }])
+    const [last] = await store.claimReadySteps({ workerId: 'w', limit: 1 }, tick())
+    const other = await store.createRun({ flowName: 'demo' }, tick())
+    const outcome = await store.recordExit({ lease: last!.lease, exitCode: 0 }, tick(), claim)
+    expect(outcome.claimed?.flowCalls.map((call) => call.runId)).toEqual([runId])
+    const waiting = await store.listFlowCalls(other.id)
+    expect(waiting.ok && waiting.value.map((call) => call.status)).toEqual(['queued'])
+  })
+
   it('takes no more ready steps than its limit', async () => {
     const runId = await runWith([{ id: 'x' }, { id: 'y' }, { id: 'z' }])
     const [first] = await store.claimReadySteps({ workerId: 'w', limit: 1 }, tick())
