@@ -29,14 +29,13 @@ export async function claimFlowCalls(
   now: number,
 ): Promise<ClaimedFlowCall[]> {
   if (claim.limit <= 0) return []
-  const [rows = []] = await d.batch(claimStatements(d, claim, now))
+  const [rows = []] = await d.batch(flowCallClaimStatements(d, claim, now))
   return rows.map(toClaimedFlowCall)
 }
 
 /**
  * The same claim for one run's calls, inside a transaction already open: a step's exit claims the
- * callback it queued. Found by the run's key, it never reads other runs (the unrestricted claim
- * may be planned from the open runs' side).
+ * callback it queued, found by the run's key.
  */
 export async function claimRunFlowCalls(
   tx: Tx,
@@ -45,21 +44,32 @@ export async function claimRunFlowCalls(
   now: number,
 ): Promise<ClaimedFlowCall[]> {
   if (claim.limit <= 0) return []
-  const [calls, startRuns] = claimStatements(tx.d, claim, now, sql`AND f.run_id = ${runId}`)
+  const [calls, startRuns] = flowCallClaimStatements(tx.d, claim, now, sql`AND f.run_id = ${runId}`)
   const [rows] = await Promise.all([tx.q.all<Record<string, unknown>>(calls), tx.q.run(startRuns)])
   return rows.map(toClaimedFlowCall)
 }
 
-// The runs' start finds the calls just claimed (running, this worker, this heartbeat) instead of
-// waiting for their ids, so the two go out together: one round trip on PostgreSQL.
-function claimStatements(d: Dialect, claim: ClaimLimits, now: number, onlyRun = sql``): [SQL, SQL] {
+/**
+ * The claim, then the start of the runs whose calls it took: those are found by worker and
+ * heartbeat instead of by the claimed ids, so the two go out together (one round trip on
+ * PostgreSQL). `CROSS JOIN` makes SQLite read the queued calls first, from their partial index:
+ * planned from the runs' side (its choice without statistics) a claim reads every open run.
+ * PostgreSQL plans it as the inner join it is.
+ */
+export function flowCallClaimStatements(
+  d: Dialect,
+  claim: ClaimLimits,
+  now: number,
+  onlyRun = sql``,
+): [SQL, SQL] {
   return [
     sql`
       UPDATE flow_calls SET status = 'running', attempt = attempt + 1, worker_id = ${claim.workerId},
         claimed_at = ${now}, heartbeat_at = ${now}, started_at = ${now}, available_at = NULL
       WHERE id IN (
-        SELECT f.id FROM flow_calls f JOIN runs r ON r.id = f.run_id
-        WHERE f.status = 'queued' AND f.available_at <= ${now} AND r.status IN ('pending', 'running') ${onlyRun}
+        SELECT f.id FROM flow_calls f CROSS JOIN runs r
+        WHERE r.id = f.run_id AND f.status = 'queued' AND f.available_at <= ${now}
+          AND r.status IN ('pending', 'running') ${onlyRun}
           AND NOT EXISTS (SELECT 1 FROM flow_calls e
                           WHERE e.run_id = f.run_id AND e.id <> f.id
                             AND (e.status = 'running' OR (e.status = 'queued' AND e.id < f.id)))
