@@ -52,7 +52,8 @@ export type Waker = (event: WakeEvent) => void
  * Hands over statements already sent whose answers nothing later in the transaction needs: COMMIT
  * goes out right behind them (on PostgreSQL in the same round trip) instead of after their answers.
  * Only statements already on their way: work that sends more once an answer is in would send it
- * after the COMMIT. If one of them fails, the transaction rolls back and its error is thrown.
+ * after the COMMIT. If one of them fails, the transaction rolls back and its error is thrown. Code
+ * chained on their answers must not throw: the COMMIT may already have been applied.
  */
 export type CommitWith = (sent: Promise<unknown>) => void
 
