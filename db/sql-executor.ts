@@ -26,7 +26,7 @@ export interface Dialect {
   /**
    * Runs statements that need nothing from each other's answers in one transaction, in order, and
    * answers each one's rows. PostgreSQL sends BEGIN, the statements and COMMIT together: one round
-   * trip. Wakes nobody.
+   * trip. Wakes nobody. Both dialects implement it with `batchIn`.
    */
   batch(statements: SQL[]): Promise<Record<string, unknown>[][]>
   /** A JSON value as a query parameter of a JSON column. */
@@ -56,6 +56,23 @@ export type Waker = (event: WakeEvent) => void
  * chained on their answers must not throw: the COMMIT may already have been applied.
  */
 export type CommitWith = (sent: Promise<unknown>) => void
+
+/**
+ * `Dialect.batch` over the dialect's own transaction: every statement is handed to `commitWith`.
+ * The answers come back wrapped, so the work returns before they are in and COMMIT goes out
+ * behind the statements.
+ */
+export async function batchIn(
+  transaction: Dialect['transaction'],
+  statements: SQL[],
+): Promise<Record<string, unknown>[][]> {
+  const { answers } = await transaction(async (tx, _wake, commitWith) => {
+    const answers = Promise.all(statements.map((statement) => tx.all<Record<string, unknown>>(statement)))
+    commitWith(answers)
+    return { answers }
+  })
+  return answers
+}
 
 /** JSON columns come back as text from both drivers (see each dialect's open file). */
 export function parseJson<T>(value: unknown, fallback: T): T {

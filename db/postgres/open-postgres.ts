@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto'
 import { sql, type SQL } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import postgres, { type Sql } from 'postgres'
-import type { CommitWith, Dialect, SqlExecutor, WakeEvent, Waker } from '../sql-executor.js'
+import {
+  batchIn,
+  type CommitWith,
+  type Dialect,
+  type SqlExecutor,
+  type WakeEvent,
+  type Waker,
+} from '../sql-executor.js'
 
 /** The LISTEN/NOTIFY channel that wakes tick loops in other processes. */
 export const WAKE_CHANNEL = 'maxq_wake'
@@ -49,9 +56,9 @@ function executorOf(client: Sql): SqlExecutor {
 /**
  * One transaction on a reserved connection. postgres.js pipelines what is sent on one connection,
  * so BEGIN travels with the first statement, and the wake-up NOTIFY and COMMIT with the statements
- * handed to `commitWith`: a transaction costs its own statements' round trips and at most one more.
- * (BEGIN can only fail when the connection is gone, and then the statements queued behind it fail
- * too.)
+ * handed to `commitWith`: a transaction costs its own statements' round trips and at most one more,
+ * and one whose statements all go to `commitWith` is a single round trip. (BEGIN can only fail when
+ * the connection is gone, and then everything queued behind it fails too.)
  */
 async function inTransaction<T>(
   client: Sql,
@@ -60,20 +67,13 @@ async function inTransaction<T>(
 ): Promise<T> {
   const connection = await client.reserve()
   try {
-    const begun = connection.unsafe('BEGIN').execute()
+    const begun = handled(connection.unsafe('BEGIN').execute())
     const events = new Set<WakeEvent>()
-    const tail: Promise<unknown>[] = []
-    const commitWith: CommitWith = (sent) => {
-      // Handled now: a failure is reported once COMMIT has answered, not as an unhandled rejection.
-      sent.catch(() => undefined)
-      tail.push(sent)
-    }
+    const pending: Promise<unknown>[] = [begun]
+    const commitWith: CommitWith = (sent) => pending.push(handled(sent))
     let result: T
     try {
-      ;[, result] = await Promise.all([
-        begun,
-        work(executorOf(connection), (event) => events.add(event), commitWith),
-      ])
+      result = await work(executorOf(connection), (event) => events.add(event), commitWith)
     } catch (error) {
       await connection.unsafe('ROLLBACK').catch(() => undefined)
       throw error
@@ -83,8 +83,8 @@ async function inTransaction<T>(
       connection.unsafe(NOTIFY, [payload(event, sender)], { prepare: true }).execute(),
     )
     // A failed statement makes PostgreSQL answer this COMMIT with a rollback: nothing is kept.
-    const answers = await Promise.allSettled([...tail, ...notified, connection.unsafe('COMMIT').execute()])
-    const failed = answers.find((answer) => answer.status === 'rejected')
+    const settled = await Promise.allSettled([...pending, ...notified, connection.unsafe('COMMIT').execute()])
+    const failed = settled.find((answer) => answer.status === 'rejected')
     if (failed !== undefined) throw failed.reason
     // A wake-up asked for by a tail statement's answer came after its NOTIFY could ride along.
     const late = [...events].filter((event) => !told.includes(event))
@@ -95,24 +95,10 @@ async function inTransaction<T>(
   }
 }
 
-/**
- * BEGIN, the statements and COMMIT in one round trip. When a statement fails, PostgreSQL refuses
- * the rest of the transaction and answers the COMMIT with a rollback, so nothing is kept; the
- * failure is thrown once everything has answered and the connection is clean again.
- */
-async function inOneTrip(client: Sql, statements: SQL[]): Promise<Record<string, unknown>[][]> {
-  const connection = await client.reserve()
-  try {
-    const begun = connection.unsafe('BEGIN').execute()
-    const results = statements.map((statement) => send(connection, statement).execute())
-    const committed = connection.unsafe('COMMIT').execute()
-    const answers = await Promise.allSettled([begun, ...results, committed])
-    const failed = answers.find((answer) => answer.status === 'rejected')
-    if (failed !== undefined) throw failed.reason
-    return (await Promise.all(results)) as unknown as Record<string, unknown>[][]
-  } finally {
-    connection.release()
-  }
+/** Its failure is reported once COMMIT has answered, not as an unhandled rejection meanwhile. */
+function handled<P extends Promise<unknown>>(promise: P): P {
+  promise.catch(() => undefined)
+  return promise
 }
 
 // Sent inside the transaction: PostgreSQL delivers it at COMMIT, and only if the changes commit.
@@ -178,15 +164,16 @@ export async function openPostgres(url: string): Promise<Dialect> {
   })
   const pool = executorOf(client)
   const sender = randomUUID()
+  const transaction = <T>(work: (tx: SqlExecutor, wake: Waker, commitWith: CommitWith) => Promise<T>) =>
+    inTransaction(client, sender, work)
 
   return {
     name: 'postgres',
     db: pool,
     // READ COMMITTED is enough: every transaction that changes a run locks its run row first
     // (db/queries/tx.ts lockRun), and claims lock the rows they take with SKIP LOCKED.
-    transaction: <T>(work: (tx: SqlExecutor, wake: Waker, commitWith: CommitWith) => Promise<T>) =>
-      inTransaction(client, sender, work),
-    batch: (statements: SQL[]) => inOneTrip(client, statements),
+    transaction,
+    batch: (statements: SQL[]) => batchIn(transaction, statements),
     json: (value: unknown) => sql`${JSON.stringify(value ?? null)}::jsonb`,
     lockRows: sql`FOR UPDATE`,
     skipLocked: sql`FOR UPDATE SKIP LOCKED`,

@@ -50,7 +50,7 @@ function failureOf(end: StepAttemptEnd): { reason: string; error: Json } {
 export async function recordStepExit(tx: Tx, end: StepAttemptEnd, now: number): Promise<boolean> {
   const succeeded = end.exitCode === 0 && !end.timedOut && !end.leaseLost
   // A success is written together with the run's lock (PostgreSQL pipelines the two; the lock is
-  // still taken first): most step ends are then three round trips, one that ends its stage four.
+  // still taken first): a step's end is then three round trips, the last one with the COMMIT.
   const [run, completedIn] = await Promise.all([
     lockRun(tx, end.runId),
     succeeded ? markCompleted(tx, end, now) : null,

@@ -3,7 +3,7 @@ import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { sql, type SQL } from 'drizzle-orm'
 import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core'
-import type { CommitWith, Dialect, SqlExecutor, Waker } from '../sql-executor.js'
+import { batchIn, type CommitWith, type Dialect, type SqlExecutor, type Waker } from '../sql-executor.js'
 
 // One process owns a SQLite file's scheduling (the local runner wakes itself in-process).
 const wakeNobody: Waker = () => undefined
@@ -101,12 +101,7 @@ export function openSqlite(path: string): Dialect {
       execScript: (script: string) => lock(() => raw.execScript(script)),
     },
     transaction,
-    batch: (statements: SQL[]) =>
-      transaction(async (tx) => {
-        const rows: Record<string, unknown>[][] = []
-        for (const statement of statements) rows.push(await tx.all<Record<string, unknown>>(statement))
-        return rows
-      }),
+    batch: (statements: SQL[]) => batchIn(transaction, statements),
     json: (value: unknown) => sql`${JSON.stringify(value ?? null)}`,
     lockRows: sql``,
     skipLocked: sql``,
