@@ -123,6 +123,14 @@ function isAlive(pid: number): boolean {
   return info !== null && info.state !== 'Z' && info.state !== 'X'
 }
 
+/**
+ * A signalled process ends when the kernel next schedules it, which on a busy machine can be a
+ * moment after the report: wait for that (the sleeps here would otherwise run for 100 s).
+ */
+async function expectGone(stillThere: () => boolean, what: string): Promise<void> {
+  await waitFor(() => !stillThere(), { timeoutMs: 5_000, message: `${what} is still running` })
+}
+
 function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0)
@@ -211,8 +219,8 @@ describe.each(spawners)('Supervisor starting scripts with %s', (chosen) => {
     const bg = await pidFrom(path.join(dir, 'bg.pid'))
     await sup.idle()
     expect(reports.get(processJob.lease)).toMatchObject({ timedOut: true, exitCode: null, signal: 'SIGTERM' })
-    expect(isAlive(bg)).toBe(false)
-    expect(groupAlive(pgid)).toBe(false)
+    await expectGone(() => isAlive(bg), 'the background sleep')
+    await expectGone(() => groupAlive(pgid), 'the process group')
   })
 
   it('escalates to SIGKILL when the script ignores SIGTERM', async () => {
@@ -222,7 +230,7 @@ describe.each(spawners)('Supervisor starting scripts with %s', (chosen) => {
     const pgid = await pidFrom(path.join(dir, 'self.pid'))
     await sup.idle()
     expect(reports.get(processJob.lease)).toMatchObject({ timedOut: true, signal: 'SIGKILL' })
-    expect(groupAlive(pgid)).toBe(false)
+    await expectGone(() => groupAlive(pgid), 'the process group')
   })
 
   it('terminates the process group of a lease the API says is lost', async () => {
@@ -237,7 +245,7 @@ describe.each(spawners)('Supervisor starting scripts with %s', (chosen) => {
     expect(heartbeats.at(-1)).toEqual({ workerId: 'test-worker', leases: [keep.lease, lose.lease] })
     await waitFor(() => reports.get(lose.lease), { message: 'lost lease was not reported' })
     expect(reports.get(lose.lease)).toMatchObject({ signal: 'SIGTERM', timedOut: false })
-    expect(groupAlive(pgid)).toBe(false)
+    await expectGone(() => groupAlive(pgid), "the lost lease's process group")
     expect(sup.running).toBe(1)
     lost.add(keep.lease)
     await sup.checkLeases()
@@ -267,9 +275,11 @@ describe.each(spawners)('Supervisor starting scripts with %s', (chosen) => {
     )
     expect(report).toMatchObject({ exitCode: 0, stdout: 'done\n' })
     const pgid = await pidFrom(path.join(dir, 'self.pid'))
-    expect(isAlive(await pidFrom(path.join(dir, 'piped.pid')))).toBe(false)
-    expect(isAlive(await pidFrom(path.join(dir, 'detached.pid')))).toBe(false)
-    expect(groupAlive(pgid)).toBe(false)
+    const piped = await pidFrom(path.join(dir, 'piped.pid'))
+    const detached = await pidFrom(path.join(dir, 'detached.pid'))
+    await expectGone(() => isAlive(piped), 'the piped background sleep')
+    await expectGone(() => isAlive(detached), 'the nohup background sleep')
+    await expectGone(() => groupAlive(pgid), 'the process group')
   })
 
   it('reports 126 for a script that is not executable and 127 for a missing one', async () => {
