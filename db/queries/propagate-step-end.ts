@@ -1,25 +1,32 @@
 import { sql } from 'drizzle-orm'
 import { chunks, list, type Tx } from './tx.js'
 
-/** A step completed: its dependents have one unmet dependency fewer; those at zero become claimable. */
+/**
+ * A step completed: its dependents have one unmet dependency fewer; those at zero become claimable
+ * while the run is open. Sent behind the UPDATE that completes the step, before its answer: the
+ * exit's token on the step row says whether that UPDATE matched, so a repeated report releases
+ * nothing (a count taken down twice would start a dependent before its other dependencies end).
+ */
 export async function releaseDependents(
   tx: Tx,
-  runId: string,
-  stepId: string,
-  claimable: boolean,
+  end: { runId: string; stepId: string; exitToken: string },
   now: number,
 ): Promise<void> {
+  const { runId, stepId, exitToken } = end
   // One statement, found by key: most steps of a fan-out have no dependents and it changes nothing.
-  // SET expressions read the row as it was, so `unmet_deps = 1` means "this was the last one".
-  const availableAt = claimable
-    ? sql`CASE WHEN unmet_deps = 1 AND available_at IS NULL
-          AND stage_seq IN (SELECT seq FROM stages WHERE run_id = ${runId} AND status = 'running')
-        THEN ${now} ELSE available_at END`
-    : sql`available_at`
+  // SET expressions read the row as it was, so `unmet_deps = 1` means "this was the last one". The
+  // run row is locked by this transaction, so reading its status here is reading it under the lock.
   const released = await tx.q.all<{ available_at: number | null }>(sql`
-    UPDATE steps SET unmet_deps = unmet_deps - 1, available_at = ${availableAt}, updated_at = ${now}
+    UPDATE steps SET unmet_deps = unmet_deps - 1, updated_at = ${now},
+      available_at = CASE WHEN unmet_deps = 1 AND available_at IS NULL
+          AND stage_seq IN (SELECT seq FROM stages WHERE run_id = ${runId} AND status = 'running')
+          AND (SELECT status FROM runs WHERE id = ${runId}) IN ('pending', 'running')
+        THEN ${now} ELSE available_at END
     WHERE run_id = ${runId} AND status = 'pending' AND step_id IN (
-      SELECT step_id FROM step_dependencies WHERE run_id = ${runId} AND depends_on = ${stepId})
+        SELECT step_id FROM step_dependencies WHERE run_id = ${runId} AND depends_on = ${stepId})
+      AND EXISTS (
+        SELECT 1 FROM steps done WHERE done.run_id = ${runId} AND done.step_id = ${stepId}
+          AND done.exit_token = ${exitToken})
     RETURNING available_at`)
   if (released.some((row) => row.available_at !== null && Number(row.available_at) === now)) tx.wake('work')
 }

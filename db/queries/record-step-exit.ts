@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto'
 import { sql } from 'drizzle-orm'
 import { decideAttempt } from '../rules/decide-attempt.js'
 import type { Json } from '../types.js'
 import { failDependents, releaseDependents } from './propagate-step-end.js'
-import { settleStage } from './settle-stage.js'
+import { closeStage, moveOn, settleStage, type RunRef } from './settle-stage.js'
+import type { Row } from './map-rows.js'
 import { isRunOpen, lockRun, type Tx } from './tx.js'
 import { writeLog } from './write-log.js'
 
@@ -20,18 +22,18 @@ export interface StepAttemptEnd {
 }
 
 /**
- * A success needs nothing from the row to be decided, so one UPDATE both records it and answers the
- * step's stage; it matches nothing when the report is stale or repeated.
+ * A success needs nothing from the row to be decided, so one UPDATE records it; it matches nothing
+ * when the report is stale or repeated. It leaves the report's token on the row for the statements
+ * sent behind it (see releaseDependents).
  */
-async function markCompleted(tx: Tx, end: StepAttemptEnd, now: number): Promise<number | null> {
-  const rows = await tx.q.all<{ stage_seq: number }>(sql`
+async function markCompleted(tx: Tx, end: StepAttemptEnd, exitToken: string, now: number): Promise<boolean> {
+  const changed = await tx.q.run(sql`
     UPDATE steps SET status = 'completed', exit_code = ${end.exitCode},
       stdout = ${end.stdout ?? null}, stderr = ${end.stderr ?? null}, error = NULL,
       termination_reason = NULL, available_at = NULL, completed_at = ${now}, heartbeat_at = NULL,
-      updated_at = ${now}
-    WHERE run_id = ${end.runId} AND step_id = ${end.stepId} AND status = 'running' AND attempt = ${end.attempt}
-    RETURNING stage_seq`)
-  return rows[0] === undefined ? null : Number(rows[0].stage_seq)
+      updated_at = ${now}, exit_token = ${exitToken}
+    WHERE run_id = ${end.runId} AND step_id = ${end.stepId} AND status = 'running' AND attempt = ${end.attempt}`)
+  return changed > 0
 }
 
 function failureOf(end: StepAttemptEnd): { reason: string; error: Json } {
@@ -49,26 +51,33 @@ function failureOf(end: StepAttemptEnd): { reason: string; error: Json } {
  */
 export async function recordStepExit(tx: Tx, end: StepAttemptEnd, now: number): Promise<boolean> {
   const succeeded = end.exitCode === 0 && !end.timedOut && !end.leaseLost
-  // A success is written together with the run's lock (PostgreSQL pipelines the two; the lock is
-  // still taken first): a step's end is then three round trips, the last one with the COMMIT.
-  const [run, completedIn] = await Promise.all([
-    lockRun(tx, end.runId),
-    succeeded ? markCompleted(tx, end, now) : null,
-  ])
-  if (run === null) return false
-  const runRef = { id: end.runId, flowName: String(run.flow_name), status: String(run.status) }
   if (succeeded) {
-    if (completedIn === null) return false
-    // Sent together, release first (a connection runs statements in the order they were sent):
-    // the settle's first question (is a sibling still open?) does not read what the release
-    // changes, and a stage the settle starts sees the dependents already released.
-    await Promise.all([
-      releaseDependents(tx, end.runId, end.stepId, isRunOpen(run.status), now),
-      settleStage(tx, runRef, completedIn, now),
+    // One round trip, sent in this order and run in it: the run's lock, the step's update, then
+    // what follows from it, each guarded by the report's token, so nothing waits for an answer
+    // while the run is locked. The stage is found through the step row; a stale report settles
+    // nothing. A step's end is then two round trips, the last one with the COMMIT.
+    const exitToken = randomUUID()
+    const completed = { runId: end.runId, stepId: end.stepId, exitToken }
+    const [run, accepted, , stage] = await Promise.all([
+      lockRun(tx, end.runId),
+      markCompleted(tx, end, exitToken, now),
+      releaseDependents(tx, completed, now),
+      closeStage(
+        tx,
+        end.runId,
+        sql`SELECT stage_seq FROM steps
+          WHERE run_id = ${end.runId} AND step_id = ${end.stepId} AND exit_token = ${exitToken}`,
+        now,
+      ),
     ])
+    if (run === null || !accepted) return false
+    await moveOn(tx, runRefOf(end.runId, run), stage, now)
     return true
   }
 
+  const run = await lockRun(tx, end.runId)
+  if (run === null) return false
+  const runRef = runRefOf(end.runId, run)
   const rows = await tx.q.all<{ stage_seq: number; retry_count: number; max_retries: number }>(sql`
     SELECT stage_seq, retry_count, max_retries FROM steps
     WHERE run_id = ${end.runId} AND step_id = ${end.stepId} AND status = 'running' AND attempt = ${end.attempt}`)
@@ -117,4 +126,8 @@ export async function recordStepExit(tx: Tx, end: StepAttemptEnd, now: number): 
     await settleStage(tx, runRef, stageSeq, now)
   }
   return true
+}
+
+function runRefOf(runId: string, run: Row): RunRef {
+  return { id: runId, flowName: String(run.flow_name), status: String(run.status) }
 }

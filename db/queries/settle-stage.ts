@@ -1,13 +1,20 @@
-import { sql } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
 import { endRun } from './end-run.js'
 import { queueFlowCall } from './queue-flow-call.js'
 import { startNextStage } from './start-next-stage.js'
 import { isRunOpen, type Tx } from './tx.js'
 import { writeLog } from './write-log.js'
 
-interface RunRef {
+export interface RunRef {
   id: string
   flowName: string
+  status: string
+}
+
+interface SettledStage {
+  seq: number
+  name: string
+  final: number
   status: string
 }
 
@@ -19,20 +26,42 @@ interface RunRef {
  * sibling steps sees the stage settle.
  */
 export async function settleStage(tx: Tx, run: RunRef, stageSeq: number, now: number): Promise<void> {
+  await moveOn(tx, run, await closeStage(tx, run.id, sql`${stageSeq}`, now), now)
+}
+
+/**
+ * The settle's one statement, for a caller that sends it before it knows the stage (a step's
+ * success names it through the step row): `stageSeq` may be a subquery, and a NULL settles nothing.
+ */
+export async function closeStage(
+  tx: Tx,
+  runId: string,
+  stageSeq: SQL,
+  now: number,
+): Promise<SettledStage | undefined> {
   // Asked on every step end, and answered by the write itself: the stage row by key, and an index
   // probe for one open sibling. Most step ends match nothing here and change nothing. The verdict
   // is worked out in the same statement, so a stage's end costs no round trip of reads first.
-  const settled = await tx.q.all<{ name: string; final: number; status: string }>(sql`
+  const settled = await tx.q.all<SettledStage>(sql`
     UPDATE stages SET completed_at = ${now}, status = CASE WHEN EXISTS (
         SELECT 1 FROM steps
-        WHERE run_id = ${run.id} AND stage_seq = ${stageSeq} AND status IN ('failed', 'cancelled'))
+        WHERE run_id = ${runId} AND stage_seq = stages.seq AND status IN ('failed', 'cancelled'))
       THEN 'failed' ELSE 'completed' END
-    WHERE run_id = ${run.id} AND seq = ${stageSeq} AND status IN ('pending', 'running')
+    WHERE run_id = ${runId} AND seq = (${stageSeq}) AND status IN ('pending', 'running')
       AND NOT EXISTS (
         SELECT 1 FROM steps
-        WHERE run_id = ${run.id} AND stage_seq = ${stageSeq} AND status IN ('pending', 'running'))
-    RETURNING name, final, status`)
-  const stage = settled[0]
+        WHERE run_id = ${runId} AND stage_seq = stages.seq AND status IN ('pending', 'running'))
+    RETURNING seq, name, final, status`)
+  return settled[0]
+}
+
+/** What follows a stage's settle: the run ends, or the flow is called and the next stage starts. */
+export async function moveOn(
+  tx: Tx,
+  run: RunRef,
+  stage: SettledStage | undefined,
+  now: number,
+): Promise<void> {
   if (stage === undefined) return
   const failed = stage.status === 'failed'
   const log = writeLog(
@@ -69,10 +98,10 @@ export async function settleStage(tx: Tx, run: RunRef, stageSeq: number, now: nu
     log,
     tx.q.run(sql`
       UPDATE steps SET status = 'cancelled', available_at = NULL, completed_at = ${now}, updated_at = ${now}
-      WHERE run_id = ${run.id} AND stage_seq > ${stageSeq} AND status = 'pending'`),
+      WHERE run_id = ${run.id} AND stage_seq > ${Number(stage.seq)} AND status = 'pending'`),
     tx.q.run(sql`
       UPDATE stages SET status = 'cancelled', completed_at = ${now}
-      WHERE run_id = ${run.id} AND seq > ${stageSeq} AND status = 'pending'`),
+      WHERE run_id = ${run.id} AND seq > ${Number(stage.seq)} AND status = 'pending'`),
   ])
   await Promise.all([
     queueFlowCall(tx, run, { completedStage: lastCompleted, failedStage: stage.name }, now),

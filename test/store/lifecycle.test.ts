@@ -116,4 +116,41 @@ describe.each(testDatabases)('store lifecycle on $name', (database) => {
     const again = await store.claimReadySteps(worker, tick())
     expect(again.map((s) => s.stepId)).toEqual(['x'])
   })
+
+  it('releases a join once per dependency, however often a success is reported', async () => {
+    const { run, call } = await startRun()
+    await store.scheduleStage(
+      run.id,
+      {
+        stage: 'join',
+        final: true,
+        steps: [
+          { id: 'a', name: 's' },
+          { id: 'b', name: 's' },
+          { id: 'c', name: 's', dependsOn: ['a', 'b'] },
+        ],
+      },
+      tick(),
+    )
+    await store.recordExit({ lease: call.lease, exitCode: 0 }, tick())
+    const [a, b] = await store.claimReadySteps(worker, tick())
+    expect([a?.stepId, b?.stepId]).toEqual(['a', 'b'])
+    expect((await store.recordExit({ lease: a!.lease, exitCode: 0 }, tick())).accepted).toBe(true)
+    // The supervisor's retry of a delivered report, at once and later: c still waits for b.
+    const [again, later] = [tick(), tick() + 1]
+    expect((await store.recordExit({ lease: a!.lease, exitCode: 0 }, again)).accepted).toBe(false)
+    expect((await store.recordExit({ lease: a!.lease, exitCode: 0 }, later)).accepted).toBe(false)
+    expect(await store.claimReadySteps(worker, tick())).toEqual([])
+    const waiting = await store.getStep(run.id, 'c')
+    expect(waiting.ok && waiting.value.status).toBe('pending')
+
+    expect((await store.recordExit({ lease: b!.lease, exitCode: 0 }, tick())).accepted).toBe(true)
+    const [c] = await store.claimReadySteps(worker, tick())
+    expect(c?.stepId).toBe('c')
+    // A report from c's stage-mate that already ended settles nothing while c runs.
+    await store.recordExit({ lease: b!.lease, exitCode: 0 }, tick())
+    expect((await store.getRun(run.id))?.stages.map((s) => s.status)).toEqual(['running'])
+    await store.recordExit({ lease: c!.lease, exitCode: 0 }, tick())
+    expect((await store.getRun(run.id))?.status).toBe('completed')
+  })
 })

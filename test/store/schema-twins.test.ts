@@ -8,7 +8,7 @@ import { sql } from 'drizzle-orm'
 import { getTableConfig as pgTableConfig, type PgTable } from 'drizzle-orm/pg-core'
 import { getTableConfig as sqliteTableConfig, type SQLiteTable } from 'drizzle-orm/sqlite-core'
 import { describe, expect, it } from 'vitest'
-import { migrateLatest } from '../../db/migrate.js'
+import { migrateLatest, migrateRollback } from '../../db/migrate.js'
 import { openDialect } from '../../db/open-dialect.js'
 import * as pgSchema from '../../db/postgres/schema.js'
 import type { Dialect } from '../../db/sql-executor.js'
@@ -60,6 +60,15 @@ function pgShapes(): Shapes {
 }
 
 /** Table → column names, as the migrated database has them, in column order. */
+/** The newest down file undoes its up file: here, the exit token column goes and comes back. */
+async function expectRollbackAndReapply(dialect: Dialect): Promise<void> {
+  const before = await migratedColumns(dialect)
+  expect(await migrateRollback(dialect)).toBe('0003_exit_token')
+  expect((await migratedColumns(dialect)).steps).toEqual(before.steps?.filter((c) => c !== 'exit_token'))
+  expect(await migrateLatest(dialect)).toEqual(['0003_exit_token'])
+  expect(await migratedColumns(dialect)).toEqual(before)
+}
+
 async function migratedColumns(dialect: Dialect): Promise<Record<string, string[]>> {
   const rows =
     dialect.name === 'sqlite'
@@ -102,6 +111,7 @@ describe('schema twins', () => {
     try {
       await migrateLatest(dialect)
       expect(await migratedColumns(dialect)).toEqual(columnsOf(sqliteShapes()))
+      await expectRollbackAndReapply(dialect)
     } finally {
       await dialect.close()
       rmSync(dir, { recursive: true, force: true })
@@ -112,8 +122,9 @@ describe('schema twins', () => {
     const { databaseUrl, drop } = await createPostgresDatabase({ empty: true })
     const dialect = await openDialect({ databaseUrl })
     try {
-      expect(await migrateLatest(dialect)).toEqual(['0001_init', '0002_claim_order'])
+      expect(await migrateLatest(dialect)).toEqual(['0001_init', '0002_claim_order', '0003_exit_token'])
       expect(await migratedColumns(dialect)).toEqual(columnsOf(pgShapes()))
+      await expectRollbackAndReapply(dialect)
     } finally {
       await dialect.close()
       await drop()
