@@ -27,7 +27,7 @@ import { updateRun } from './queries/update-run.js'
 import { rememberFlowNames } from './remember-flow-names.js'
 import { parseLease } from './rules/lease-key.js'
 import type { Dialect, SqlExecutor, WakeEvent } from './sql-executor.js'
-import type { ClaimedWork, ClaimLimits, ExitReport, Store, WorkClaim } from './store.js'
+import type { ClaimedFlowCall, ClaimedWork, ClaimLimits, ExitReport, Store, WorkClaim } from './store.js'
 import { fail, ok, type Outcome, type RunWithStages } from './types.js'
 
 export function createSqlStore(d: Dialect): Store {
@@ -48,9 +48,14 @@ export function createSqlStore(d: Dialect): Store {
       throw new Error('maxq: commitWith outside a transaction')
     },
   }
+  const flowNames = rememberFlowNames((runId) => getRunFlowName(d.db, runId))
+  /** A claimed callback's flow is about to post a stage, here on the local runner. */
+  const rememberRuns = (calls: ClaimedFlowCall[]): ClaimedFlowCall[] => {
+    for (const call of calls) flowNames.remember(call.runId, call.flowName)
+    return calls
+  }
   const claimDueFlowCalls = async (claim: ClaimLimits, now: number) =>
-    claim.limit > 0 && (await flowCallDue(d.db, now)) ? claimFlowCalls(d, claim, now) : []
-  const flowNameOf = rememberFlowNames((runId) => getRunFlowName(d.db, runId))
+    claim.limit > 0 && (await flowCallDue(d.db, now)) ? rememberRuns(await claimFlowCalls(d, claim, now)) : []
   const thenRun = async (runId: string, outcome: Outcome<unknown>): Promise<Outcome<RunWithStages>> => {
     if (!outcome.ok) return outcome
     const run = await getRun(d, runId)
@@ -71,7 +76,9 @@ export function createSqlStore(d: Dialect): Store {
   ): Promise<ClaimedWork> => {
     const steps = claimReadySteps(tx, { workerId: claim.workerId, limit: claim.stepLimit }, now)
     const flowCalls = madeWork
-      ? claimRunFlowCalls(tx, runId, { workerId: claim.workerId, limit: claim.flowCallLimit }, now)
+      ? claimRunFlowCalls(tx, runId, { workerId: claim.workerId, limit: claim.flowCallLimit }, now).then(
+          rememberRuns,
+        )
       : Promise.resolve([])
     const claimed = Promise.all([flowCalls, steps]).then(([flowCalls, steps]) => ({ flowCalls, steps }))
     tx.commitWith(claimed)
@@ -80,9 +87,13 @@ export function createSqlStore(d: Dialect): Store {
 
   return {
     dialect: d.name,
-    createRun: (run, now) => changing('work', (tx) => createRun(tx, run, now)),
+    createRun: async (run, now) => {
+      const created = await changing('work', (tx) => createRun(tx, run, now))
+      flowNames.remember(created.id, created.flowName)
+      return created
+    },
     getRun: (runId) => getRun(d, runId),
-    getRunFlowName: flowNameOf,
+    getRunFlowName: (runId) => flowNames.of(runId),
     listRuns: (query) => listRuns(d.db, query),
     updateRun: (runId, patch, now) => inTx((tx) => updateRun(tx, runId, patch, now)),
     abortRun: (runId, now) => changing('abort', (tx) => abortRun(tx, runId, now)),
