@@ -31,6 +31,11 @@ export interface Dialect {
   batch(statements: SQL[]): Promise<Record<string, unknown>[][]>
   /** A JSON value as a query parameter of a JSON column. */
   json(value: unknown): SQL
+  /**
+   * `column IN (values)` with one bound parameter however many values there are, so the statement
+   * stays the same (and prepared) for any count, and planned as lookups of the column's index.
+   */
+  isIn(column: SQL, values: readonly string[]): SQL
   /** Suffix that locks the selected rows until the transaction ends (empty on SQLite). */
   readonly lockRows: SQL
   /** Suffix for claims: lock the rows and skip those another transaction holds. */

@@ -1,4 +1,5 @@
-import { sql } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
+import type { Dialect } from '../sql-executor.js'
 import { validateStageGraph } from '../rules/validate-stage.js'
 import type { ScheduledStage, StageDefinition } from '../store.js'
 import { fail, ok, type Outcome } from '../types.js'
@@ -7,6 +8,11 @@ import { chunks, isRunActive, isRunOpen, lockRun, type Tx } from './tx.js'
 import { writeLog } from './write-log.js'
 
 const INSERT_CHUNK = 100
+
+/** The run's steps with these ids, by key: a stage post reads these, however long the run. */
+export function namedSteps(d: Dialect, runId: string, stepIds: readonly string[]): SQL {
+  return sql`SELECT step_id, status FROM steps WHERE run_id = ${runId} AND ${d.isIn(sql`step_id`, stepIds)}`
+}
 
 /**
  * Adds a stage and its steps to a run. Posting the same stage again with the same step ids answers
@@ -19,24 +25,24 @@ export async function scheduleStage(
   def: StageDefinition,
   now: number,
 ): Promise<Outcome<ScheduledStage>> {
+  // Only the rows this post names are read: its own step ids (to reject one the run has already)
+  // and their dependencies (which must exist, and may have completed), never the run's history.
+  const named = [...new Set(def.steps.flatMap((step) => [step.id, ...(step.dependsOn ?? [])]))]
   // The run's lock and the three reads go out together (PostgreSQL runs them in this order, the
   // lock first); so do the writes further down, with the COMMIT.
   const [run, same, known, last] = await Promise.all([
     lockRun(tx, runId),
-    tx.q.all<{ seq: number }>(sql`SELECT seq FROM stages WHERE run_id = ${runId} AND name = ${def.stage}`),
-    tx.q.all<{ id: number; step_id: string; status: string; stage_seq: number }>(sql`
-      SELECT id, step_id, status, stage_seq FROM steps WHERE run_id = ${runId}`),
+    tx.q.all<{ step_id: string | null }>(sql`
+      SELECT s.step_id FROM stages st LEFT JOIN steps s ON s.run_id = st.run_id AND s.stage_seq = st.seq
+      WHERE st.run_id = ${runId} AND st.name = ${def.stage} ORDER BY s.id`),
+    tx.q.all<{ step_id: string; status: string }>(namedSteps(tx.d, runId, named)),
     tx.q.all<{ seq: number | null }>(sql`SELECT MAX(seq) AS seq FROM stages WHERE run_id = ${runId}`),
   ])
   if (run === null) return fail('RUN_NOT_FOUND', { runId })
   const requested = def.steps.map((step) => step.id)
 
-  if (same[0] !== undefined) {
-    const seq = Number(same[0].seq)
-    const existing = known
-      .filter((row) => Number(row.stage_seq) === seq)
-      .sort((a, b) => Number(a.id) - Number(b.id))
-      .map((row) => row.step_id)
+  if (same.length > 0) {
+    const existing = same.flatMap((row) => (row.step_id === null ? [] : [row.step_id]))
     const sameIds = existing.length === requested.length && requested.every((id) => existing.includes(id))
     if (!sameIds) return fail('STAGE_CONFLICT', { stage: def.stage, existingSteps: existing })
     return ok({ stage: def.stage, scheduled: existing.length, steps: existing })

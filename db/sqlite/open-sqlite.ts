@@ -103,6 +103,8 @@ export function openSqlite(path: string): Dialect {
     transaction,
     batch: (statements: SQL[]) => batchIn(transaction, statements),
     json: (value: unknown) => sql`${JSON.stringify(value ?? null)}`,
+    isIn: (column: SQL, values: readonly string[]) =>
+      sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`,
     lockRows: sql``,
     skipLocked: sql``,
     notify: async () => undefined,
