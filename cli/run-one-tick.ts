@@ -15,7 +15,7 @@ export async function runOneTick(config: Config, store: Store): Promise<TickRepo
     workerId: config.workerId,
     jobs: { flowsRoot: config.flowsRoot, apiBase: config.apiBase, baseEnv: snapshotEnv() },
     batchSize: config.batchSize,
-    capacity: async () => config.maxConcurrentSteps - (await store.countRunningSteps()),
+    holdSlots: async (max) => Math.min(max, config.maxConcurrentSteps - (await store.countRunningSteps())),
     launch: (jobs) => {
       launchSupervisor({
         apiBase: config.apiBase,

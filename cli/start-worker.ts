@@ -28,6 +28,16 @@ const REAP_EVERY_MS = 5_000
 export async function startWorker(config: Config, store: Store, log: Logger): Promise<RunningWorker> {
   let loop: TickLoop | null = null
   let runningSteps = 0
+  /** Slots held for claims in flight: the loop's, and those riding in a change's commit. */
+  let heldSteps = 0
+  const holdSlots = (max: number): number => {
+    const held = Math.max(0, Math.min(max, config.maxConcurrentSteps - runningSteps - heldSteps))
+    heldSteps += held
+    return held
+  }
+  const releaseSlots = (held: number): void => {
+    heldSteps -= held
+  }
   let stopping = false
   const jobs: JobContext = { flowsRoot: config.flowsRoot, apiBase: config.apiBase, baseEnv: snapshotEnv() }
   const launch = (batch: ProcessJob[]): void => {
@@ -63,7 +73,8 @@ export async function startWorker(config: Config, store: Store, log: Logger): Pr
     workerId: config.workerId,
     jobs,
     batchSize: config.batchSize,
-    capacity: () => config.maxConcurrentSteps - runningSteps,
+    holdSlots,
+    releaseSlots,
     launch,
     now: () => Date.now(),
     leaseMs: config.leaseMs,
@@ -81,6 +92,27 @@ export async function startWorker(config: Config, store: Store, log: Logger): Pr
       loop?.wake()
     }
   }
+  // A trigger or a stage post made through this process's API claims for this worker as it commits.
+  const detach = store.attachWorker({
+    claim: () =>
+      stopping
+        ? undefined
+        : {
+            workerId: config.workerId,
+            stepLimit: holdSlots(config.batchSize),
+            flowCallLimit: config.batchSize,
+          },
+    taken: (claim, work) => {
+      // The change is committed: a job that cannot be built must not turn it into an error.
+      try {
+        launch(jobsFor(jobs, work))
+      } catch (error) {
+        log.error(`starting claimed work failed: ${errorText(error)}`)
+      } finally {
+        releaseSlots(claim.stepLimit)
+      }
+    },
+  })
   const unsubscribe = await store.subscribe(wake)
   loop.start()
   return {
@@ -94,6 +126,7 @@ export async function startWorker(config: Config, store: Store, log: Logger): Pr
      */
     async stop() {
       stopping = true
+      detach()
       await unsubscribe()
       await loop?.stop()
       const leases = supervisor.leases

@@ -27,8 +27,21 @@ import { updateRun } from './queries/update-run.js'
 import { rememberFlowNames } from './remember-flow-names.js'
 import { parseLease } from './rules/lease-key.js'
 import type { Dialect, SqlExecutor, WakeEvent } from './sql-executor.js'
-import type { ClaimedFlowCall, ClaimedWork, ClaimLimits, ExitReport, Store, WorkClaim } from './store.js'
-import { fail, ok, type Outcome, type RunWithStages } from './types.js'
+import type {
+  ClaimedFlowCall,
+  ClaimedWork,
+  ClaimLimits,
+  ExitReport,
+  LocalWorker,
+  Store,
+  WorkClaim,
+} from './store.js'
+import { fail, ok, type Outcome, type Run, type RunWithStages } from './types.js'
+
+/** A change answered with a failed Outcome changed nothing: there is no work to claim. */
+function isFailure(result: unknown): boolean {
+  return typeof result === 'object' && result !== null && 'ok' in result && result.ok === false
+}
 
 export function createSqlStore(d: Dialect): Store {
   const inTx = <T>(work: (tx: Tx) => Promise<T>): Promise<T> =>
@@ -63,19 +76,19 @@ export function createSqlStore(d: Dialect): Store {
   }
 
   /**
-   * An exit's claims, last in its transaction: their answers are the worker's, not the
+   * A worker's claims, last in a transaction: their answers are the worker's, not the
    * transaction's, so they go out with the COMMIT. Ready steps of any run, and the run's own
-   * callback when the end made work (a stage's end queues it); most fan-out ends make none.
+   * callback when the change queued one (a trigger, or a stage's end; most fan-out ends queue none).
    */
-  const claimWithExit = (
+  const claimInCommit = (
     tx: Tx,
     runId: string,
     claim: WorkClaim,
-    madeWork: boolean,
+    madeCallback: boolean,
     now: number,
   ): Promise<ClaimedWork> => {
     const steps = claimReadySteps(tx, { workerId: claim.workerId, limit: claim.stepLimit }, now)
-    const flowCalls = madeWork
+    const flowCalls = madeCallback
       ? claimRunFlowCalls(tx, runId, { workerId: claim.workerId, limit: claim.flowCallLimit }, now).then(
           rememberRuns,
         )
@@ -85,10 +98,48 @@ export function createSqlStore(d: Dialect): Store {
     return claimed
   }
 
+  let localWorker: LocalWorker | null = null
+  /**
+   * A change that makes work in a run, with the local worker's claim in its commit when the change
+   * succeeded (`runOf` names the run from the change's answer). The wake-up still goes out: other
+   * processes, and the local loop when the claim filled its batch, may take the rest.
+   */
+  const makingWork = async <T>(
+    runOf: (result: T) => string,
+    madeCallback: boolean,
+    now: number,
+    work: (tx: Tx) => Promise<T>,
+  ): Promise<T> => {
+    const worker = localWorker
+    if (worker === null) return changing('work', work)
+    let held: WorkClaim | undefined
+    let claiming: Promise<ClaimedWork> | undefined
+    let taken: ClaimedWork = { flowCalls: [], steps: [] }
+    try {
+      const result = await changing('work', async (tx) => {
+        const result = await work(tx)
+        if (isFailure(result)) return result
+        held = worker.claim()
+        if (held !== undefined) claiming = claimInCommit(tx, runOf(result), held, madeCallback, now)
+        return result
+      })
+      if (claiming !== undefined) taken = await claiming
+      return result
+    } finally {
+      // Rolled back, the claim took nothing, and its slots are free again.
+      if (held !== undefined) worker.taken(held, taken)
+    }
+  }
+
   return {
     dialect: d.name,
     createRun: async (run, now) => {
-      const created = await changing('work', (tx) => createRun(tx, run, now))
+      const created = await makingWork(
+        (created: Run) => created.id,
+        true,
+        now,
+        (tx) => createRun(tx, run, now),
+      )
       flowNames.remember(created.id, created.flowName)
       return created
     },
@@ -97,16 +148,44 @@ export function createSqlStore(d: Dialect): Store {
     listRuns: (query) => listRuns(d.db, query),
     updateRun: (runId, patch, now) => inTx((tx) => updateRun(tx, runId, patch, now)),
     abortRun: (runId, now) => changing('abort', (tx) => abortRun(tx, runId, now)),
-    retryRun: async (runId, now) => thenRun(runId, await changing('work', (tx) => retryRun(tx, runId, now))),
+    retryRun: async (runId, now) =>
+      thenRun(
+        runId,
+        await makingWork(
+          () => runId,
+          true,
+          now,
+          (tx) => retryRun(tx, runId, now),
+        ),
+      ),
     pauseRun: async (runId, now) => thenRun(runId, await inTx((tx) => pauseRun(tx, runId, now))),
     resumeRun: async (runId, now) =>
-      thenRun(runId, await changing('work', (tx) => resumeRun(tx, runId, now))),
+      thenRun(
+        runId,
+        await makingWork(
+          () => runId,
+          true,
+          now,
+          (tx) => resumeRun(tx, runId, now),
+        ),
+      ),
 
-    scheduleStage: (runId, stage, now) => changing('work', (tx) => scheduleStage(tx, runId, stage, now)),
+    scheduleStage: (runId, stage, now) =>
+      makingWork(
+        () => runId,
+        false,
+        now,
+        (tx) => scheduleStage(tx, runId, stage, now),
+      ),
     listSteps: (runId) => listSteps(d.db, runId),
     getStep: (runId, stepId) => getStep(d.db, runId, stepId),
     retryStep: async (runId, stepId, now) => {
-      const outcome = await changing('work', (tx) => retryStep(tx, runId, stepId, now))
+      const outcome = await makingWork(
+        () => runId,
+        false,
+        now,
+        (tx) => retryStep(tx, runId, stepId, now),
+      )
       return outcome.ok ? getStep(d.db, runId, stepId) : outcome
     },
     postFields: (runId, stepId, fields, now) => postFields(d, runId, stepId, fields, now),
@@ -152,7 +231,7 @@ export function createSqlStore(d: Dialect): Store {
           lease.kind === 'step'
             ? await recordStepExit(watched, { ...end, stepId: lease.stepId }, now)
             : await recordFlowExit(watched, { ...end, callId: lease.callId }, now)
-        if (claim !== undefined) claiming = claimWithExit(watched, end.runId, claim, madeWork, now)
+        if (claim !== undefined) claiming = claimInCommit(watched, end.runId, claim, madeWork, now)
         return accepted
       })
       const claimed = claiming === undefined ? undefined : await claiming
@@ -173,6 +252,12 @@ export function createSqlStore(d: Dialect): Store {
     },
     hasWork: (now) => hasWork(d.db, now),
 
+    attachWorker: (worker) => {
+      localWorker = worker
+      return () => {
+        if (localWorker === worker) localWorker = null
+      }
+    },
     subscribe: (onEvent) => d.listen(onEvent),
     ping: async () => {
       await d.db.all(sql`SELECT 1 AS ok`)

@@ -150,6 +150,18 @@ export interface ClaimedWork {
   steps: ClaimedStep[]
 }
 
+/**
+ * A worker in the same process as the API. A change that makes work (a trigger, a stage post, a
+ * retry, a resume) claims for it in its own commit, so the work starts without a wake-up, a claim
+ * and a commit of its own.
+ */
+export interface LocalWorker {
+  /** The claim to make now, its step slots held until `taken`; undefined claims nothing. */
+  claim(): WorkClaim | undefined
+  /** What the claim took once committed, or nothing when the change failed; frees the slots. */
+  taken(claim: WorkClaim, work: ClaimedWork): void
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres'
 
@@ -202,6 +214,8 @@ export interface Store {
   /** One cheap, index-only question: is anything claimable, running or due? */
   hasWork(now: number): Promise<boolean>
 
+  /** Claims for this worker with every change that makes work; answers the function that detaches it. */
+  attachWorker(worker: LocalWorker): () => void
   /** Wake-ups from other processes (PostgreSQL LISTEN/NOTIFY); never fires on SQLite. */
   subscribe(onEvent: (event: 'work' | 'abort') => void): Promise<() => Promise<void>>
 

@@ -2,7 +2,7 @@
 // Stage completion, callback queueing and run completion happen in the same transaction that
 // records a step's exit (db/queries/record-step-exit.ts), so no tick can see half of them.
 
-import type { Store } from '../db/store.js'
+import type { ClaimedWork, Store } from '../db/store.js'
 import type { ProcessJob } from '../runtime/process-job.js'
 import { jobsFor, type JobContext } from './build-jobs.js'
 
@@ -11,8 +11,13 @@ export interface TickDeps {
   workerId: string
   jobs: JobContext
   batchSize: number
-  /** How many more steps this worker may start now (MAXQ_MAX_CONCURRENT_STEPS minus running). */
-  capacity: () => number | Promise<number>
+  /**
+   * Takes up to `max` step slots for this tick's claim (MAXQ_MAX_CONCURRENT_STEPS minus the steps
+   * running). A worker that also claims elsewhere holds them until `releaseSlots`, which comes
+   * after the claimed steps were launched.
+   */
+  holdSlots: (max: number) => number | Promise<number>
+  releaseSlots?: (held: number) => void
   /** Starts the processes (an in-process Supervisor, or a detached one for a one-shot tick). */
   launch: (jobs: ProcessJob[]) => void
   now: () => number
@@ -31,13 +36,18 @@ export interface TickReport {
 
 export async function tick(deps: TickDeps): Promise<TickReport> {
   const reaped = deps.reap ? await deps.store.reapExpiredLeases(deps.now(), deps.leaseMs) : 0
-  const limit = Math.min(deps.batchSize, Math.max(0, await deps.capacity()))
-  const work = await deps.store.claimWork(
-    { workerId: deps.workerId, flowCallLimit: deps.batchSize, stepLimit: limit },
-    deps.now(),
-  )
-  const jobs = jobsFor(deps.jobs, work)
-  if (jobs.length > 0) deps.launch(jobs)
+  const limit = Math.max(0, await deps.holdSlots(deps.batchSize))
+  let work: ClaimedWork
+  try {
+    work = await deps.store.claimWork(
+      { workerId: deps.workerId, flowCallLimit: deps.batchSize, stepLimit: limit },
+      deps.now(),
+    )
+    const jobs = jobsFor(deps.jobs, work)
+    if (jobs.length > 0) deps.launch(jobs)
+  } finally {
+    deps.releaseSlots?.(limit)
+  }
   return {
     reaped,
     flowCalls: work.flowCalls.length,

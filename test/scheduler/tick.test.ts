@@ -21,7 +21,7 @@ describe.each(testDatabases)('tick on $name', (database) => {
     workerId: 'tick-test',
     jobs: { flowsRoot: '/flows', apiBase: 'http://127.0.0.1:9/api/v1', baseEnv: { PATH: '/usr/bin' } },
     batchSize: 10,
-    capacity: () => 100,
+    holdSlots: (max) => max,
     launch: (jobs) => launched.push(...jobs),
     now: () => ++now,
     reap: false,
@@ -67,10 +67,17 @@ describe.each(testDatabases)('tick on $name', (database) => {
     })
   })
 
-  it('honours the concurrency capacity', async () => {
+  it('claims no more steps than the slots it holds, and gives them back after the launch', async () => {
     await runWithStage(5)
-    expect(await tick(deps({ capacity: () => 2 }))).toMatchObject({ claimed: 2 })
-    expect(await tick(deps({ capacity: () => 0 }))).toMatchObject({ claimed: 0, full: false })
+    const released: Array<[number, number]> = []
+    const held = (n: number) =>
+      deps({ holdSlots: () => n, releaseSlots: (k) => released.push([k, launched.length]) })
+    expect(await tick(held(2))).toMatchObject({ claimed: 2 })
+    expect(await tick(held(0))).toMatchObject({ claimed: 0, full: false })
+    expect(released).toEqual([
+      [2, 2],
+      [0, 2],
+    ])
   })
 
   it('reaps an attempt whose lease expired as a failed attempt', async () => {

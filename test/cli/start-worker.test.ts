@@ -1,0 +1,94 @@
+// A worker claims from two places at once: its loop's ticks, and the changes this process's API
+// commits (store.attachWorker). Both hold their step slots while their claim is in flight, so
+// together they never start more than MAXQ_MAX_CONCURRENT_STEPS. The loop's claim is held back
+// here until a stage post has claimed, which makes the overlap certain instead of a race.
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Config } from '../../cli/config.js'
+import { createLogger } from '../../cli/log.js'
+import { startWorker, type RunningWorker } from '../../cli/start-worker.js'
+import type { Store } from '../../db/store.js'
+import { resolveSpawner } from '../../runtime/spawn-detached.js'
+import { testDatabases } from '../support/dialects.js'
+import { storePerTest } from '../support/store-per-test.js'
+import { createTempDir, removeDir, writeFlow } from '../support/temp-flows.js'
+import { waitFor } from '../support/wait-for.js'
+
+const LIMIT = 2
+
+describe.each(testDatabases)('a worker’s claims on $name', (database) => {
+  let store: Store
+  storePerTest(database, (opened) => (store = opened))
+  let flowsRoot: string
+  let worker: RunningWorker | undefined
+
+  beforeEach(async () => {
+    flowsRoot = await createTempDir()
+    await writeFlow(flowsRoot, 'demo', { flow: 'exit 0', steps: { wait: 'sleep 30' } })
+  })
+  afterEach(async () => {
+    await worker?.stop()
+    worker = undefined
+    await removeDir(flowsRoot)
+  })
+
+  const config = (): Config => ({
+    flowsRoot,
+    databaseUrl: undefined,
+    sqlitePath: '',
+    port: 0,
+    host: '127.0.0.1',
+    // One tick at start, none after: only the claims this test lets through run.
+    intervalMs: 3_600_000,
+    batchSize: 10,
+    maxConcurrentSteps: LIMIT,
+    abortGraceMs: 100,
+    leaseMs: 30_000,
+    apiBase: 'http://127.0.0.1:9/api/v1',
+    logLevel: 'error',
+    workerId: 'worker',
+    spawner: resolveSpawner('auto'),
+  })
+
+  it('shares the concurrency limit between its loop and a stage post’s claim', async () => {
+    const run = await store.createRun({ flowName: 'demo' }, Date.now())
+    await store.claimFlowCalls({ workerId: 'elsewhere', limit: 1 }, Date.now())
+
+    // The loop's first claim waits at this gate, its slots held.
+    let loopClaimLimit: number | null = null
+    let openGate = (): void => undefined
+    const gate = new Promise<void>((resolve) => (openGate = resolve))
+    const gated: Store = Object.create(store) as Store
+    Object.defineProperty(gated, 'claimWork', {
+      value: async (claim: Parameters<Store['claimWork']>[0]) => {
+        loopClaimLimit ??= claim.stepLimit
+        await gate
+        // Claimed when let through: the steps are posted after the claim was asked for.
+        return store.claimWork(claim, Date.now())
+      },
+    })
+    worker = await startWorker(config(), gated, createLogger('error'))
+    await waitFor(() => loopClaimLimit !== null, { message: 'the loop never claimed' })
+    expect(loopClaimLimit).toBe(LIMIT)
+
+    const steps = ['a', 'b', 'c', 'd'].map((id) => ({ id, name: 'wait' }))
+    expect((await gated.scheduleStage(run.id, { stage: 'one', final: true, steps }, Date.now())).ok).toBe(
+      true,
+    )
+    // Every slot is held by the loop's claim in flight: the post's own claim takes none.
+    expect(await store.countRunningSteps()).toBe(0)
+
+    openGate()
+    await waitFor(async () => (await store.countRunningSteps()) === LIMIT, {
+      message: 'the loop claimed nothing',
+    })
+    await waitFor(() => worker?.supervisor.running === LIMIT, { message: 'the claimed steps did not start' })
+    const listed = await store.listSteps(run.id)
+    expect(listed.ok && listed.value.map((step) => step.status)).toEqual([
+      'running',
+      'running',
+      'pending',
+      'pending',
+    ])
+  })
+})
