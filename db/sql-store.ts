@@ -100,15 +100,16 @@ export function createSqlStore(d: Dialect): Store {
 
   let localWorker: LocalWorker | null = null
   /**
-   * A change that makes work in a run, with the local worker's claim in its commit when the change
-   * succeeded (`runOf` names the run from the change's answer). The wake-up still goes out: other
-   * processes, and the local loop when the claim filled its batch, may take the rest.
+   * A change that makes work in a run (named by id, or from the change's answer), with the local
+   * worker's claim in its commit when the change succeeded: ready steps, and the run's callback
+   * when the change queued one. The wake-up still goes out: other processes, and the local loop
+   * when the claim filled its batch, may take the rest.
    */
   const makingWork = async <T>(
-    runOf: (result: T) => string,
-    madeCallback: boolean,
+    run: string | ((result: T) => string),
     now: number,
     work: (tx: Tx) => Promise<T>,
+    queuesCallback = false,
   ): Promise<T> => {
     const worker = localWorker
     if (worker === null) return changing('work', work)
@@ -120,7 +121,8 @@ export function createSqlStore(d: Dialect): Store {
         const result = await work(tx)
         if (isFailure(result)) return result
         held = worker.claim()
-        if (held !== undefined) claiming = claimInCommit(tx, runOf(result), held, madeCallback, now)
+        const runId = typeof run === 'string' ? run : run(result)
+        if (held !== undefined) claiming = claimInCommit(tx, runId, held, queuesCallback, now)
         return result
       })
       if (claiming !== undefined) taken = await claiming
@@ -136,9 +138,9 @@ export function createSqlStore(d: Dialect): Store {
     createRun: async (run, now) => {
       const created = await makingWork(
         (created: Run) => created.id,
-        true,
         now,
         (tx) => createRun(tx, run, now),
+        true,
       )
       flowNames.remember(created.id, created.flowName)
       return created
@@ -149,43 +151,17 @@ export function createSqlStore(d: Dialect): Store {
     updateRun: (runId, patch, now) => inTx((tx) => updateRun(tx, runId, patch, now)),
     abortRun: (runId, now) => changing('abort', (tx) => abortRun(tx, runId, now)),
     retryRun: async (runId, now) =>
-      thenRun(
-        runId,
-        await makingWork(
-          () => runId,
-          true,
-          now,
-          (tx) => retryRun(tx, runId, now),
-        ),
-      ),
+      thenRun(runId, await makingWork(runId, now, (tx) => retryRun(tx, runId, now), true)),
     pauseRun: async (runId, now) => thenRun(runId, await inTx((tx) => pauseRun(tx, runId, now))),
     resumeRun: async (runId, now) =>
-      thenRun(
-        runId,
-        await makingWork(
-          () => runId,
-          true,
-          now,
-          (tx) => resumeRun(tx, runId, now),
-        ),
-      ),
+      thenRun(runId, await makingWork(runId, now, (tx) => resumeRun(tx, runId, now), true)),
 
     scheduleStage: (runId, stage, now) =>
-      makingWork(
-        () => runId,
-        false,
-        now,
-        (tx) => scheduleStage(tx, runId, stage, now),
-      ),
+      makingWork(runId, now, (tx) => scheduleStage(tx, runId, stage, now)),
     listSteps: (runId) => listSteps(d.db, runId),
     getStep: (runId, stepId) => getStep(d.db, runId, stepId),
     retryStep: async (runId, stepId, now) => {
-      const outcome = await makingWork(
-        () => runId,
-        false,
-        now,
-        (tx) => retryStep(tx, runId, stepId, now),
-      )
+      const outcome = await makingWork(runId, now, (tx) => retryStep(tx, runId, stepId, now))
       return outcome.ok ? getStep(d.db, runId, stepId) : outcome
     },
     postFields: (runId, stepId, fields, now) => postFields(d, runId, stepId, fields, now),
