@@ -21,7 +21,7 @@ export class HttpClient {
     this.agent = new Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets })
   }
 
-  send(method: string, path: string, body?: unknown): Promise<HttpResponse> {
+  send(method: string, path: string, body?: unknown, retried = false): Promise<HttpResponse> {
     const payload = body === undefined ? undefined : JSON.stringify(body)
     return new Promise((resolve, reject) => {
       const req = request(
@@ -45,7 +45,16 @@ export class HttpClient {
           res.on('error', reject)
         },
       )
-      req.on('error', reject)
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        // The server closes a keep-alive connection idle for its timeout (5 s); a request sent on it
+        // at that moment never reached the server (the race node's docs describe), so it is sent
+        // once more, on a new connection.
+        if (req.reusedSocket && error.code === 'ECONNRESET' && !retried) {
+          this.send(method, path, body, true).then(resolve, reject)
+        } else {
+          reject(error)
+        }
+      })
       req.end(payload)
     })
   }
