@@ -6,6 +6,7 @@ import { hostname } from 'node:os'
 import { resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { DEFAULT_SQLITE_PATH } from '../db/open-dialect.js'
+import { isRunToken } from '../security/run-token.js'
 import { DEFAULT_ABORT_GRACE_MS } from '../runtime/limits.js'
 import {
   resolveSpawner,
@@ -31,6 +32,15 @@ export interface Config {
   workerId: string
   /** How scripts are started (MAXQ_SPAWNER resolved: auto picks posix_spawn when the addon loads). */
   spawner: Spawner
+  /** MAXQ_API_TOKEN: required as `Authorization: Bearer` on every route but /health when set. */
+  apiToken: string | undefined
+  /** MAXQ_PASSTHROUGH_ENV: names of the server's variables that scripts also get. */
+  passthroughEnv: string[]
+}
+
+export interface ConfigDefaults {
+  /** The local runner listens on loopback; `maxq serve` keeps the product's 0.0.0.0. */
+  host?: string
 }
 
 export class ConfigError extends Error {
@@ -70,7 +80,7 @@ export function apiBaseFrom(env: Env, host: string, port: number): string {
   return `http://${local.includes(':') ? `[${local}]` : local}:${port}/api/v1`
 }
 
-export function loadConfig(env: Env = process.env): Config {
+export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}): Config {
   const flowsRoot = resolve(env.MAXQ_FLOWS_ROOT?.trim() || './examples')
   if (!existsSync(flowsRoot) || !statSync(flowsRoot).isDirectory()) {
     throw new ConfigError('MAXQ_FLOWS_ROOT', `${flowsRoot} is not a directory`)
@@ -80,7 +90,7 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('MAXQ_DATABASE_URL', 'expected a postgres:// or postgresql:// URL')
   }
   const port = integer(env, 'MAXQ_PORT', 3000, 0, 65535)
-  const host = env.MAXQ_HOST?.trim() || '0.0.0.0'
+  const host = env.MAXQ_HOST?.trim() || defaults.host || '0.0.0.0'
   const logLevel = (env.LOG_LEVEL?.trim().toLowerCase() || 'info') as Config['logLevel']
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', 'expected debug, info, warn or error')
@@ -88,7 +98,7 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     flowsRoot,
     databaseUrl,
-    sqlitePath: resolve(env.MAXQ_SQLITE_PATH?.trim() || DEFAULT_SQLITE_PATH),
+    sqlitePath: sqlitePath(env.MAXQ_SQLITE_PATH?.trim() || DEFAULT_SQLITE_PATH),
     port,
     host,
     intervalMs: integer(env, 'MAXQ_SCHEDULER_INTERVAL_MS', 200, 1, 3_600_000),
@@ -100,7 +110,63 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     workerId: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
     spawner: spawner(env),
+    apiToken: apiToken(env),
+    passthroughEnv: passthroughEnv(env),
   }
+}
+
+/** A file path made absolute; SQLite's `:memory:` stays what it is. */
+function sqlitePath(given: string): string {
+  return given === ':memory:' ? given : resolve(given)
+}
+
+function apiToken(env: Env): string | undefined {
+  const token = env.MAXQ_API_TOKEN?.trim()
+  if (!token) return undefined
+  // It travels as `Authorization: Bearer <token>`, one word; and it must not read as a run token.
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    throw new ConfigError('MAXQ_API_TOKEN', 'use printable ASCII without spaces (e.g. openssl rand -hex 32)')
+  }
+  if (isRunToken(token)) throw new ConfigError('MAXQ_API_TOKEN', 'must not start with "maxq-run."')
+  return token
+}
+
+function passthroughEnv(env: Env): string[] {
+  const names = (env.MAXQ_PASSTHROUGH_ENV ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '')
+  for (const name of names) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new ConfigError('MAXQ_PASSTHROUGH_ENV', `${JSON.stringify(name)} is not a variable name`)
+    }
+    // MaxQ's own configuration (a database URL, the API token) never reaches a script.
+    if (name.startsWith('MAXQ_')) {
+      throw new ConfigError('MAXQ_PASSTHROUGH_ENV', `${name}: MAXQ_* variables cannot be passed to scripts`)
+    }
+  }
+  return names
+}
+
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|\[::1\]|localhost)$/i
+
+/** Whether only this machine can connect to an address the server listens on. */
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.test(host)
+}
+
+/**
+ * The one line a server says at start when anyone on the network can use it: who can reach it,
+ * what they can do, and how to close it. Null when it listens on loopback or needs a token.
+ */
+export function exposureWarning(config: Pick<Config, 'host' | 'port' | 'apiToken'>): string | null {
+  if (config.apiToken !== undefined || isLoopback(config.host)) return null
+  return (
+    `listening on ${config.host}:${config.port} without MAXQ_API_TOKEN: anyone who can reach this port ` +
+    `can start this host's flows and read, change and abort every run; set MAXQ_API_TOKEN ` +
+    `(e.g. MAXQ_API_TOKEN=$(openssl rand -hex 32)) to require "Authorization: Bearer <token>", ` +
+    `or MAXQ_HOST=127.0.0.1 to listen on this machine only`
+  )
 }
 
 function spawner(env: Env): Spawner {

@@ -24,7 +24,7 @@ const USAGE = `usage: maxq <command>
                         manage the database schema
 environment: MAXQ_FLOWS_ROOT, MAXQ_DATABASE_URL or MAXQ_SQLITE_PATH, MAXQ_PORT, MAXQ_HOST,
   MAXQ_SCHEDULER_INTERVAL_MS, MAXQ_SCHEDULER_BATCH_SIZE, MAXQ_MAX_CONCURRENT_STEPS,
-  MAXQ_ABORT_GRACE_MS, MAXQ_LEASE_MS, MAXQ_API_URL, LOG_LEVEL`
+  MAXQ_ABORT_GRACE_MS, MAXQ_LEASE_MS, MAXQ_API_URL, MAXQ_API_TOKEN, MAXQ_PASSTHROUGH_ENV, LOG_LEVEL`
 
 const database = (config: Config) => ({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath })
 
@@ -99,7 +99,10 @@ async function startCommand(): Promise<void> {
 async function api(config: Config, path: string, init?: RequestInit): Promise<unknown> {
   const response = await fetch(`${config.apiBase}${path}`, {
     ...init,
-    headers: { 'content-type': 'application/json' },
+    headers: {
+      'content-type': 'application/json',
+      ...(config.apiToken === undefined ? {} : { authorization: `Bearer ${config.apiToken}` }),
+    },
   })
   const body: unknown = await response.json()
   if (!response.ok) throw new Error(`${response.status} ${JSON.stringify(body)}`)

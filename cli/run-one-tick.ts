@@ -2,7 +2,7 @@ import type { Store } from '../db/store.js'
 import { launchSupervisor } from '../runtime/launch-supervisor.js'
 import { tick, type TickReport } from '../scheduler/tick.js'
 import type { Config } from './config.js'
-import { snapshotEnv } from '../runtime/script-env.js'
+import { jobContext } from './job-context.js'
 
 /**
  * `maxq tick`: one batch, then exit. The processes it starts are handed to one detached supervisor
@@ -13,12 +13,13 @@ export async function runOneTick(config: Config, store: Store): Promise<TickRepo
   return tick({
     store,
     workerId: config.workerId,
-    jobs: { flowsRoot: config.flowsRoot, apiBase: config.apiBase, baseEnv: snapshotEnv() },
+    jobs: await jobContext(config, store),
     batchSize: config.batchSize,
     holdSlots: async (max) => Math.min(max, config.maxConcurrentSteps - (await store.countRunningSteps())),
     launch: (jobs) => {
       launchSupervisor({
         apiBase: config.apiBase,
+        apiToken: config.apiToken,
         workerId: config.workerId,
         graceMs: config.abortGraceMs,
         spawner: config.spawner,

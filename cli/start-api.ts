@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import type { Store } from '../db/store.js'
 import { createApp } from '../handlers/app.js'
-import type { Config } from './config.js'
+import { exposureWarning, type Config } from './config.js'
 import type { Logger } from './log.js'
 
 export interface RunningApi {
@@ -18,11 +18,19 @@ export async function startApi(
   log: Logger,
   wake: (event?: 'work' | 'abort') => void = () => undefined,
 ): Promise<RunningApi> {
-  const app = createApp({ store, flowsRoot: config.flowsRoot, wake, logger: (line) => log.error(line) })
+  const app = createApp({
+    store,
+    flowsRoot: config.flowsRoot,
+    wake,
+    logger: (line) => log.error(line),
+    apiToken: config.apiToken,
+  })
   return new Promise((resolve, reject) => {
     const server = serve(
       { fetch: app.fetch, port: config.port, hostname: config.host },
       (info: AddressInfo) => {
+        const warning = exposureWarning({ ...config, port: info.port })
+        if (warning !== null) log.warn(warning)
         resolve({
           app,
           port: info.port,

@@ -2,11 +2,11 @@ import type { Store } from '../db/store.js'
 import { Supervisor } from '../runtime/supervise.js'
 import { storeSinks } from '../scheduler/store-sinks.js'
 import { TickLoop } from '../scheduler/tick-loop.js'
-import { jobsFor, type JobContext } from '../scheduler/build-jobs.js'
+import { jobsFor } from '../scheduler/build-jobs.js'
 import type { ProcessJob } from '../runtime/process-job.js'
 import type { Config } from './config.js'
 import { errorText, type Logger } from './log.js'
-import { snapshotEnv } from '../runtime/script-env.js'
+import { jobContext } from './job-context.js'
 
 export interface RunningWorker {
   loop: TickLoop
@@ -39,7 +39,7 @@ export async function startWorker(config: Config, store: Store, log: Logger): Pr
     heldSteps -= held
   }
   let stopping = false
-  const jobs: JobContext = { flowsRoot: config.flowsRoot, apiBase: config.apiBase, baseEnv: snapshotEnv() }
+  const jobs = await jobContext(config, store)
   const launch = (batch: ProcessJob[]): void => {
     for (const job of batch) {
       if (job.lease.startsWith('step/')) runningSteps++
@@ -48,6 +48,7 @@ export async function startWorker(config: Config, store: Store, log: Logger): Pr
   }
   const supervisor = new Supervisor({
     apiBase: config.apiBase,
+    apiToken: config.apiToken,
     workerId: config.workerId,
     graceMs: config.abortGraceMs,
     spawner: config.spawner,

@@ -21,6 +21,7 @@ import { releaseLease } from './queries/release-leases.js'
 import { renewLeases } from './queries/renew-leases.js'
 import { retryRun } from './queries/retry-run.js'
 import { retryStep } from './queries/retry-step.js'
+import { runTokenKey } from './queries/run-token-key.js'
 import { scheduleStage } from './queries/schedule-stage.js'
 import type { Tx } from './queries/tx.js'
 import { updateRun } from './queries/update-run.js'
@@ -36,7 +37,7 @@ import type {
   Store,
   WorkClaim,
 } from './store.js'
-import { fail, ok, type Outcome, type Run, type RunWithStages } from './types.js'
+import { fail, ok, type Outcome, type Run, type RunStatus, type RunWithStages } from './types.js'
 
 /** A change answered with a failed Outcome changed nothing: there is no work to claim. */
 function isFailure(result: unknown): boolean {
@@ -99,6 +100,7 @@ export function createSqlStore(d: Dialect): Store {
   }
 
   let localWorker: LocalWorker | null = null
+  let tokenKey: Promise<string> | undefined
   /**
    * A change that makes work in a run (named by id, or from the change's answer), with the local
    * worker's claim in its commit when the change succeeded: ready steps, and the run's callback
@@ -147,6 +149,10 @@ export function createSqlStore(d: Dialect): Store {
     },
     getRun: (runId) => getRun(d, runId),
     getRunFlowName: (runId) => flowNames.of(runId),
+    getRunStatus: async (runId) => {
+      const rows = await d.db.all<{ status: RunStatus }>(sql`SELECT status FROM runs WHERE id = ${runId}`)
+      return rows[0]?.status ?? null
+    },
     listRuns: (query) => listRuns(d.db, query),
     updateRun: (runId, patch, now) => inTx((tx) => updateRun(tx, runId, patch, now)),
     abortRun: (runId, now) => changing('abort', (tx) => abortRun(tx, runId, now)),
@@ -235,6 +241,11 @@ export function createSqlStore(d: Dialect): Store {
       }
     },
     subscribe: (onEvent) => d.listen(onEvent),
+    runTokenKey: () =>
+      (tokenKey ??= runTokenKey(d.db).catch((error: unknown) => {
+        tokenKey = undefined // a database that was down may answer the next time
+        throw error
+      })),
     ping: async () => {
       await d.db.all(sql`SELECT 1 AS ok`)
     },

@@ -170,6 +170,8 @@ export interface Store {
   getRun(runId: string): Promise<RunWithStages | null>
   /** The run's flow name (null: no such run), for checks that need nothing else of it; remembered. */
   getRunFlowName(runId: string): Promise<string | null>
+  /** The run's status (null: no such run): what a run token's check needs. */
+  getRunStatus(runId: string): Promise<RunStatus | null>
   listRuns(query: RunListQuery): Promise<{ runs: Run[]; total: number }>
   updateRun(runId: string, patch: RunPatch, now: number): Promise<Outcome<Run>>
   abortRun(runId: string, now: number): Promise<Outcome<AbortOutcome>>
@@ -219,6 +221,8 @@ export interface Store {
   /** Wake-ups from other processes (PostgreSQL LISTEN/NOTIFY); never fires on SQLite. */
   subscribe(onEvent: (event: 'work' | 'abort') => void): Promise<() => Promise<void>>
 
+  /** The installation's key for run tokens (security/run-token.ts), made on first use. */
+  runTokenKey(): Promise<string>
   ping(): Promise<void>
   close(): Promise<void>
 }

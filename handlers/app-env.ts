@@ -2,6 +2,7 @@
 // injected here by createApp, so any number of API processes can serve one database.
 
 import type { Store } from '../db/store.js'
+import type { RunTokens } from '../security/run-token.js'
 
 export interface Clock {
   now(): number
@@ -17,6 +18,10 @@ export interface AppDeps {
   wake?: (event?: WakeEvent) => void
   /** Largest request body accepted; defaults to DEFAULT_MAX_BODY_BYTES. */
   maxBodyBytes?: number
+  /** MAXQ_API_TOKEN: when set, every route but /health needs it or a run token (handlers/auth/). */
+  apiToken?: string
+  /** Checks run tokens; by default made from the store's key on first use. */
+  runTokens?: RunTokens
   /** Where unexpected errors are written; defaults to stderr. */
   logger?: (line: string) => void
 }
@@ -26,8 +31,12 @@ export type WakeEvent = 'work' | 'abort'
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
+/** Who made a request: the operator (API token), a run's own script (run token), or anyone. */
+export type Caller = { kind: 'admin' } | { kind: 'anonymous' } | { kind: 'run'; runId: string }
+
 export interface AppEnv {
   Variables: {
+    caller: Caller
     store: Store
     clock: Clock
     wake: (event?: WakeEvent) => void

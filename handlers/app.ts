@@ -3,6 +3,8 @@
 
 import { Hono } from 'hono'
 import { DEFAULT_MAX_BODY_BYTES, type AppDeps, type AppEnv, type WakeEvent } from './app-env.js'
+import { runTokens, type RunTokens } from '../security/run-token.js'
+import { authenticate } from './auth/authenticate.js'
 import { handleError, handleNotFound } from './errors.js'
 import { getFlow } from './flows/get-flow.js'
 import { listFlows } from './flows/list-flows.js'
@@ -53,6 +55,20 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.set('maxBodyBytes', maxBodyBytes)
     await next()
   })
+  let tokens: Promise<RunTokens> | undefined
+  app.use(
+    '*',
+    authenticate({
+      apiToken: deps.apiToken,
+      runTokens: () =>
+        deps.runTokens !== undefined
+          ? Promise.resolve(deps.runTokens)
+          : (tokens ??= deps.store.runTokenKey().then(runTokens, (error: unknown) => {
+              tokens = undefined
+              throw error
+            })),
+    }),
+  )
 
   app.route('/', getHealth)
   app.route('/api/v1', getHealth)

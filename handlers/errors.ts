@@ -12,6 +12,8 @@ import type { AppEnv } from './app-env.js'
 export type ApiErrorCode =
   | ErrorCode
   | 'VALIDATION_FAILED'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
   | 'INVALID_JSON'
   | 'PAYLOAD_TOO_LARGE'
   | 'NOT_FOUND'

@@ -174,3 +174,8 @@ export const logs = pgTable(
   },
   (t) => [index('logs_run_id').on(t.runId, t.id)],
 )
+
+export const settings = pgTable('settings', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+})

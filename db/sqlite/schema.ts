@@ -163,3 +163,8 @@ export const logs = sqliteTable(
   },
   (t) => [index('logs_run_id').on(t.runId, t.id)],
 )
+
+export const settings = sqliteTable('settings', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+})

@@ -38,6 +38,8 @@ export interface HandlerApp {
 
 export interface HandlerAppOptions {
   maxBodyBytes?: number
+  /** MAXQ_API_TOKEN for the app; unset leaves the API open. */
+  apiToken?: string
   /** Lets a test replace store methods (e.g. make one throw); gets the real store. */
   wrapStore?: (store: Store) => Store
   wake?: () => void
@@ -58,6 +60,7 @@ export async function createHandlerApp(options: HandlerAppOptions = {}): Promise
     store: options.wrapStore ? options.wrapStore(store) : store,
     flowsRoot,
     maxBodyBytes: options.maxBodyBytes,
+    apiToken: options.apiToken,
     logger: (line) => logged.push(line),
     wake: () => {
       wakeCount++

@@ -1,0 +1,82 @@
+// Who is calling. With MAXQ_API_TOKEN set, every route but /health needs `Authorization: Bearer
+// <token>`: the API token (an operator, the CLI, a supervisor) may do anything, a run token (the
+// MAXQ_TOKEN of a flow or step process) only touches its own run, and only while the run is open.
+// Without MAXQ_API_TOKEN anyone may call, but a request that presents a run token is still held to
+// that run: a script cannot reach into another run by mistake, and its refusals can be told apart.
+// Runs before any body is read, so a refused request changes nothing.
+
+import type { MiddlewareHandler } from 'hono'
+import { isRunToken, sameSecret, type RunTokens } from '../../security/run-token.js'
+import type { AppEnv, Caller } from '../app-env.js'
+import { ApiError } from '../errors.js'
+
+export interface AuthOptions {
+  /** MAXQ_API_TOKEN; undefined leaves the API open. */
+  apiToken: string | undefined
+  /** Checks run tokens; made once from the store's key. */
+  runTokens: () => Promise<RunTokens>
+}
+
+const OPEN_PATHS = new Set(['/health', '/api/v1/health'])
+const RUN_PATH = /^\/api\/v1\/runs\/([^/]+)(?:\/|$)/
+
+const unauthorized = (reason: string, message: string): ApiError =>
+  new ApiError(401, 'UNAUTHORIZED', message, { reason })
+
+export function authenticate(options: AuthOptions): MiddlewareHandler<AppEnv> {
+  const required = options.apiToken !== undefined
+  return async (c, next) => {
+    if (OPEN_PATHS.has(c.req.path)) {
+      c.set('caller', { kind: 'anonymous' })
+      return next()
+    }
+    const caller = await identify(c.req.header('authorization'), options)
+    if (caller.kind === 'anonymous' && required) {
+      c.header('WWW-Authenticate', 'Bearer realm="maxq"')
+      throw unauthorized(
+        'missing_or_invalid_token',
+        'This MaxQ requires "Authorization: Bearer <token>" with MAXQ_API_TOKEN or a run\'s MAXQ_TOKEN',
+      )
+    }
+    if (caller.kind === 'run') {
+      const target = requestedRun(c.req.path)
+      if (target !== caller.runId) {
+        throw new ApiError(403, 'FORBIDDEN', "A run token is valid only on its own run's endpoints", {
+          tokenRunId: caller.runId,
+        })
+      }
+      if (required) {
+        const status = await c.var.store.getRunStatus(caller.runId)
+        if (status === 'completed' || status === 'failed') {
+          throw unauthorized('run_ended', 'The run has ended; its MAXQ_TOKEN no longer works')
+        }
+      }
+    }
+    c.set('caller', caller)
+    return next()
+  }
+}
+
+async function identify(header: string | undefined, options: AuthOptions): Promise<Caller> {
+  const match = header === undefined ? null : /^Bearer +(\S+) *$/i.exec(header)
+  const token = match?.[1]
+  if (token === undefined) return { kind: 'anonymous' }
+  if (isRunToken(token)) {
+    const runId = (await options.runTokens()).verify(token)
+    if (runId === null) throw unauthorized('invalid_run_token', 'The run token is not valid here')
+    return { kind: 'run', runId }
+  }
+  if (options.apiToken !== undefined && sameSecret(token, options.apiToken)) return { kind: 'admin' }
+  return { kind: 'anonymous' }
+}
+
+/** The run a path is about (`/api/v1/runs/{run}` and below), or null. */
+function requestedRun(path: string): string | null {
+  const segment = RUN_PATH.exec(path)?.[1]
+  if (segment === undefined) return null
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return null
+  }
+}
