@@ -3,6 +3,9 @@
 
 import { MAX_CAPTURED_OUTPUT_BYTES } from './limits.js'
 
+/** The line that stands for the bytes a capture dropped, as toString() writes it. */
+export const OMITTED_MARKER = /…\[maxq: \d+ bytes omitted\]…/
+
 export class BoundedOutput {
   /** The head is kept as the chunks that arrived (most scripts print little: no big buffer then). */
   readonly #headChunks: Buffer[] = []

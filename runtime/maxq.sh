@@ -2,7 +2,8 @@
 # MaxQ helper library for flow.sh and step.sh. Source it with:  . "$MAXQ_LIB"
 # Needs bash, curl (7.76+ for --fail-with-body) and jq. Safe under `set -euo pipefail`.
 #
-# Every call sends JSON with `Content-Type: application/json`, retries transient failures
+# Every call sends JSON with `Content-Type: application/json` and the run's token
+# (`Authorization: Bearer $MAXQ_TOKEN`, required when the server sets MAXQ_API_TOKEN), retries transient failures
 # (connection refused, timeouts, 408, 429, 5xx) a few times, and on an HTTP error prints the API's
 # `{error, code, details}` answer to stderr and returns non-zero, so `set -e` stops the script.
 #
@@ -29,6 +30,16 @@
 #       Adds a run log entry (level: debug, info, warn or error) for the current step, or for the
 #       flow when called from flow.sh.
 
+# _maxq_curl <curl args...>: curl with the run's token. The header is read from a pipe, not argv,
+# where any user of the host could see it with ps.
+_maxq_curl() {
+  if [ -n "${MAXQ_TOKEN:-}" ]; then
+    curl -H @<(printf 'Authorization: Bearer %s\n' "$MAXQ_TOKEN") "$@"
+  else
+    curl "$@"
+  fi
+}
+
 # _maxq_request <method> <path> [json-body]: prints the response body; non-zero on failure.
 _maxq_request() {
   local method=$1 path=$2 out status=0
@@ -36,9 +47,9 @@ _maxq_request() {
     -X "$method" -H 'Content-Type: application/json' -H 'Accept: application/json')
   if [ $# -ge 3 ]; then
     # The body goes through stdin: argv is limited in size, and curl keeps it to resend on retry.
-    out=$(printf '%s' "$3" | curl "${args[@]}" --data-binary @- "${MAXQ_API:?MAXQ_API is not set}$path") || status=$?
+    out=$(printf '%s' "$3" | _maxq_curl "${args[@]}" --data-binary @- "${MAXQ_API:?MAXQ_API is not set}$path") || status=$?
   else
-    out=$(curl "${args[@]}" "${MAXQ_API:?MAXQ_API is not set}$path") || status=$?
+    out=$(_maxq_curl "${args[@]}" "${MAXQ_API:?MAXQ_API is not set}$path") || status=$?
   fi
   if [ "$status" -ne 0 ]; then
     printf 'maxq: %s %s failed: %s\n' "$method" "$path" "$out" >&2

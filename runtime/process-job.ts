@@ -12,6 +12,8 @@ export interface ProcessJob {
   env: Record<string, string>
   /** Wall-clock limit; null means none. */
   timeoutSeconds: number | null
+  /** Values shown as *** in the captured output (the run token, secret-looking step env). */
+  secrets?: string[]
 }
 
 /** What the supervisor posts to `${apiBase}/leases/exit` when a job's process has ended. */

@@ -27,12 +27,27 @@ export interface ReportSinks {
   heartbeat: HeartbeatSink
 }
 
-/** The API's internal endpoints, through `fetchFn` (the global fetch, or an app's request()). */
-export function httpSinks(apiBase: string, fetchFn: FetchLike): ReportSinks {
+/**
+ * The API's internal endpoints, through `fetchFn` (the global fetch, or an app's request()), with
+ * the API token when the API requires one.
+ */
+export function httpSinks(apiBase: string, fetchFn: FetchLike, apiToken?: string): ReportSinks {
+  const send: FetchLike =
+    apiToken === undefined
+      ? fetchFn
+      : (input, init) =>
+          fetchFn(input, {
+            ...init,
+            headers: { ...plainHeaders(init.headers), authorization: `Bearer ${apiToken}` },
+          })
   return {
-    exit: httpExitSink(apiBase, fetchFn),
-    heartbeat: (body) => sendHeartbeat(body, { apiBase, fetch: fetchFn }),
+    exit: httpExitSink(apiBase, send),
+    heartbeat: (body) => sendHeartbeat(body, { apiBase, fetch: send }),
   }
+}
+
+function plainHeaders(headers: RequestInit['headers']): Record<string, string> {
+  return Object.fromEntries(new Headers(headers).entries())
 }
 
 export interface ReportOptions {

@@ -1,17 +1,22 @@
-// The complete environment and location of a flow or step process. Scripts inherit the
-// environment of the process that spawns them, minus MaxQ's own configuration (a database URL must
-// never reach a script), plus the variables of the contract. A step's own env cannot override any
-// MAXQ_* variable, so a flow cannot make a step post into another run.
+// The complete environment and location of a flow or step process. A script gets a minimal
+// environment, never the server's: the few variables every Unix tool expects (PATH, HOME, locale,
+// TZ, user, TMPDIR), the names the operator lists in MAXQ_PASSTHROUGH_ENV, the variables of the
+// contract with its run token, and the step's own env. Cloud keys, database URLs and the API token
+// in the server's environment never reach a script, nor does anything that changes how bash or the
+// loader start it (the API refuses such step env; it is dropped here again in case a row holds one).
 
 import path from 'node:path'
 import { packageRoot } from './package-root.js'
+import { forbiddenEnvName } from '../security/step-env-names.js'
 import { isSafeName } from './safe-name.js'
 
 export type BaseEnv = Record<string, string | undefined>
 
 export interface FlowEnvOptions {
-  /** The parent environment, usually process.env. */
+  /** What every script gets of the server's environment: scriptBaseEnv(). */
   base: BaseEnv
+  /** MAXQ_TOKEN: the run's token (security/run-token.ts). */
+  token: string
   /** What the script gets as MAXQ_API, e.g. http://127.0.0.1:3000/api/v1. */
   apiBase: string
   runId: string
@@ -26,6 +31,7 @@ export interface FlowEnvOptions {
 
 export interface StepEnvOptions {
   base: BaseEnv
+  token: string
   apiBase: string
   runId: string
   flowName: string
@@ -42,13 +48,24 @@ export interface ScriptPaths {
   cwd: string
 }
 
+/** Names every script gets from the server's environment, when set there. */
+const BASE_NAMES = ['PATH', 'HOME', 'LANG', 'TZ', 'USER', 'LOGNAME', 'TMPDIR']
+/** A script needs a PATH to find bash, curl and jq even when the server was started without one. */
+const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin'
+
 /**
- * The parent environment as a plain object, taken once when a worker starts: every read of
- * `process.env` goes through a native interceptor, and copying it key by key for each job was 4%
- * of the server's CPU in a fan-out profile.
+ * What scripts get of the server's environment (`server`, usually process.env): the base names,
+ * `LC_*`, and the `passthrough` names the operator chose. Taken once when a worker starts: every
+ * read of `process.env` goes through a native interceptor, and copying it for each job was 4% of
+ * the server's CPU in a fan-out profile.
  */
-export function snapshotEnv(): BaseEnv {
-  return { ...process.env }
+export function scriptBaseEnv(server: BaseEnv, passthrough: readonly string[] = []): BaseEnv {
+  const env: BaseEnv = { PATH: DEFAULT_PATH }
+  for (const [name, value] of Object.entries(server)) {
+    if (value === undefined || name.startsWith('MAXQ_')) continue
+    if (BASE_NAMES.includes(name) || name.startsWith('LC_') || passthrough.includes(name)) env[name] = value
+  }
+  return env
 }
 
 /** Absolute path of runtime/maxq.sh, the shell helper library scripts source with `. "$MAXQ_LIB"`. */
@@ -64,13 +81,14 @@ export function flowEnv(opts: FlowEnvOptions): Record<string, string> {
   env.MAXQ_COMPLETED_STAGE = opts.completedStage ?? ''
   if (opts.failedStage !== null && opts.failedStage !== '') env.MAXQ_FAILED_STAGE = opts.failedStage
   env.MAXQ_LIB = opts.lib ?? maxqLibPath()
+  env.MAXQ_TOKEN = opts.token
   return env
 }
 
 export function stepEnv(opts: StepEnvOptions): Record<string, string> {
   const env = inherited(opts.base)
   for (const [key, value] of Object.entries(opts.stepEnv)) {
-    if (key.startsWith('MAXQ_') || !isPortableEnvEntry(key, value)) continue
+    if (forbiddenEnvName(key) !== null || !isPortableEnvEntry(key, value)) continue
     env[key] = value
   }
   env.MAXQ_RUN_ID = opts.runId
@@ -80,6 +98,7 @@ export function stepEnv(opts: StepEnvOptions): Record<string, string> {
   env.MAXQ_STAGE = opts.stage
   env.MAXQ_API = opts.apiBase
   env.MAXQ_LIB = opts.lib ?? maxqLibPath()
+  env.MAXQ_TOKEN = opts.token
   return env
 }
 
@@ -93,7 +112,7 @@ export function scriptPaths(flowsRoot: string, flowName: string, stepName?: stri
   return { command: path.join(stepDir, 'step.sh'), cwd: stepDir }
 }
 
-/** The parent's environment without any MAXQ_* variable (configuration, or a parent run's ids). */
+/** The base without any MAXQ_* variable (a base not made by scriptBaseEnv may carry some). */
 function inherited(base: BaseEnv): Record<string, string> {
   const env: Record<string, string> = {}
   for (const [key, value] of Object.entries(base)) {

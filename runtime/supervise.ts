@@ -11,6 +11,7 @@ import {
   HEARTBEAT_INTERVAL_MS,
   MAX_CAPTURED_OUTPUT_BYTES,
 } from './limits.js'
+import { maskSecrets } from './mask-secrets.js'
 import type { ExitReportBody, ProcessJob } from './process-job.js'
 import { httpSinks, reportExit, type FetchLike, type ReportSinks } from './report-exit.js'
 import { killGroup, resolveSpawner, spawnDetached, type ScriptExit, type Spawner } from './spawn-detached.js'
@@ -18,6 +19,8 @@ import { killGroup, resolveSpawner, spawnDetached, type ScriptExit, type Spawner
 export interface SupervisorOptions {
   /** Base of the API the reports go to, e.g. http://127.0.0.1:3000/api/v1. */
   apiBase: string
+  /** MAXQ_API_TOKEN, sent with the reports when the API requires it. */
+  apiToken?: string
   /** Names this supervisor in heartbeats (the lease owner). */
   workerId: string
   /** Defaults to the global fetch. */
@@ -66,7 +69,9 @@ export class Supervisor {
 
   constructor(opts: SupervisorOptions) {
     this.#workerId = opts.workerId
-    this.#sinks = opts.sinks ?? httpSinks(opts.apiBase, opts.fetch ?? ((input, init) => fetch(input, init)))
+    this.#sinks =
+      opts.sinks ??
+      httpSinks(opts.apiBase, opts.fetch ?? ((input, init) => fetch(input, init)), opts.apiToken)
     this.#heartbeatMs = opts.heartbeatMs ?? HEARTBEAT_INTERVAL_MS
     this.#graceMs = opts.graceMs ?? DEFAULT_ABORT_GRACE_MS
     this.#maxOutputBytes = opts.maxOutputBytes ?? MAX_CAPTURED_OUTPUT_BYTES
@@ -122,8 +127,8 @@ export class Supervisor {
         exitCode: exit.code,
         signal: exit.signal,
         timedOut: tracked.timedOut,
-        stdout: stdout.toString(),
-        stderr: stderr.toString(),
+        stdout: maskSecrets(stdout.toString(), job.secrets ?? []),
+        stderr: maskSecrets(stderr.toString(), job.secrets ?? []),
         startedAt,
       }
       await reportExit(body, this.#sinks.exit)

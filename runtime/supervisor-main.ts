@@ -12,6 +12,8 @@ import { Supervisor } from './supervise.js'
 
 export interface SupervisorJobsFile {
   apiBase: string
+  /** MAXQ_API_TOKEN, for the reports to an API that requires it (the file is 0600 and deleted). */
+  apiToken?: string
   workerId: string
   graceMs: number
   spawner: Spawner
@@ -31,6 +33,7 @@ export async function supervisorMain(jobsFile: string): Promise<number> {
   }
   const supervisor = new Supervisor({
     apiBase: parsed.apiBase,
+    apiToken: parsed.apiToken,
     workerId: parsed.workerId,
     graceMs: parsed.graceMs,
     spawner: parsed.spawner,
@@ -44,25 +47,29 @@ export async function supervisorMain(jobsFile: string): Promise<number> {
 
 export function parseJobsFile(value: unknown): SupervisorJobsFile {
   if (!isRecord(value)) throw new TypeError('jobs file: not an object')
-  const { apiBase, workerId, graceMs, spawner, jobs } = value
+  const { apiBase, apiToken, workerId, graceMs, spawner, jobs } = value
   if (typeof apiBase !== 'string' || typeof workerId !== 'string')
     throw new TypeError('jobs file: apiBase, workerId')
   if (typeof graceMs !== 'number' || !(graceMs >= 0)) throw new TypeError('jobs file: graceMs')
   if (spawner !== 'posix_spawn' && spawner !== 'child_process') throw new TypeError('jobs file: spawner')
   if (!Array.isArray(jobs)) throw new TypeError('jobs file: jobs')
-  return { apiBase, workerId, graceMs, spawner, jobs: jobs.map(parseJob) }
+  if (apiToken !== undefined && typeof apiToken !== 'string') throw new TypeError('jobs file: apiToken')
+  return { apiBase, apiToken, workerId, graceMs, spawner, jobs: jobs.map(parseJob) }
 }
 
 function parseJob(value: unknown, index: number): ProcessJob {
   const bad = (what: string): TypeError => new TypeError(`jobs file: jobs[${index}].${what}`)
   if (!isRecord(value)) throw bad('')
-  const { lease, command, cwd, env, timeoutSeconds } = value
+  const { lease, command, cwd, env, timeoutSeconds, secrets } = value
   if (typeof lease !== 'string') throw bad('lease')
   if (typeof command !== 'string') throw bad('command')
   if (typeof cwd !== 'string') throw bad('cwd')
   if (!isRecord(env) || !Object.values(env).every((v) => typeof v === 'string')) throw bad('env')
   if (timeoutSeconds !== null && typeof timeoutSeconds !== 'number') throw bad('timeoutSeconds')
-  return { lease, command, cwd, env: env as Record<string, string>, timeoutSeconds }
+  if (secrets !== undefined && !(Array.isArray(secrets) && secrets.every((s) => typeof s === 'string'))) {
+    throw bad('secrets')
+  }
+  return { lease, command, cwd, env: env as Record<string, string>, timeoutSeconds, secrets }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

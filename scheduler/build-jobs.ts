@@ -1,23 +1,30 @@
-// Claimed rows become process jobs: the script, its cwd and its complete environment.
+// Claimed rows become process jobs: the script, its cwd, its complete environment with the run's
+// token, and the values its captured output must not show.
 
 import type { ClaimedFlowCall, ClaimedStep, ClaimedWork } from '../db/store.js'
 import type { ProcessJob } from '../runtime/process-job.js'
 import { flowEnv, scriptPaths, stepEnv, type BaseEnv } from '../runtime/script-env.js'
+import type { RunTokens } from '../security/run-token.js'
+import { secretValues } from '../security/secret-names.js'
 
 export interface JobContext {
   flowsRoot: string
   /** What scripts get as MAXQ_API. */
   apiBase: string
-  /** The environment scripts inherit (MaxQ's own variables are removed from it). */
+  /** What scripts get of the server's environment (runtime/script-env.ts scriptBaseEnv). */
   baseEnv: BaseEnv
+  /** Makes each script's MAXQ_TOKEN. */
+  tokens: RunTokens
 }
 
 export function flowCallJob(ctx: JobContext, call: ClaimedFlowCall): ProcessJob {
+  const token = ctx.tokens.issue(call.runId)
   return {
     lease: call.lease,
     ...scriptPaths(ctx.flowsRoot, call.flowName),
     env: flowEnv({
       base: ctx.baseEnv,
+      token,
       apiBase: ctx.apiBase,
       runId: call.runId,
       flowName: call.flowName,
@@ -25,15 +32,18 @@ export function flowCallJob(ctx: JobContext, call: ClaimedFlowCall): ProcessJob 
       failedStage: call.failedStage,
     }),
     timeoutSeconds: null,
+    secrets: [token],
   }
 }
 
 export function stepJob(ctx: JobContext, step: ClaimedStep): ProcessJob {
+  const token = ctx.tokens.issue(step.runId)
   return {
     lease: step.lease,
     ...scriptPaths(ctx.flowsRoot, step.flowName, step.stepName),
     env: stepEnv({
       base: ctx.baseEnv,
+      token,
       apiBase: ctx.apiBase,
       runId: step.runId,
       flowName: step.flowName,
@@ -43,6 +53,7 @@ export function stepJob(ctx: JobContext, step: ClaimedStep): ProcessJob {
       stepEnv: step.env,
     }),
     timeoutSeconds: step.timeoutSeconds,
+    secrets: [token, ...secretValues(step.env)],
   }
 }
 

@@ -10,7 +10,8 @@ import { startWorker, type RunningWorker } from '../cli/start-worker.js'
 import { openStore } from '../db/open-store.js'
 
 async function main(): Promise<void> {
-  const config = loadConfig()
+  // A laptop tool: only this machine may call it unless MAXQ_HOST says otherwise.
+  const config = loadConfig(process.env, { host: '127.0.0.1' })
   const log = createLogger(config.logLevel)
   const store = await openStore({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath })
   let worker: RunningWorker | null = null

@@ -5,7 +5,8 @@
 set -euo pipefail
 
 api() {
-  curl -fsS --retry 3 --retry-connrefused -H 'Content-Type: application/json' "$@"
+  curl -sS --fail-with-body --retry 3 --retry-connrefused -H 'Content-Type: application/json' \
+    -H "Authorization: Bearer $MAXQ_TOKEN" "$@"
 }
 
 log() { # log <level> <message> [metadata-json]

@@ -5,8 +5,9 @@ set -euo pipefail
 
 if [ -z "${MAXQ_COMPLETED_STAGE:-}" ]; then
   # First call - schedule greeting stage
-  curl -fsS -X POST "$MAXQ_API/runs/$MAXQ_RUN_ID/steps" \
+  curl -sS --fail-with-body -X POST "$MAXQ_API/runs/$MAXQ_RUN_ID/steps" \
     -H 'Content-Type: application/json' \
+    -H "Authorization: Bearer $MAXQ_TOKEN" \
     -d '{
       "stage": "greeting",
       "final": false,
@@ -19,8 +20,9 @@ if [ -z "${MAXQ_COMPLETED_STAGE:-}" ]; then
     }'
 elif [ "$MAXQ_COMPLETED_STAGE" = "greeting" ]; then
   # Second call - schedule farewell stage
-  curl -fsS -X POST "$MAXQ_API/runs/$MAXQ_RUN_ID/steps" \
+  curl -sS --fail-with-body -X POST "$MAXQ_API/runs/$MAXQ_RUN_ID/steps" \
     -H 'Content-Type: application/json' \
+    -H "Authorization: Bearer $MAXQ_TOKEN" \
     -d '{
       "stage": "farewell",
       "final": true,

@@ -3,8 +3,9 @@
 set -euo pipefail
 
 if [ -z "${MAXQ_COMPLETED_STAGE:-}" ] && [ -z "${MAXQ_FAILED_STAGE:-}" ]; then
-  curl -fsS --retry 3 --retry-connrefused -X POST "$MAXQ_API/runs/$MAXQ_RUN_ID/steps" \
+  curl -sS --fail-with-body --retry 3 --retry-connrefused -X POST "$MAXQ_API/runs/$MAXQ_RUN_ID/steps" \
     -H 'Content-Type: application/json' \
+    -H "Authorization: Bearer $MAXQ_TOKEN" \
     -d '{
       "stage": "flaky",
       "final": true,

@@ -4,6 +4,7 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env.js'
 import { apiErrorFromOutcome } from '../errors.js'
+import { publicStep } from './public-step.js'
 import { RunStepParams } from '../shared-schemas.js'
 import { params } from '../validate.js'
 
@@ -14,6 +15,6 @@ export const getStep = new Hono<AppEnv>().get(
     const { runId, stepId } = c.req.valid('param')
     const outcome = await c.var.store.getStep(runId, stepId)
     if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details, { STEP_NOT_FOUND: 404 })
-    return c.json(outcome.value)
+    return c.json(publicStep(outcome.value))
   },
 )

@@ -4,6 +4,7 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env.js'
 import { apiErrorFromOutcome } from '../errors.js'
+import { publicStep } from './public-step.js'
 import { RunParams } from '../shared-schemas.js'
 import { params } from '../validate.js'
 
@@ -11,5 +12,5 @@ export const listSteps = new Hono<AppEnv>().get('/runs/:runId/steps', params(Run
   const { runId } = c.req.valid('param')
   const outcome = await c.var.store.listSteps(runId)
   if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details)
-  return c.json({ steps: outcome.value })
+  return c.json({ steps: outcome.value.map(publicStep) })
 })

@@ -3,6 +3,7 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env.js'
 import { apiErrorFromOutcome } from '../errors.js'
+import { publicStep } from './public-step.js'
 import { RunStepParams } from '../shared-schemas.js'
 import { params } from '../validate.js'
 
@@ -14,6 +15,6 @@ export const retryStep = new Hono<AppEnv>().post(
     const outcome = await c.var.store.retryStep(runId, stepId, c.var.clock.now())
     if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details)
     c.var.wake()
-    return c.json(outcome.value)
+    return c.json(publicStep(outcome.value))
   },
 )

@@ -48,6 +48,8 @@ describe.each(testDatabases)('a worker’s claims on $name', (database) => {
     logLevel: 'error',
     workerId: 'worker',
     spawner: resolveSpawner('auto'),
+    apiToken: undefined,
+    passthroughEnv: [],
   })
 
   it('shares the concurrency limit between its loop and a stage post’s claim', async () => {

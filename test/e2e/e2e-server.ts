@@ -179,6 +179,8 @@ export async function startE2eServer(
       databaseEnv: opened.databaseEnv,
       env: {
         E2E_OUT: outDir,
+        // Scripts get a minimal environment; the fixtures write where E2E_OUT says.
+        MAXQ_PASSTHROUGH_ENV: 'E2E_OUT',
         MAXQ_ABORT_GRACE_MS: '500',
         MAXQ_MAX_CONCURRENT_STEPS: '50',
         ...options.env,
@@ -192,6 +194,7 @@ export async function startE2eServer(
     throw error
   }
 
+  const apiToken = options.env?.MAXQ_API_TOKEN
   const request = async (
     method: string,
     urlPath: string,
@@ -211,6 +214,12 @@ export async function startE2eServer(
     } else if (headers) {
       init.headers = headers
     }
+    // With MAXQ_API_TOKEN set, requests carry it unless the test sets `authorization` itself
+    // ('' sends none).
+    const sent = new Headers(init.headers)
+    if (apiToken !== undefined && !sent.has('authorization')) sent.set('authorization', `Bearer ${apiToken}`)
+    if (sent.get('authorization') === '') sent.delete('authorization')
+    init.headers = sent
     const res = await fetch(`${server.apiBase}${urlPath}`, init)
     const text = await res.text()
     let parsed: unknown = text

@@ -97,7 +97,7 @@ describe.each(testDatabases)('e2e lifecycle ($name)', (database) => {
         post: [
           stage('s1', false, [
             probe('probe-1', {
-              env: { CUSTOM: 'a b "c" $d', MAXQ_RUN_ID: 'not-this-run', MAXQ_DATABASE_URL: 'x' },
+              env: { CUSTOM: 'a b "c" $d' },
             }),
           ]),
         ],
@@ -126,7 +126,14 @@ describe.each(testDatabases)('e2e lifecycle ($name)', (database) => {
         Object.keys(call.env)
           .filter((k) => k.startsWith('MAXQ_'))
           .sort(),
-      ).toEqual(['MAXQ_API', 'MAXQ_COMPLETED_STAGE', 'MAXQ_FLOW_NAME', 'MAXQ_LIB', 'MAXQ_RUN_ID'])
+      ).toEqual([
+        'MAXQ_API',
+        'MAXQ_COMPLETED_STAGE',
+        'MAXQ_FLOW_NAME',
+        'MAXQ_LIB',
+        'MAXQ_RUN_ID',
+        'MAXQ_TOKEN',
+      ])
     }
 
     for (const [stepId, stageName] of [
@@ -156,6 +163,7 @@ describe.each(testDatabases)('e2e lifecycle ($name)', (database) => {
         'MAXQ_STAGE',
         'MAXQ_STEP_ID',
         'MAXQ_STEP_NAME',
+        'MAXQ_TOKEN',
       ])
       expect(realpathSync(record?.cwd ?? '')).toBe(path.join(FLOW_DIR, 'steps', 'probe'))
       expect(record?.stdin).toBe('')

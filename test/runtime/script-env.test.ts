@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { flowEnv, maxqLibPath, scriptPaths, stepEnv } from '../../runtime/script-env.js'
+import { flowEnv, maxqLibPath, scriptBaseEnv, scriptPaths, stepEnv } from '../../runtime/script-env.js'
 
 const base = {
   PATH: '/usr/bin:/bin',
@@ -26,6 +26,7 @@ describe('flowEnv', () => {
   it('drops MaxQ configuration and sets the flow variables', () => {
     const env = flowEnv({
       base,
+      token: 'tok',
       apiBase: 'http://127.0.0.1:3000/api/v1',
       runId: 'run-1',
       flowName: 'hello',
@@ -41,12 +42,14 @@ describe('flowEnv', () => {
       MAXQ_API: 'http://127.0.0.1:3000/api/v1',
       MAXQ_COMPLETED_STAGE: '',
       MAXQ_LIB: '/lib/maxq.sh',
+      MAXQ_TOKEN: 'tok',
     })
   })
 
   it('sets MAXQ_FAILED_STAGE only after a failed stage', () => {
     const env = flowEnv({
       base: {},
+      token: 'tok',
       apiBase: 'http://api',
       runId: 'r',
       flowName: 'f',
@@ -60,20 +63,30 @@ describe('flowEnv', () => {
 })
 
 describe('stepEnv', () => {
-  it('adds the step env but never lets it override MAXQ_*', () => {
+  it('adds the step env but never lets it override MAXQ_* or what starts bash', () => {
     const env = stepEnv({
       base,
+      token: 'tok',
       apiBase: 'http://api',
       runId: 'run-1',
       flowName: 'hello',
       stepId: 'greet-1',
       stepName: 'greet',
       stage: 'greeting',
-      stepEnv: { SHARD: '3', PATH: '/opt/bin', MAXQ_RUN_ID: 'other-run', MAXQ_DATABASE_URL: 'x', 'A=B': '1' },
+      stepEnv: {
+        SHARD: '3',
+        PATH: '/opt/bin',
+        BASH_ENV: '$(touch /tmp/pwned)',
+        LD_PRELOAD: '/tmp/evil.so',
+        BASH_FUNC_curl: '() { :; }',
+        MAXQ_RUN_ID: 'other-run',
+        MAXQ_DATABASE_URL: 'x',
+        'A=B': '1',
+      },
       lib: '/lib/maxq.sh',
     })
     expect(env).toEqual({
-      PATH: '/opt/bin',
+      PATH: '/usr/bin:/bin',
       HOME: '/home/me',
       SHARD: '3',
       MAXQ_RUN_ID: 'run-1',
@@ -83,7 +96,55 @@ describe('stepEnv', () => {
       MAXQ_STAGE: 'greeting',
       MAXQ_API: 'http://api',
       MAXQ_LIB: '/lib/maxq.sh',
+      MAXQ_TOKEN: 'tok',
     })
+  })
+})
+
+describe('scriptBaseEnv', () => {
+  const server = {
+    PATH: '/usr/bin:/bin',
+    HOME: '/home/me',
+    LANG: 'C.UTF-8',
+    LC_ALL: 'C.UTF-8',
+    TZ: 'UTC',
+    USER: 'me',
+    LOGNAME: 'me',
+    TMPDIR: '/tmp',
+    AWS_SECRET_ACCESS_KEY: 'aws-secret',
+    GITHUB_TOKEN: 'gh-token',
+    DATABASE_URL: 'postgres://db',
+    BASH_ENV: '/tmp/x',
+    LD_PRELOAD: '/tmp/x.so',
+    BASH_FUNC_x: '() { :; }',
+    MAXQ_DATABASE_URL: 'postgres://maxq',
+    MAXQ_API_TOKEN: 'api-token',
+    HTTP_PROXY: 'http://proxy:3128',
+    UNSET: undefined,
+  }
+
+  it('keeps only the names every tool expects, never the rest of the server environment', () => {
+    expect(scriptBaseEnv(server)).toEqual({
+      PATH: '/usr/bin:/bin',
+      HOME: '/home/me',
+      LANG: 'C.UTF-8',
+      LC_ALL: 'C.UTF-8',
+      TZ: 'UTC',
+      USER: 'me',
+      LOGNAME: 'me',
+      TMPDIR: '/tmp',
+    })
+  })
+
+  it('adds the names the operator passes through, but never MAXQ_*', () => {
+    const env = scriptBaseEnv(server, ['HTTP_PROXY', 'MAXQ_API_TOKEN', 'NOT_SET'])
+    expect(env.HTTP_PROXY).toBe('http://proxy:3128')
+    expect(env).not.toHaveProperty('MAXQ_API_TOKEN')
+    expect(env).not.toHaveProperty('NOT_SET')
+  })
+
+  it('gives scripts a PATH when the server has none', () => {
+    expect(scriptBaseEnv({}).PATH).toBe('/usr/local/bin:/usr/bin:/bin')
   })
 })
 

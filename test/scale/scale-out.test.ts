@@ -115,7 +115,12 @@ describe('scale-out on PostgreSQL: one `maxq serve`, four `maxq tick --watch`', 
     // The tick hosts' environment: the same database and flows root, the API's address for the
     // scripts and the supervisors' reports, and where the step scripts append. Everything else
     // (batch size 10, 10 concurrent steps per process, interval 200 ms) is the default.
-    const tickEnv = { ...server.env, MAXQ_API_URL: server.apiBase, SCALE_OUT: outFile }
+    const tickEnv = {
+      ...server.env,
+      MAXQ_API_URL: server.apiBase,
+      SCALE_OUT: outFile,
+      MAXQ_PASSTHROUGH_ENV: 'SCALE_OUT',
+    }
     for (let i = 0; i < TICK_PROCESSES; i++) ticks.push(startTick(tickEnv))
     // Each loop prints this line once it LISTENs, so no run is triggered before all four are ready.
     await waitFor(() => ticks.every((tick) => tick.output().includes('tick loop ')), {

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest'
+import { runTokens } from '../../security/run-token.js'
 import type { Store } from '../../db/store.js'
 import type { ProcessJob } from '../../runtime/process-job.js'
 import { tick, type TickDeps } from '../../scheduler/tick.js'
@@ -19,7 +20,12 @@ describe.each(testDatabases)('tick on $name', (database) => {
   const deps = (overrides: Partial<TickDeps> = {}): TickDeps => ({
     store,
     workerId: 'tick-test',
-    jobs: { flowsRoot: '/flows', apiBase: 'http://127.0.0.1:9/api/v1', baseEnv: { PATH: '/usr/bin' } },
+    jobs: {
+      flowsRoot: '/flows',
+      apiBase: 'http://127.0.0.1:9/api/v1',
+      baseEnv: { PATH: '/usr/bin' },
+      tokens: runTokens('tick-test-key'),
+    },
     batchSize: 10,
     holdSlots: (max) => max,
     launch: (jobs) => launched.push(...jobs),

@@ -4,7 +4,8 @@
 set -euo pipefail
 
 api() {
-  curl -fsS --retry 3 --retry-connrefused -H 'Content-Type: application/json' "$@"
+  curl -sS --fail-with-body --retry 3 --retry-connrefused -H 'Content-Type: application/json' \
+    -H "Authorization: Bearer $MAXQ_TOKEN" "$@"
 }
 
 previous=$(api "$MAXQ_API/runs/$MAXQ_RUN_ID/fields?stepId=unreliable-step" | jq -c '.fields[0] // {}')

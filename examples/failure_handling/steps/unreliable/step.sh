@@ -3,8 +3,9 @@
 # the exit code does.
 set -euo pipefail
 
-curl -fsS -X POST "$MAXQ_API/runs/$MAXQ_RUN_ID/steps/$MAXQ_STEP_ID/fields" \
+curl -sS --fail-with-body -X POST "$MAXQ_API/runs/$MAXQ_RUN_ID/steps/$MAXQ_STEP_ID/fields" \
   -H 'Content-Type: application/json' \
+  -H "Authorization: Bearer $MAXQ_TOKEN" \
   -d '{"fields": {"progress": "half done", "ok": true}}' >/dev/null
 
 # Leave partial output behind, as a real step that dies half-way would; cleanup removes it.

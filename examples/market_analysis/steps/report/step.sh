@@ -41,6 +41,7 @@ jq -r '"", "Best: \(.best)   Worst: \(.worst)",
 maxq_post_fields "$(jq -c '{summary: .}' <<<"$summary")" >/dev/null
 
 # The run's output is what a caller of GET /runs/{id} sees first.
-curl -fsS -X PATCH "$MAXQ_API/runs/$MAXQ_RUN_ID" \
+curl -sS --fail-with-body -X PATCH "$MAXQ_API/runs/$MAXQ_RUN_ID" \
   -H 'Content-Type: application/json' \
+  -H "Authorization: Bearer $MAXQ_TOKEN" \
   -d "$(jq -c '{output: {best, worst, marketScore}}' <<<"$summary")" >/dev/null

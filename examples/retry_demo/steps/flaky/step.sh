@@ -4,7 +4,8 @@
 set -euo pipefail
 
 api() {
-  curl -fsS --retry 3 --retry-connrefused -H 'Content-Type: application/json' "$@"
+  curl -sS --fail-with-body --retry 3 --retry-connrefused -H 'Content-Type: application/json' \
+    -H "Authorization: Bearer $MAXQ_TOKEN" "$@"
 }
 
 # GET /runs/{run}/steps/{step} answers with the step (accept it bare or wrapped as {step: ...}).

@@ -1,0 +1,35 @@
+// Which variables hold secrets. A step's env value whose name looks secret still reaches the step,
+// but MaxQ shows it as *** wherever it would show it: API answers, and the step's captured output.
+
+const SECRET_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|KEY|CREDENTIAL|AUTH|PRIVATE/i
+
+/** What a secret is shown as. */
+export const MASK = '***'
+
+/**
+ * Output is not searched for values shorter than this: a one-letter "password" would hide every
+ * such letter of a script's output, and a value that short is no secret anyway.
+ */
+export const MIN_MASKED_OUTPUT_LENGTH = 4
+
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(name)
+}
+
+/** The env with every secret-looking value replaced by ***. */
+export function maskEnv(env: Record<string, string>): Record<string, string> {
+  let masked: Record<string, string> | null = null
+  for (const name of Object.keys(env)) {
+    if (!isSecretName(name)) continue
+    masked ??= { ...env }
+    masked[name] = MASK
+  }
+  return masked ?? env
+}
+
+/** The values of an env's secret-looking names that output is searched for. */
+export function secretValues(env: Record<string, string>): string[] {
+  return Object.entries(env)
+    .filter(([name, value]) => isSecretName(name) && value.length >= MIN_MASKED_OUTPUT_LENGTH)
+    .map(([, value]) => value)
+}
