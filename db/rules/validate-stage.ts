@@ -3,7 +3,7 @@
 import type { StepDefinition } from '../store.js'
 
 export type StageGraphProblem =
-  | { code: 'DUPLICATE_STEP_ID'; stepId: string }
+  | { code: 'DUPLICATE_STEP_ID'; stepId: string; reason: string }
   | { code: 'UNKNOWN_DEPENDENCY'; stepId: string; dependsOn: string }
   | { code: 'DEPENDENCY_CYCLE'; cycle: string[] }
 
@@ -17,7 +17,16 @@ export function validateStageGraph(
 ): StageGraphProblem | null {
   const ids = new Set<string>()
   for (const step of steps) {
-    if (ids.has(step.id) || existing.has(step.id)) return { code: 'DUPLICATE_STEP_ID', stepId: step.id }
+    if (existing.has(step.id)) {
+      return { code: 'DUPLICATE_STEP_ID', stepId: step.id, reason: 'Step ID already exists in this run' }
+    }
+    if (ids.has(step.id)) {
+      return {
+        code: 'DUPLICATE_STEP_ID',
+        stepId: step.id,
+        reason: 'Step ID appears more than once in this stage',
+      }
+    }
     ids.add(step.id)
   }
   for (const step of steps) {

@@ -1,4 +1,6 @@
-// GET /api/v1/flows/:flowName: one discovered flow with its step names.
+// GET /api/v1/flows/:flowName: one flow directory with its usable step names and its problems. A
+// directory that is no usable flow answers 200 with `usable: false` and the reason; only a name
+// with no directory (or one that could leave FLOWS_ROOT) is 404.
 
 import { Hono } from 'hono'
 import { findFlow } from '../../runtime/discover-flows.js'
@@ -6,11 +8,11 @@ import type { AppEnv } from '../app-env.js'
 import { apiErrorFromOutcome } from '../errors.js'
 import { FlowParams } from '../shared-schemas.js'
 import { params } from '../validate.js'
+import { flowView } from './flow-view.js'
 
 export const getFlow = new Hono<AppEnv>().get('/flows/:flowName', params(FlowParams), async (c) => {
   const { flowName } = c.req.valid('param')
-  // findFlow answers null for a name that could leave FLOWS_ROOT, so that is a 404 too.
   const flow = await findFlow(c.var.flowsRoot, flowName)
   if (flow === null) throw apiErrorFromOutcome('FLOW_NOT_FOUND', { flowName })
-  return c.json({ name: flow.name, steps: flow.steps })
+  return c.json(flowView(flow))
 })

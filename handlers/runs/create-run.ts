@@ -2,9 +2,8 @@
 
 import { Hono } from 'hono'
 import * as v from 'valibot'
-import { findFlow } from '../../runtime/discover-flows.js'
 import type { AppEnv } from '../app-env.js'
-import { apiErrorFromOutcome } from '../errors.js'
+import { findUsableFlow } from '../flows/find-usable-flow.js'
 import { Identifier, JsonValue } from '../shared-schemas.js'
 import { body } from '../validate.js'
 
@@ -16,8 +15,7 @@ export const CreateRunBody = v.object({
 
 export const createRun = new Hono<AppEnv>().post('/runs', body(CreateRunBody), async (c) => {
   const { flowName, input, metadata } = c.req.valid('json')
-  const flow = await findFlow(c.var.flowsRoot, flowName)
-  if (flow === null) throw apiErrorFromOutcome('FLOW_NOT_FOUND', { flowName })
+  const flow = await findUsableFlow(c.var.flowsRoot, flowName)
   const run = await c.var.store.createRun({ flowName: flow.name, input, metadata }, c.var.clock.now())
   c.var.wake()
   return c.json(run, 201)

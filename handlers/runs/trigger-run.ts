@@ -3,9 +3,8 @@
 
 import { Hono } from 'hono'
 import * as v from 'valibot'
-import { findFlow } from '../../runtime/discover-flows.js'
 import type { AppEnv } from '../app-env.js'
-import { apiErrorFromOutcome } from '../errors.js'
+import { findUsableFlow } from '../flows/find-usable-flow.js'
 import { FlowParams, JsonValue } from '../shared-schemas.js'
 import { body, params } from '../validate.js'
 
@@ -20,8 +19,7 @@ export const triggerRun = new Hono<AppEnv>().post(
   body(TriggerRunBody),
   async (c) => {
     const { flowName } = c.req.valid('param')
-    const flow = await findFlow(c.var.flowsRoot, flowName)
-    if (flow === null) throw apiErrorFromOutcome('FLOW_NOT_FOUND', { flowName })
+    const flow = await findUsableFlow(c.var.flowsRoot, flowName)
     const { input, metadata } = c.req.valid('json')
     const run = await c.var.store.createRun({ flowName: flow.name, input, metadata }, c.var.clock.now())
     c.var.wake()

@@ -1,7 +1,9 @@
 // Checks on a stage's steps that need no database: id format, ids repeated within the request,
-// and step names that must be plain directory names with a step.sh in the run's flow. Run before
-// the store is touched, so a rejected request changes nothing.
+// and step names that must be plain directory names with a usable step.sh in the run's flow. Run
+// before the store is touched, so a rejected request changes nothing. Each error's details carry a
+// `reason` (as the original MaxQ's do) beside the value that was refused.
 
+import type { StepScriptProblem } from '../../runtime/discover-flows.js'
 import { isSafeName } from '../../runtime/safe-name.js'
 import { ApiError } from '../errors.js'
 import { MAX_ID_LENGTH } from '../shared-schemas.js'
@@ -17,17 +19,19 @@ export function checkStepDefinitions(steps: readonly StepRef[]): ApiError | null
   const seen = new Set<string>()
   for (const [index, step] of steps.entries()) {
     if (step.id.length > MAX_ID_LENGTH || !STEP_ID_PATTERN.test(step.id)) {
-      return new ApiError(
-        400,
-        'INVALID_STEP_ID',
-        `Step id must match ${STEP_ID_PATTERN.source} and be at most ${MAX_ID_LENGTH} characters`,
-        { stepId: step.id, index },
-      )
-    }
-    if (seen.has(step.id)) {
-      return new ApiError(400, 'DUPLICATE_STEP_ID', 'Step id appears more than once in this stage', {
+      const reason = `Step ID must match pattern: ${STEP_ID_PATTERN.source} and be at most ${MAX_ID_LENGTH} characters`
+      return new ApiError(400, 'INVALID_STEP_ID', `Invalid step ID ${JSON.stringify(step.id)}: ${reason}`, {
         stepId: step.id,
         index,
+        reason,
+      })
+    }
+    if (seen.has(step.id)) {
+      const reason = 'Step ID appears more than once in this stage'
+      return new ApiError(400, 'DUPLICATE_STEP_ID', `Duplicate step ID ${step.id}: ${reason}`, {
+        stepId: step.id,
+        index,
+        reason,
       })
     }
     seen.add(step.id)
@@ -42,16 +46,22 @@ export function checkStepDefinitions(steps: readonly StepRef[]): ApiError | null
   return null
 }
 
-/** Every step name must be a step of the flow (an executable steps/<name>/step.sh). */
-export function checkStepScripts(flowName: string, missing: string[]): ApiError | null {
-  if (missing.length === 0) return null
-  return new ApiError(
-    400,
-    'STEP_SCRIPT_NOT_FOUND',
-    `No executable steps/<name>/step.sh in flow ${flowName}`,
-    {
-      flowName,
-      missing,
-    },
-  )
+/**
+ * Every step name must be a usable step of the flow (an executable steps/<name>/step.sh inside
+ * FLOWS_ROOT whose #! line can run): 400 STEP_NOT_FOUND naming the first that is not, with the
+ * reason, and every such name in `missing` and `problems`.
+ */
+export function checkStepScripts(flowName: string, problems: StepScriptProblem[]): ApiError | null {
+  const [first] = problems
+  if (first === undefined) return null
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''
+  return new ApiError(400, 'STEP_NOT_FOUND', `Step ${first.name} cannot be run: ${first.reason}${more}`, {
+    name: first.name,
+    path: first.path,
+    kind: first.kind,
+    reason: first.reason,
+    flowName,
+    missing: problems.map((problem) => problem.name),
+    problems,
+  })
 }

@@ -4,7 +4,7 @@
 
 import { Hono } from 'hono'
 import * as v from 'valibot'
-import { missingStepScripts } from '../../runtime/discover-flows.js'
+import { unusableStepScripts } from '../../runtime/discover-flows.js'
 import type { AppEnv } from '../app-env.js'
 import { apiErrorFromOutcome } from '../errors.js'
 import { MAX_ID_LENGTH, RunParams } from '../shared-schemas.js'
@@ -59,7 +59,7 @@ export const scheduleStage = new Hono<AppEnv>().post(
     const flowName = await c.var.store.getRunFlowName(runId)
     if (flowName === null) throw apiErrorFromOutcome('RUN_NOT_FOUND', { runId })
     const names = stage.steps.map((step) => step.name)
-    const missing = checkStepScripts(flowName, await missingStepScripts(c.var.flowsRoot, flowName, names))
+    const missing = checkStepScripts(flowName, await unusableStepScripts(c.var.flowsRoot, flowName, names))
     if (missing) throw missing
     const outcome = await c.var.store.scheduleStage(runId, stage, c.var.clock.now())
     if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details)

@@ -116,7 +116,7 @@ describe.each(testDatabases)('e2e HTTP errors ($name)', (database) => {
     expectApiError(
       await schedule(stage('no-script', false, [{ id: 'n1', name: 'no_such_step' }])),
       400,
-      'STEP_SCRIPT_NOT_FOUND',
+      'STEP_NOT_FOUND',
     )
     expectApiError(
       await schedule(stage('dup-in-body', false, [probe('d1'), probe('d1')])),

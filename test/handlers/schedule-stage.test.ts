@@ -1,6 +1,9 @@
+import { chmod } from 'node:fs/promises'
+import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Run, Step } from '../../db/types.js'
 import { failRunByFlowExit } from '../support/drive-run.js'
+import { writeScript } from '../support/temp-flows.js'
 import {
   createHandlerApp,
   expectApiError,
@@ -119,7 +122,7 @@ describe('POST /api/v1/runs/:runId/steps', () => {
     it.each([
       ['a missing stage', { final: false, steps: [{ id: 'a', name: 'greet' }] }, 'stage'],
       ['an empty stage', stage([{ id: 'a', name: 'greet' }], { stage: '' }), 'stage'],
-      ['a stage name over 128', stage([{ id: 'a', name: 'greet' }], { stage: 'x'.repeat(129) }), 'stage'],
+      ['a stage name over 255', stage([{ id: 'a', name: 'greet' }], { stage: 'x'.repeat(256) }), 'stage'],
       ['a missing final', { stage: 'x', steps: [{ id: 'a', name: 'greet' }] }, 'final'],
       ['a string final', stage([{ id: 'a', name: 'greet' }], { final: 'yes' }), 'final'],
       ['no steps', stage([]), 'steps'],
@@ -152,14 +155,14 @@ describe('POST /api/v1/runs/:runId/steps', () => {
         stage([{ id: 'a', name: 'greet', env: { '1A': 'x' } }]),
         'steps.0.env.1A',
       ],
-      // A NUL anywhere refuses the whole body (path ''): no database can store it.
-      ['an env value with NUL', stage([{ id: 'a', name: 'greet', env: { A: 'x\u0000y' } }]), ''],
+      // A NUL anywhere refuses the body, naming where it was: no database can store it.
+      ['an env value with NUL', stage([{ id: 'a', name: 'greet', env: { A: 'x\u0000y' } }]), 'steps.0.env.A'],
     ])('VALIDATION_FAILED for %s', async (_label, body, path) => {
       const err = await expectRejected(await schedule(body), 400, 'VALIDATION_FAILED')
       expect(err.details).toContainEqual({ path, message: expect.any(String) })
     })
 
-    it.each([['has space'], ['dot.ted'], [''], ['x'.repeat(129)], ['ünïcode'], ['a/b']])(
+    it.each([['has space'], ['dot.ted'], [''], ['x'.repeat(256)], ['ünïcode'], ['a/b']])(
       'INVALID_STEP_ID for %j, naming it in details',
       async (id) => {
         const err = await expectRejected(
@@ -172,7 +175,11 @@ describe('POST /api/v1/runs/:runId/steps', () => {
           400,
           'INVALID_STEP_ID',
         )
-        expect(err.details).toEqual({ stepId: id, index: 1 })
+        expect(err.details).toEqual({
+          stepId: id,
+          index: 1,
+          reason: expect.stringContaining('^[a-zA-Z0-9_-]+$'),
+        })
       },
     )
 
@@ -187,17 +194,18 @@ describe('POST /api/v1/runs/:runId/steps', () => {
         400,
         'DUPLICATE_STEP_ID',
       )
-      expect(err.details).toMatchObject({ stepId: 'a' })
+      expect(err.details).toMatchObject({ stepId: 'a', reason: expect.any(String) })
     })
 
     it('DUPLICATE_STEP_ID for an id already used by another stage of the run', async () => {
       await schedule(stage([{ id: 'a', name: 'greet' }]))
-      await expectRejected(
+      const err = await expectRejected(
         await schedule({ stage: 'later', final: true, steps: [{ id: 'a', name: 'greet' }] }),
         400,
         'DUPLICATE_STEP_ID',
         ['a'],
       )
+      expect(err.details).toEqual({ stepId: 'a', reason: 'Step ID already exists in this run' })
     })
 
     it.each([['../greet'], ['.'], ['..'], ['steps/greet'], ['']])(
@@ -208,7 +216,7 @@ describe('POST /api/v1/runs/:runId/steps', () => {
       },
     )
 
-    it('STEP_SCRIPT_NOT_FOUND for a name that is not a step of the run’s flow', async () => {
+    it('STEP_NOT_FOUND for a name that is not a step of the run’s flow, with the reason', async () => {
       // `work` is a step of the flow `other`, not of `hello`.
       const err = await expectRejected(
         await schedule(
@@ -219,9 +227,44 @@ describe('POST /api/v1/runs/:runId/steps', () => {
           ]),
         ),
         400,
-        'STEP_SCRIPT_NOT_FOUND',
+        'STEP_NOT_FOUND',
       )
-      expect(err.details).toEqual({ flowName: 'hello', missing: ['work', 'nope'] })
+      const missing = (name: string) => ({
+        name,
+        path: `hello/steps/${name}/step.sh`,
+        kind: 'missing',
+        reason: `steps/${name}/step.sh does not exist`,
+      })
+      expect(err.details).toEqual({
+        ...missing('work'),
+        flowName: 'hello',
+        missing: ['work', 'nope'],
+        problems: [missing('work'), missing('nope')],
+      })
+      expect(err.error).toBe('Step work cannot be run: steps/work/step.sh does not exist (and 1 more)')
+    })
+
+    it('STEP_NOT_FOUND for a step.sh that is not executable or has a CRLF #! line', async () => {
+      const steps = path.join(api.flowsRoot, 'hello', 'steps')
+      await chmod(path.join(steps, 'greet', 'step.sh'), 0o644)
+      const notExecutable = await expectRejected(
+        await schedule(stage([{ id: 'a', name: 'greet' }])),
+        400,
+        'STEP_NOT_FOUND',
+      )
+      expect(notExecutable.details).toMatchObject({ name: 'greet', kind: 'not_executable' })
+
+      await writeScript(path.join(steps, 'farewell', 'step.sh'), '#!/bin/bash\r\necho bye\r\n')
+      const crlf = await expectRejected(
+        await schedule(stage([{ id: 'b', name: 'farewell' }])),
+        400,
+        'STEP_NOT_FOUND',
+      )
+      expect(crlf.details).toMatchObject({
+        name: 'farewell',
+        kind: 'crlf_shebang',
+        reason: expect.stringContaining('CRLF'),
+      })
     })
 
     it('UNKNOWN_DEPENDENCY for a dependsOn id the run does not have', async () => {

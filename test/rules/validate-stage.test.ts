@@ -13,10 +13,12 @@ describe('validateStageGraph', () => {
     expect(validateStageGraph([step('a'), step('a')], new Set())).toEqual({
       code: 'DUPLICATE_STEP_ID',
       stepId: 'a',
+      reason: 'Step ID appears more than once in this stage',
     })
     expect(validateStageGraph([step('a')], new Set(['a']))).toEqual({
       code: 'DUPLICATE_STEP_ID',
       stepId: 'a',
+      reason: 'Step ID already exists in this run',
     })
   })
 

@@ -30,7 +30,11 @@ describe.each(testDatabases)('scheduling a stage on $name', (database) => {
       },
       tick(),
     )
-    expect(outcome).toEqual({ ok: false, code: 'DUPLICATE_STEP_ID', details: { stepId: 'a' } })
+    expect(outcome).toEqual({
+      ok: false,
+      code: 'DUPLICATE_STEP_ID',
+      details: { stepId: 'a', reason: 'Step ID appears more than once in this stage' },
+    })
     const steps = await store.listSteps(runId)
     expect(steps.ok && steps.value).toEqual([])
   })
@@ -43,7 +47,11 @@ describe.each(testDatabases)('scheduling a stage on $name', (database) => {
       { stage: 'two', final: true, steps: [{ id: 'a', name: 's' }] },
       tick(),
     )
-    expect(outcome).toMatchObject({ ok: false, code: 'DUPLICATE_STEP_ID' })
+    expect(outcome).toMatchObject({
+      ok: false,
+      code: 'DUPLICATE_STEP_ID',
+      details: { stepId: 'a', reason: 'Step ID already exists in this run' },
+    })
     expect((await store.getRun(runId))?.stages.map((s) => s.name)).toEqual(['one'])
   })
 
