@@ -134,19 +134,44 @@ async function triggerCommand(config: Config, args: string[]): Promise<void> {
   process.stdout.write(`${JSON.stringify(run, null, 2)}\n`)
 }
 
+interface WatchedRun {
+  status: string
+  error: unknown
+  stages: Array<{ name: string; status: string }>
+}
+
+interface WatchedLog {
+  id: string | number
+  level: string
+  entityType: string
+  entityId: string | null
+  message: string
+  createdAt: number
+}
+
 async function watchCommand(config: Config, runId: string | undefined): Promise<void> {
   if (runId === undefined) throw new Error('watch needs a run id')
+  const path = `/runs/${encodeURIComponent(runId)}`
   let last = ''
+  const shown = new Set<string>()
   for (;;) {
-    const run = (await api(config, `/runs/${encodeURIComponent(runId)}`)) as {
-      status: string
-      stages: Array<{ name: string; status: string }>
-    }
+    const run = (await api(config, path)) as WatchedRun
     const line = `${run.status} ${run.stages.map((stage) => `${stage.name}:${stage.status}`).join(' ')}`
     if (line !== last) process.stdout.write(`${new Date().toISOString()} ${line}\n`)
     last = line
+    // Warnings and errors say why: a refused stage post, a failed step, a flow that exited non-zero.
+    const { logs } = (await api(config, `${path}/logs?limit=1000`)) as { logs: WatchedLog[] }
+    for (const log of [...logs].sort((a, b) => a.createdAt - b.createdAt || Number(a.id) - Number(b.id))) {
+      if ((log.level !== 'warn' && log.level !== 'error') || shown.has(String(log.id))) continue
+      shown.add(String(log.id))
+      const who = log.entityId === null ? log.entityType : `${log.entityType} ${log.entityId}`
+      process.stdout.write(
+        `${new Date(log.createdAt).toISOString()} ${log.level.toUpperCase()} ${who}: ${log.message}\n`,
+      )
+    }
     if (run.status === 'completed') return
     if (run.status === 'failed') {
+      if (run.error !== null) process.stdout.write(`error: ${JSON.stringify(run.error)}\n`)
       process.exitCode = 1
       return
     }

@@ -16,6 +16,7 @@ import { getRun, getRunFlowName, listRuns } from './queries/read-runs.js'
 import { getStep, listFlowCalls, listSteps } from './queries/read-steps.js'
 import { reapExpiredLeases } from './queries/reap-expired-leases.js'
 import { recordFlowExit } from './queries/record-flow-exit.js'
+import { recordRefusal } from './queries/record-refusal.js'
 import { recordStepExit } from './queries/record-step-exit.js'
 import { releaseLease } from './queries/release-leases.js'
 import { renewLeases } from './queries/renew-leases.js'
@@ -174,6 +175,7 @@ export function createSqlStore(d: Dialect): Store {
     queryFields: (runId, query) => queryFields(d.db, runId, query),
     listFlowCalls: (runId) => listFlowCalls(d.db, runId),
 
+    recordRefusal: (runId, refusal, now) => inTx((tx) => recordRefusal(tx, runId, refusal, now)),
     appendLog: (runId, log, now) => inTx((tx) => appendLog(tx, runId, log, now)),
     listLogs: (runId, query) => listLogs(d.db, runId, query),
 

@@ -1,6 +1,7 @@
 // The Store is the seam between HTTP/scheduler code and a database dialect. Everything the
 // handlers and the tick do to state is one call here, and each call is one transaction.
 
+import type { Refusal } from './queries/record-refusal.js'
 import type {
   FieldsRow,
   Fields,
@@ -14,6 +15,8 @@ import type {
   RunWithStages,
   Step,
 } from './types.js'
+
+export type { Refusal } from './queries/record-refusal.js'
 
 export interface NewRun {
   flowName: string
@@ -189,6 +192,8 @@ export interface Store {
   listFlowCalls(runId: string): Promise<Outcome<FlowCall[]>>
 
   // --- logs
+  /** A 4xx answered to the run's own script: logged at warn, and kept on a running flow call. */
+  recordRefusal(runId: string, refusal: Refusal, now: number): Promise<boolean>
   appendLog(runId: string, log: NewLog, now: number): Promise<Outcome<LogEntry>>
   listLogs(runId: string, query: LogQuery): Promise<Outcome<LogEntry[]>>
 

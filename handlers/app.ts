@@ -46,7 +46,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   const app = new Hono<AppEnv>()
   app.onError(handleError(logger))
-  app.notFound(handleNotFound)
+  app.notFound(handleNotFound(logger))
   app.use('*', async (c, next) => {
     c.set('store', deps.store)
     c.set('clock', clock)

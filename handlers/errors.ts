@@ -8,6 +8,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import * as v from 'valibot'
 import type { ErrorCode, Json } from '../db/types.js'
 import type { AppEnv } from './app-env.js'
+import { reportRefusal } from './report-refusal.js'
 
 export type ApiErrorCode =
   | ErrorCode
@@ -121,13 +122,21 @@ function knownError(err: unknown): ApiError | null {
 }
 
 export function handleError(logger: (line: string) => void): ErrorHandler<AppEnv> {
-  return (err, c) => {
+  return async (err, c) => {
     const known = knownError(err)
-    if (known) return c.json(errorBody(known), known.status)
+    if (known) {
+      await reportRefusal(c, known, logger)
+      return c.json(errorBody(known), known.status)
+    }
     logger(`${c.req.method} ${c.req.path} failed: ${err.stack ?? String(err)}`)
     return c.json(errorBody(new ApiError(500, 'INTERNAL_ERROR', 'Internal server error')), 500)
   }
 }
 
-export const handleNotFound: NotFoundHandler<AppEnv> = (c) =>
-  c.json(errorBody(new ApiError(404, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`)), 404)
+export function handleNotFound(logger: (line: string) => void): NotFoundHandler<AppEnv> {
+  return async (c) => {
+    const error = new ApiError(404, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`)
+    await reportRefusal(c, error, logger)
+    return c.json(errorBody(error), 404)
+  }
+}

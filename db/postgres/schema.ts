@@ -146,6 +146,7 @@ export const flowCalls = pgTable(
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
     startedAt: bigint('started_at', { mode: 'number' }),
     completedAt: bigint('completed_at', { mode: 'number' }),
+    refusal: jsonb('refusal').$type<Json>(),
   },
   (t) => [
     index('flow_calls_claimable')

@@ -1,4 +1,6 @@
 import { sql } from 'drizzle-orm'
+import { parseJson } from '../sql-executor.js'
+import type { Json } from '../types.js'
 import { endRun } from './end-run.js'
 import { isRunActive, lockRun, type Tx } from './tx.js'
 import { writeLog } from './write-log.js'
@@ -17,7 +19,8 @@ export interface FlowAttemptEnd {
 /**
  * Records the end of one flow.sh call. Non-zero: the run fails and its open work is cancelled.
  * Zero with nothing left to do (no unsettled stage, no other call queued): the run ends, failed
- * when its last stage failed, otherwise completed with a warning.
+ * when a stage post of this call was refused or its last stage failed, otherwise completed with a
+ * warning.
  */
 export async function recordFlowExit(tx: Tx, end: FlowAttemptEnd, now: number): Promise<boolean> {
   const succeeded = end.exitCode === 0 && !end.timedOut
@@ -51,6 +54,18 @@ export async function recordFlowExit(tx: Tx, end: FlowAttemptEnd, now: number): 
   }
 
   if (Number(open[0]?.stages ?? 0) > 0 || Number(open[0]?.calls ?? 0) > 0) return true
+
+  // It exits 0 having scheduled nothing, but a stage it posted was refused: a plan that went wrong,
+  // not a flow that chose to end.
+  const refused = await tx.q.all<{ refusal: unknown }>(
+    sql`SELECT refusal FROM flow_calls WHERE id = ${end.callId}`,
+  )
+  const refusal = parseJson<Record<string, Json> | null>(refused[0]?.refusal, null)
+  if (refusal !== null) {
+    const error = { reason: 'schedule_refused', ...refusal }
+    await endRun(tx, end.runId, { status: 'failed', terminationReason: 'schedule_refused', error }, now)
+    return true
+  }
 
   const last = await tx.q.all<{ name: string; status: string }>(sql`
     SELECT name, status FROM stages WHERE run_id = ${end.runId} ORDER BY seq DESC LIMIT 1`)

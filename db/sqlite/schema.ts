@@ -135,6 +135,7 @@ export const flowCalls = sqliteTable(
     createdAt: integer('created_at').notNull(),
     startedAt: integer('started_at'),
     completedAt: integer('completed_at'),
+    refusal: text('refusal', { mode: 'json' }).$type<Json>(),
   },
   (t) => [
     index('flow_calls_claimable')

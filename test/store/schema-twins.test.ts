@@ -60,12 +60,14 @@ function pgShapes(): Shapes {
 }
 
 /** Table → column names, as the migrated database has them, in column order. */
-/** The newest down file undoes its up file: here, the exit token column goes and comes back. */
+/** The newest down file undoes its up file: here, the flow call's refusal column goes and comes back. */
 async function expectRollbackAndReapply(dialect: Dialect): Promise<void> {
   const before = await migratedColumns(dialect)
-  expect(await migrateRollback(dialect)).toBe('0003_exit_token')
-  expect((await migratedColumns(dialect)).steps).toEqual(before.steps?.filter((c) => c !== 'exit_token'))
-  expect(await migrateLatest(dialect)).toEqual(['0003_exit_token'])
+  expect(await migrateRollback(dialect)).toBe('0005_flow_call_refusal')
+  expect((await migratedColumns(dialect)).flow_calls).toEqual(
+    before.flow_calls?.filter((c) => c !== 'refusal'),
+  )
+  expect(await migrateLatest(dialect)).toEqual(['0005_flow_call_refusal'])
   expect(await migratedColumns(dialect)).toEqual(before)
 }
 
@@ -98,6 +100,7 @@ describe('schema twins', () => {
       'flow_calls',
       'logs',
       'runs',
+      'settings',
       'stages',
       'step_dependencies',
       'steps',
@@ -122,7 +125,13 @@ describe('schema twins', () => {
     const { databaseUrl, drop } = await createPostgresDatabase({ empty: true })
     const dialect = await openDialect({ databaseUrl })
     try {
-      expect(await migrateLatest(dialect)).toEqual(['0001_init', '0002_claim_order', '0003_exit_token'])
+      expect(await migrateLatest(dialect)).toEqual([
+        '0001_init',
+        '0002_claim_order',
+        '0003_exit_token',
+        '0004_settings',
+        '0005_flow_call_refusal',
+      ])
       expect(await migratedColumns(dialect)).toEqual(columnsOf(pgShapes()))
       await expectRollbackAndReapply(dialect)
     } finally {

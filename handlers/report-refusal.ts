@@ -1,0 +1,49 @@
+// A 4xx answered to a run's own script (it presented the run's MAXQ_TOKEN) is also written to that
+// run's log, so the run's log, its error and `maxq watch` show what a flow or step got wrong, where
+// curl alone shows only "The requested URL returned error: 400". Anyone else's refused request
+// changes nothing, logs included: otherwise anyone could flood a run's log.
+
+import type { Context } from 'hono'
+import type { AppEnv } from './app-env.js'
+import type { ApiError } from './errors.js'
+
+const STEP_PATH = /^\/api\/v1\/runs\/[^/]+\/steps\/([^/]+)(?:\/|$)/
+const SCHEDULE_PATH = /^\/api\/v1\/runs\/[^/]+\/steps\/?$/
+
+export async function reportRefusal(
+  c: Context<AppEnv>,
+  error: ApiError,
+  logger: (line: string) => void,
+): Promise<void> {
+  const caller = c.get('caller')
+  if (caller?.kind !== 'run' || error.status < 400 || error.status >= 500) return
+  const path = c.req.path
+  const step = STEP_PATH.exec(path)?.[1]
+  try {
+    await c.var.store.recordRefusal(
+      caller.runId,
+      {
+        method: c.req.method,
+        path,
+        status: error.status,
+        code: error.code,
+        error: error.message,
+        details: error.details,
+        ...(step === undefined ? {} : { stepId: safeDecode(step) }),
+        schedule: c.req.method === 'POST' && SCHEDULE_PATH.test(path),
+      },
+      c.var.clock.now(),
+    )
+  } catch (failure) {
+    // The answer the script gets matters more than the log line.
+    logger(`recording a refused request of run ${caller.runId} failed: ${String(failure)}`)
+  }
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return segment
+  }
+}
