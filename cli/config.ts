@@ -6,6 +6,7 @@ import { hostname } from 'node:os'
 import { resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { DEFAULT_SQLITE_PATH } from '../db/open-dialect.js'
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_FIELDS_BYTES } from '../handlers/app-env.js'
 import { isRunToken } from '../security/run-token.js'
 import { DEFAULT_ABORT_GRACE_MS } from '../runtime/limits.js'
 import {
@@ -36,6 +37,10 @@ export interface Config {
   apiToken: string | undefined
   /** MAXQ_PASSTHROUGH_ENV: names of the server's variables that scripts also get. */
   passthroughEnv: string[]
+  /** MAXQ_MAX_BODY_BYTES: largest request body (413 above it). */
+  maxBodyBytes: number
+  /** MAXQ_MAX_FIELDS_BYTES: largest fields post, at least maxBodyBytes. */
+  maxFieldsBytes: number
 }
 
 export interface ConfigDefaults {
@@ -112,12 +117,41 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     spawner: spawner(env),
     apiToken: apiToken(env),
     passthroughEnv: passthroughEnv(env),
+    ...bodyLimits(env),
   }
 }
 
 /** A file path made absolute; SQLite's `:memory:` stays what it is. */
 function sqlitePath(given: string): string {
   return given === ':memory:' ? given : resolve(given)
+}
+
+const MIN_BODY_BYTES = 1024
+const MAX_BODY_BYTES = 1024 * 1024 * 1024
+
+function bodyLimits(env: Env): Pick<Config, 'maxBodyBytes' | 'maxFieldsBytes'> {
+  const maxBodyBytes = integer(
+    env,
+    'MAXQ_MAX_BODY_BYTES',
+    DEFAULT_MAX_BODY_BYTES,
+    MIN_BODY_BYTES,
+    MAX_BODY_BYTES,
+  )
+  const maxFieldsBytes = integer(
+    env,
+    'MAXQ_MAX_FIELDS_BYTES',
+    Math.max(DEFAULT_MAX_FIELDS_BYTES, maxBodyBytes),
+    MIN_BODY_BYTES,
+    MAX_BODY_BYTES,
+  )
+  // A fields post is a body too: a smaller limit for it would be a surprise, not a setting.
+  if (maxFieldsBytes < maxBodyBytes) {
+    throw new ConfigError(
+      'MAXQ_MAX_FIELDS_BYTES',
+      `${maxFieldsBytes} is below MAXQ_MAX_BODY_BYTES (${maxBodyBytes})`,
+    )
+  }
+  return { maxBodyBytes, maxFieldsBytes }
 }
 
 function apiToken(env: Env): string | undefined {

@@ -24,10 +24,14 @@ export async function startApi(
     wake,
     logger: (line) => log.error(line),
     apiToken: config.apiToken,
+    maxBodyBytes: config.maxBodyBytes,
+    maxFieldsBytes: config.maxFieldsBytes,
   })
   return new Promise((resolve, reject) => {
     const server = serve(
-      { fetch: app.fetch, port: config.port, hostname: config.host },
+      // The app throws away bodies it does not read itself (handlers/read-body.ts), for longer than
+      // the adapter's own clean-up would (500 ms), so a client still uploading gets its 413.
+      { fetch: app.fetch, port: config.port, hostname: config.host, autoCleanupIncoming: false },
       (info: AddressInfo) => {
         const warning = exposureWarning({ ...config, port: info.port })
         if (warning !== null) log.warn(warning)
@@ -44,5 +48,9 @@ export async function startApi(
       },
     )
     server.once('error', reject)
+    // Without a listener Node answers `Expect: 100-continue` at once; with this one the app says
+    // "continue" only when it reads the body (handlers/read-body.ts), so a body it refuses by its
+    // Content-Length or Content-Type is never uploaded.
+    server.on('checkContinue', (req, res) => server.emit('request', req, res))
   })
 }

@@ -16,8 +16,10 @@ export interface AppDeps {
   clock?: Clock
   /** Called after a change that may make work ready (in-process tick loop, or NOTIFY). */
   wake?: (event?: WakeEvent) => void
-  /** Largest request body accepted; defaults to DEFAULT_MAX_BODY_BYTES. */
+  /** Largest request body accepted (MAXQ_MAX_BODY_BYTES); defaults to DEFAULT_MAX_BODY_BYTES. */
   maxBodyBytes?: number
+  /** Largest fields post (MAXQ_MAX_FIELDS_BYTES); defaults to DEFAULT_MAX_FIELDS_BYTES. */
+  maxFieldsBytes?: number
   /** MAXQ_API_TOKEN: when set, every route but /health needs it or a run token (handlers/auth/). */
   apiToken?: string
   /** Checks run tokens; by default made from the store's key on first use. */
@@ -30,6 +32,7 @@ export interface AppDeps {
 export type WakeEvent = 'work' | 'abort'
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+export const DEFAULT_MAX_FIELDS_BYTES = 8 * 1024 * 1024
 
 /** Who made a request: the operator (API token), a run's own script (run token), or anyone. */
 export type Caller = { kind: 'admin' } | { kind: 'anonymous' } | { kind: 'run'; runId: string }
@@ -42,5 +45,6 @@ export interface AppEnv {
     wake: (event?: WakeEvent) => void
     flowsRoot: string
     maxBodyBytes: number
+    maxFieldsBytes: number
   }
 }

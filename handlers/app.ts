@@ -2,10 +2,17 @@
 // runner, `maxq serve` and the tests (through app.request(), with no port opened).
 
 import { Hono } from 'hono'
-import { DEFAULT_MAX_BODY_BYTES, type AppDeps, type AppEnv, type WakeEvent } from './app-env.js'
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_FIELDS_BYTES,
+  type AppDeps,
+  type AppEnv,
+  type WakeEvent,
+} from './app-env.js'
 import { runTokens, type RunTokens } from '../security/run-token.js'
 import { authenticate } from './auth/authenticate.js'
 import { handleError, handleNotFound } from './errors.js'
+import { discardUnreadBody } from './read-body.js'
 import { getFlow } from './flows/get-flow.js'
 import { listFlows } from './flows/list-flows.js'
 import { listFlowCalls } from './flow-calls/list-flow-calls.js'
@@ -33,6 +40,7 @@ import { scheduleStage } from './steps/schedule-stage.js'
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const logger = deps.logger ?? ((line: string) => console.error(line))
   const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  const maxFieldsBytes = deps.maxFieldsBytes ?? DEFAULT_MAX_FIELDS_BYTES
   const clock = deps.clock ?? { now: () => Date.now() }
   // A failing wake-up must not turn a committed write into a 500 (the caller would retry a change
   // that already happened); the scheduler's interval picks the work up anyway.
@@ -53,7 +61,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.set('wake', wake)
     c.set('flowsRoot', deps.flowsRoot)
     c.set('maxBodyBytes', maxBodyBytes)
+    c.set('maxFieldsBytes', maxFieldsBytes)
     await next()
+    // A body no handler read (a 401, a 415, a GET with a body) must still leave the wire.
+    discardUnreadBody(c)
   })
   let tokens: Promise<RunTokens> | undefined
   app.use(

@@ -17,6 +17,7 @@ export type ApiErrorCode =
   | 'FORBIDDEN'
   | 'INVALID_JSON'
   | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
   | 'NOT_FOUND'
   | 'INVALID_STEP_ID'
   | 'INVALID_STEP_NAME'

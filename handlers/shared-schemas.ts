@@ -4,9 +4,28 @@ import * as v from 'valibot'
 import type { Fields, Json } from '../db/types.js'
 
 /** Longest run id, step id, flow name or stage name we accept. */
-export const MAX_ID_LENGTH = 128
+export const MAX_ID_LENGTH = 255
 
-export const Identifier = v.pipe(v.string(), v.nonEmpty('must not be empty'), v.maxLength(MAX_ID_LENGTH))
+// C0 and C1 control characters (NUL among them, which PostgreSQL text cannot hold) and surrogates
+// that are not part of a pair (no UTF-8 spelling: PostgreSQL refuses them, SQLite would store U+FFFD).
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f]|[\uD800-\uDFFF]/u
+
+export function isPrintable(text: string): boolean {
+  return !UNPRINTABLE.test(text)
+}
+
+export const printable = v.check<string, string>(
+  isPrintable,
+  'must not contain control characters or unpaired surrogates',
+)
+
+export const Identifier = v.pipe(
+  v.string(),
+  v.nonEmpty('must not be empty'),
+  v.maxLength(MAX_ID_LENGTH),
+  printable,
+)
 
 // An unknown run id is not a validation error: the store answers RUN_NOT_FOUND (404).
 export const RunParams = v.object({ runId: Identifier })

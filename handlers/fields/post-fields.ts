@@ -13,7 +13,7 @@ export const PostFieldsBody = v.object({ fields: JsonObject })
 export const postFields = new Hono<AppEnv>().post(
   '/runs/:runId/steps/:stepId/fields',
   params(RunStepParams),
-  body(PostFieldsBody),
+  body(PostFieldsBody, { limit: 'fields' }),
   async (c) => {
     const { runId, stepId } = c.req.valid('param')
     const { fields } = c.req.valid('json')

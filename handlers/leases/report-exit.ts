@@ -18,14 +18,25 @@ export const ReportExitBody = v.object({
   startedAt: v.pipe(v.number(), v.integer(), v.minValue(0)),
 })
 
-export const reportExit = new Hono<AppEnv>().post('/leases/exit', body(ReportExitBody), async (c) => {
-  const report = c.req.valid('json')
-  const outcome = await c.var.store.recordExit(report, c.var.clock.now())
-  // Only an accepted report changed anything (a freed slot, a retry, a stage end) worth waking for.
-  // If it stopped other running work (a failed flow call fails its run), supervisors check leases.
-  if (outcome.accepted) {
-    c.var.wake()
-    if (outcome.leasesRevoked) c.var.wake('abort')
-  }
-  return c.json({ accepted: outcome.accepted })
-})
+/**
+ * Not MAXQ_MAX_BODY_BYTES: the runtime keeps 256 KiB of stdout and of stderr, which is 3 MiB of
+ * JSON when every byte is a control character (\u0001 is six bytes), and a refused report would
+ * leave its step running until its lease expired. The size is bounded by the runtime, not the client.
+ */
+export const MAX_EXIT_REPORT_BYTES = 8 * 1024 * 1024
+
+export const reportExit = new Hono<AppEnv>().post(
+  '/leases/exit',
+  body(ReportExitBody, { limit: MAX_EXIT_REPORT_BYTES }),
+  async (c) => {
+    const report = c.req.valid('json')
+    const outcome = await c.var.store.recordExit(report, c.var.clock.now())
+    // Only an accepted report changed anything (a freed slot, a retry, a stage end) worth waking for.
+    // If it stopped other running work (a failed flow call fails its run), supervisors check leases.
+    if (outcome.accepted) {
+      c.var.wake()
+      if (outcome.leasesRevoked) c.var.wake('abort')
+    }
+    return c.json({ accepted: outcome.accepted })
+  },
+)

@@ -50,6 +50,8 @@ describe.each(testDatabases)('a worker’s claims on $name', (database) => {
     spawner: resolveSpawner('auto'),
     apiToken: undefined,
     passthroughEnv: [],
+    maxBodyBytes: 1024 * 1024,
+    maxFieldsBytes: 8 * 1024 * 1024,
   })
 
   it('shares the concurrency limit between its loop and a stage post’s claim', async () => {

@@ -140,8 +140,8 @@ describe('GET /api/v1/runs/:runId', () => {
     expect(body.details).toEqual({ runId: 'no-such-run' })
   })
 
-  it('answers 400 VALIDATION_FAILED for a run id longer than 128 characters', async () => {
-    expectApiError(await api.send('GET', `/api/v1/runs/${'r'.repeat(129)}`), 400, 'VALIDATION_FAILED')
+  it('answers 400 VALIDATION_FAILED for a run id longer than 255 characters', async () => {
+    expectApiError(await api.send('GET', `/api/v1/runs/${'r'.repeat(256)}`), 400, 'VALIDATION_FAILED')
   })
 })
 
