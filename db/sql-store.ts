@@ -13,7 +13,7 @@ import { pauseRun, resumeRun } from './queries/pause-run.js'
 import { postFields } from './queries/post-fields.js'
 import { queryFields } from './queries/query-fields.js'
 import { getRun, getRunFlowName, listRuns } from './queries/read-runs.js'
-import { getStep, listFlowCalls, listSteps } from './queries/read-steps.js'
+import { getStep, listFlowCalls, listSteps, listStepsPage } from './queries/read-steps.js'
 import { reapExpiredLeases } from './queries/reap-expired-leases.js'
 import { recordFlowExit } from './queries/record-flow-exit.js'
 import { recordRefusal } from './queries/record-refusal.js'
@@ -157,8 +157,7 @@ export function createSqlStore(d: Dialect): Store {
     listRuns: (query) => listRuns(d.db, query),
     updateRun: (runId, patch, now) => inTx((tx) => updateRun(tx, runId, patch, now)),
     abortRun: (runId, now) => changing('abort', (tx) => abortRun(tx, runId, now)),
-    retryRun: async (runId, now) =>
-      thenRun(runId, await makingWork(runId, now, (tx) => retryRun(tx, runId, now), true)),
+    retryRun: (runId, now) => makingWork(runId, now, (tx) => retryRun(tx, runId, now), true),
     pauseRun: async (runId, now) => thenRun(runId, await inTx((tx) => pauseRun(tx, runId, now))),
     resumeRun: async (runId, now) =>
       thenRun(runId, await makingWork(runId, now, (tx) => resumeRun(tx, runId, now), true)),
@@ -166,6 +165,7 @@ export function createSqlStore(d: Dialect): Store {
     scheduleStage: (runId, stage, now) =>
       makingWork(runId, now, (tx) => scheduleStage(tx, runId, stage, now)),
     listSteps: (runId) => listSteps(d.db, runId),
+    listStepsPage: (runId, query) => listStepsPage(d.db, runId, query),
     getStep: (runId, stepId) => getStep(d.db, runId, stepId),
     retryStep: async (runId, stepId, now) => {
       const outcome = await makingWork(runId, now, (tx) => retryStep(tx, runId, stepId, now))

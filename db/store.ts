@@ -14,6 +14,7 @@ import type {
   RunStatus,
   RunWithStages,
   Step,
+  StepStatus,
 } from './types.js'
 
 export type { Refusal } from './queries/record-refusal.js'
@@ -54,16 +55,35 @@ export interface StageDefinition {
   steps: StepDefinition[]
 }
 
+export interface ScheduledStep {
+  id: string
+  name: string
+  status: StepStatus
+}
+
 export interface ScheduledStage {
   stage: string
   scheduled: number
-  steps: string[]
+  /** One per step of the stage, in the order they were posted. */
+  steps: ScheduledStep[]
 }
 
 export interface PostedFields {
   stepId: string
   /** The step's fields after the merge. */
   fields: Fields
+  /** When the step ended, null while it has not. */
+  completedAt: number | null
+}
+
+export interface StepListQuery {
+  stage?: string
+  status?: StepStatus
+  name?: string
+  limit: number
+  offset: number
+  sortBy: 'createdAt' | 'startedAt' | 'completedAt' | 'status' | 'name'
+  sortOrder: 'asc' | 'desc'
 }
 
 export interface AbortOutcome {
@@ -178,6 +198,10 @@ export interface Store {
   listRuns(query: RunListQuery): Promise<{ runs: Run[]; total: number }>
   updateRun(runId: string, patch: RunPatch, now: number): Promise<Outcome<Run>>
   abortRun(runId: string, now: number): Promise<Outcome<AbortOutcome>>
+  /**
+   * Reset a failed run's unfinished work. Answers the run as the reset left it (status `pending`,
+   * error, terminationReason and completedAt cleared), with its stages as of the commit.
+   */
   retryRun(runId: string, now: number): Promise<Outcome<RunWithStages>>
   pauseRun(runId: string, now: number): Promise<Outcome<Run>>
   resumeRun(runId: string, now: number): Promise<Outcome<Run>>
@@ -185,6 +209,8 @@ export interface Store {
   // --- stages and steps
   scheduleStage(runId: string, stage: StageDefinition, now: number): Promise<Outcome<ScheduledStage>>
   listSteps(runId: string): Promise<Outcome<Step[]>>
+  /** One page of the run's steps, filtered and sorted, with how many match in all. */
+  listStepsPage(runId: string, query: StepListQuery): Promise<Outcome<{ steps: Step[]; total: number }>>
   getStep(runId: string, stepId: string): Promise<Outcome<Step>>
   retryStep(runId: string, stepId: string, now: number): Promise<Outcome<Step>>
   postFields(runId: string, stepId: string, fields: Fields, now: number): Promise<Outcome<PostedFields>>

@@ -8,6 +8,10 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 
 export const RUN_STATUSES: readonly RunStatus[] = ['pending', 'running', 'paused', 'completed', 'failed']
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error']
+/** What a log entry is about; the API refuses anything else. */
+export const LOG_ENTITY_TYPES = ['run', 'stage', 'step', 'flow'] as const
+export type LogEntityType = (typeof LOG_ENTITY_TYPES)[number]
+export const STEP_STATUSES: readonly StepStatus[] = ['pending', 'running', 'completed', 'failed', 'cancelled']
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 export type Fields = Record<string, Json>
@@ -81,7 +85,8 @@ export interface FieldsRow {
 }
 
 export interface LogEntry {
-  id: number
+  /** A string on the wire, as in the original API (the column is a sequence number). */
+  id: string
   runId: string
   entityType: string
   entityId: string | null

@@ -41,7 +41,8 @@ interface Spread {
 async function spreadOf(deployment: RunningDeployment, runId: string): Promise<Spread> {
   const { steps } = await deployment.client.json<{ steps: StepRecord[] }>(
     'GET',
-    `/api/v1/runs/${runId}/steps`,
+    // The largest page (1000 steps) holds the largest fan-out.
+    `/api/v1/runs/${runId}/steps?limit=1000`,
   )
   // workerId is `<host>:<pid>:<random>` (cli/config.ts).
   const byPid = new Map<number, number>()

@@ -16,7 +16,7 @@ export async function appendLog(tx: Tx, runId: string, log: NewLog, now: number)
   return ok(mapLog(rows[0]!))
 }
 
-/** The newest `limit` entries that match, oldest first. */
+/** The newest `limit` entries that match, newest first (in the order they were written). */
 export async function listLogs(
   db: SqlExecutor,
   runId: string,
@@ -30,5 +30,5 @@ export async function listLogs(
   if (query.level !== undefined) filters.push(sql`level = ${query.level}`)
   const rows = await db.all<Row>(sql`
     SELECT * FROM logs WHERE ${sql.join(filters, sql` AND `)} ORDER BY id DESC LIMIT ${query.limit}`)
-  return ok(rows.reverse().map(mapLog))
+  return ok(rows.map(mapLog))
 }

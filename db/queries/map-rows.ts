@@ -68,7 +68,7 @@ export function mapStep(row: Row): Step {
 
 export function mapLog(row: Row): LogEntry {
   return {
-    id: toNumber(row.id),
+    id: String(row.id),
     runId: String(row.run_id),
     entityType: String(row.entity_type),
     entityId: text(row.entity_id),

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { parseJson, type Dialect, type SqlExecutor } from '../sql-executor.js'
+import { parseJson, toNullableNumber, type Dialect, type SqlExecutor } from '../sql-executor.js'
 import type { PostedFields } from '../store.js'
 import { fail, ok, type Fields, type Outcome } from '../types.js'
 import type { Row } from './map-rows.js'
@@ -22,10 +22,13 @@ export async function postFields(
     d.name === 'postgres'
       ? await mergeInOneStatement(d, runId, stepId, fields, now)
       : await d.transaction((q) => readAndWrite(q, d, runId, stepId, fields, now))
-  if (merged !== null) return ok({ stepId, fields: merged })
+  if (merged !== null) return ok({ stepId, ...merged })
   const runs = await d.db.all<Row>(sql`SELECT 1 AS found FROM runs WHERE id = ${runId}`)
   return runs.length === 0 ? fail('RUN_NOT_FOUND', { runId }) : fail('STEP_NOT_FOUND', { runId, stepId })
 }
+
+/** The step's fields after the merge, and when it ended (the answer carries both). */
+type Merged = Omit<PostedFields, 'stepId'>
 
 async function mergeInOneStatement(
   d: Dialect,
@@ -33,12 +36,14 @@ async function mergeInOneStatement(
   stepId: string,
   fields: Fields,
   now: number,
-): Promise<Fields | null> {
+): Promise<Merged | null> {
   const rows = await d.db.all<Row>(sql`
     UPDATE steps SET fields = COALESCE(fields, '{}'::jsonb) || ${d.json(fields)}, updated_at = ${now}
     WHERE run_id = ${runId} AND step_id = ${stepId}
-    RETURNING fields`)
-  return rows[0] === undefined ? null : parseJson<Fields>(rows[0].fields, {})
+    RETURNING fields, completed_at`)
+  const row = rows[0]
+  if (row === undefined) return null
+  return { fields: parseJson<Fields>(row.fields, {}), completedAt: toNullableNumber(row.completed_at) }
 }
 
 async function readAndWrite(
@@ -48,13 +53,14 @@ async function readAndWrite(
   stepId: string,
   fields: Fields,
   now: number,
-): Promise<Fields | null> {
+): Promise<Merged | null> {
   const rows = await q.all<Row>(sql`
-    SELECT fields FROM steps WHERE run_id = ${runId} AND step_id = ${stepId}`)
-  if (rows[0] === undefined) return null
-  const merged = { ...parseJson<Fields>(rows[0].fields, {}), ...fields }
+    SELECT fields, completed_at FROM steps WHERE run_id = ${runId} AND step_id = ${stepId}`)
+  const row = rows[0]
+  if (row === undefined) return null
+  const merged = { ...parseJson<Fields>(row.fields, {}), ...fields }
   await q.run(sql`
     UPDATE steps SET fields = ${d.json(merged)}, updated_at = ${now}
     WHERE run_id = ${runId} AND step_id = ${stepId}`)
-  return merged
+  return { fields: merged, completedAt: toNullableNumber(row.completed_at) }
 }

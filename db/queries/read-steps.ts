@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import type { SqlExecutor } from '../sql-executor.js'
+import type { StepListQuery } from '../store.js'
 import { fail, ok, type FlowCall, type Outcome, type Step } from '../types.js'
 import { mapFlowCall, mapStep, type Row } from './map-rows.js'
 
@@ -12,6 +13,40 @@ export async function listSteps(db: SqlExecutor, runId: string): Promise<Outcome
   if (!(await runExists(db, runId))) return fail('RUN_NOT_FOUND', { runId })
   const rows = await db.all<Row>(sql`SELECT * FROM steps WHERE run_id = ${runId} ORDER BY id`)
   return ok(rows.map(mapStep))
+}
+
+const STEP_SORT_COLUMNS: Record<StepListQuery['sortBy'], string> = {
+  createdAt: 'created_at',
+  startedAt: 'started_at',
+  completedAt: 'completed_at',
+  status: 'status',
+  name: 'name',
+}
+
+/**
+ * One page of a run's steps. Ties (a stage's steps share created_at) keep the order the steps were
+ * scheduled in, reversed with the sort; NULLS LAST as in listRuns.
+ */
+export async function listStepsPage(
+  db: SqlExecutor,
+  runId: string,
+  query: StepListQuery,
+): Promise<Outcome<{ steps: Step[]; total: number }>> {
+  if (!(await runExists(db, runId))) return fail('RUN_NOT_FOUND', { runId })
+  const filters = [sql`run_id = ${runId}`]
+  if (query.stage !== undefined) filters.push(sql`stage_name = ${query.stage}`)
+  if (query.status !== undefined) filters.push(sql`status = ${query.status}`)
+  if (query.name !== undefined) filters.push(sql`name = ${query.name}`)
+  const where = sql.join(filters, sql` AND `)
+  // The column and direction come from fixed tables, never from the request text.
+  const direction = query.sortOrder === 'asc' ? 'ASC' : 'DESC'
+  const order = sql.raw(`${STEP_SORT_COLUMNS[query.sortBy]} ${direction} NULLS LAST, id ${direction}`)
+  const [counted, rows] = await Promise.all([
+    db.all<{ total: number | string }>(sql`SELECT COUNT(*) AS total FROM steps WHERE ${where}`),
+    db.all<Row>(sql`
+      SELECT * FROM steps WHERE ${where} ORDER BY ${order} LIMIT ${query.limit} OFFSET ${query.offset}`),
+  ])
+  return ok({ steps: rows.map(mapStep), total: Number(counted[0]?.total ?? 0) })
 }
 
 export async function getStep(db: SqlExecutor, runId: string, stepId: string): Promise<Outcome<Step>> {

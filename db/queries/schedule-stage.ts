@@ -1,8 +1,8 @@
 import { sql, type SQL } from 'drizzle-orm'
 import type { Dialect } from '../sql-executor.js'
 import { validateStageGraph } from '../rules/validate-stage.js'
-import type { ScheduledStage, StageDefinition } from '../store.js'
-import { fail, ok, type Outcome } from '../types.js'
+import type { ScheduledStage, ScheduledStep, StageDefinition } from '../store.js'
+import { fail, ok, type Outcome, type StepStatus } from '../types.js'
 import { startNextStage } from './start-next-stage.js'
 import { chunks, isRunActive, isRunOpen, lockRun, type Tx } from './tx.js'
 import { writeLog } from './write-log.js'
@@ -32,8 +32,9 @@ export async function scheduleStage(
   // lock first); so do the writes further down, with the COMMIT.
   const [run, same, known, last] = await Promise.all([
     lockRun(tx, runId),
-    tx.q.all<{ step_id: string | null }>(sql`
-      SELECT s.step_id FROM stages st LEFT JOIN steps s ON s.run_id = st.run_id AND s.stage_seq = st.seq
+    tx.q.all<{ step_id: string | null; name: string | null; status: StepStatus | null }>(sql`
+      SELECT s.step_id, s.name, s.status
+      FROM stages st LEFT JOIN steps s ON s.run_id = st.run_id AND s.stage_seq = st.seq
       WHERE st.run_id = ${runId} AND st.name = ${def.stage} ORDER BY s.id`),
     tx.q.all<{ step_id: string; status: string }>(namedSteps(tx.d, runId, named)),
     tx.q.all<{ seq: number | null }>(sql`SELECT MAX(seq) AS seq FROM stages WHERE run_id = ${runId}`),
@@ -42,9 +43,15 @@ export async function scheduleStage(
   const requested = def.steps.map((step) => step.id)
 
   if (same.length > 0) {
-    const existing = same.flatMap((row) => (row.step_id === null ? [] : [row.step_id]))
-    const sameIds = existing.length === requested.length && requested.every((id) => existing.includes(id))
-    if (!sameIds) return fail('STAGE_CONFLICT', { stage: def.stage, existingSteps: existing })
+    // The stage as it is now: a re-post answers the steps' current status.
+    const existing: ScheduledStep[] = same.flatMap((row) =>
+      row.step_id === null
+        ? []
+        : [{ id: String(row.step_id), name: String(row.name), status: row.status ?? 'pending' }],
+    )
+    const ids = existing.map((step) => step.id)
+    const sameIds = ids.length === requested.length && requested.every((id) => ids.includes(id))
+    if (!sameIds) return fail('STAGE_CONFLICT', { stage: def.stage, existingSteps: ids })
     return ok({ stage: def.stage, scheduled: existing.length, steps: existing })
   }
   if (!isRunActive(run.status)) return fail('RUN_NOT_ACTIVE', { runId, status: String(run.status) })
@@ -105,5 +112,9 @@ export async function scheduleStage(
   writes.push(startNextStage(tx, runId, isRunOpen(run.status), now))
   // Nothing below needs their answers, so COMMIT goes out with them: a stage is two round trips.
   tx.commitWith(Promise.all(writes))
-  return ok({ stage: def.stage, scheduled: requested.length, steps: requested })
+  return ok({
+    stage: def.stage,
+    scheduled: requested.length,
+    steps: def.steps.map((step) => ({ id: step.id, name: step.name, status: 'pending' as const })),
+  })
 }

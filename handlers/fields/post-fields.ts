@@ -1,5 +1,7 @@
 // POST /api/v1/runs/:runId/steps/:stepId/fields: a step posts results; they are merged into the
 // step's fields (a later key replaces an earlier one). Fields never decide the step's status.
+// Answers `{id, runId, fields, completedAt}` as the original MaxQ does (`id` is the step id; ours
+// also keeps `stepId`), `fields` being the step's fields after the merge.
 
 import { Hono } from 'hono'
 import * as v from 'valibot'
@@ -19,6 +21,13 @@ export const postFields = new Hono<AppEnv>().post(
     const { fields } = c.req.valid('json')
     const outcome = await c.var.store.postFields(runId, stepId, fields, c.var.clock.now())
     if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details)
-    return c.json(outcome.value)
+    const posted = outcome.value
+    return c.json({
+      id: posted.stepId,
+      stepId: posted.stepId,
+      runId,
+      fields: posted.fields,
+      completedAt: posted.completedAt,
+    })
   },
 )

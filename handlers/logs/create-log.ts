@@ -1,8 +1,11 @@
 // POST /api/v1/runs/:runId/logs: a script (or anyone) writes a structured log entry on the run.
+// `entityType` is one of run, stage, step, flow (run when left out) and `level` one of debug, info,
+// warn, error (info when left out); anything else is 400 VALIDATION_FAILED. 201 with the entry,
+// whose `id` is a string.
 
 import { Hono } from 'hono'
 import * as v from 'valibot'
-import { LOG_LEVELS } from '../../db/types.js'
+import { LOG_ENTITY_TYPES, LOG_LEVELS } from '../../db/types.js'
 import type { AppEnv } from '../app-env.js'
 import { apiErrorFromOutcome } from '../errors.js'
 import { Identifier, JsonValue, RunParams } from '../shared-schemas.js'
@@ -11,7 +14,7 @@ import { body, params } from '../validate.js'
 export const CreateLogBody = v.object({
   level: v.optional(v.picklist(LOG_LEVELS), 'info'),
   message: v.pipe(v.string(), v.nonEmpty('must not be empty')),
-  entityType: v.optional(Identifier),
+  entityType: v.optional(v.picklist(LOG_ENTITY_TYPES)),
   entityId: v.optional(v.nullable(Identifier)),
   metadata: v.optional(JsonValue),
 })

@@ -1,4 +1,5 @@
-// GET /api/v1/runs: runs filtered by flow and status, newest first unless asked otherwise.
+// GET /api/v1/runs: runs filtered by flow and status, newest first unless asked otherwise. As in
+// the original MaxQ, a page is 20 runs by default and at most 100.
 
 import { Hono } from 'hono'
 import * as v from 'valibot'
@@ -7,12 +8,12 @@ import type { AppEnv } from '../app-env.js'
 import { Identifier, queryInteger } from '../shared-schemas.js'
 import { query } from '../validate.js'
 
-export const MAX_RUNS_PAGE = 1000
+export const MAX_RUNS_PAGE = 100
 
 export const ListRunsQuery = v.object({
   flowName: v.optional(Identifier),
   status: v.optional(v.picklist(RUN_STATUSES)),
-  limit: v.optional(queryInteger(1, MAX_RUNS_PAGE), '50'),
+  limit: v.optional(queryInteger(1, MAX_RUNS_PAGE), '20'),
   offset: v.optional(queryInteger(0, Number.MAX_SAFE_INTEGER), '0'),
   sortBy: v.optional(
     v.picklist(['createdAt', 'startedAt', 'completedAt', 'status', 'flowName']),

@@ -1,5 +1,7 @@
 // POST /api/v1/runs/:runId/retry: a failed or aborted run goes back to work; completed steps are
-// kept, unfinished ones are reset to pending. 400 RUN_COMPLETED, 409 RUN_STILL_RUNNING.
+// kept, unfinished ones are reset to pending. 400 RUN_COMPLETED, 409 RUN_STILL_RUNNING. Answers
+// `{run, message}` with the run as the reset left it (status pending), as the original MaxQ does;
+// see db/queries/retry-run.ts for what the same commit does next.
 
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env.js'
@@ -12,5 +14,5 @@ export const retryRun = new Hono<AppEnv>().post('/runs/:runId/retry', params(Run
   const outcome = await c.var.store.retryRun(runId, c.var.clock.now())
   if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details)
   c.var.wake()
-  return c.json(outcome.value)
+  return c.json({ run: outcome.value, message: 'Run retry initiated' })
 })

@@ -34,12 +34,13 @@ const fieldsOf = async (query: string): Promise<FieldsRow[]> => {
 }
 
 describe('POST /api/v1/runs/:runId/steps/:stepId/fields', () => {
-  it('merges fields into the step and answers {stepId, fields}', async () => {
+  it('merges fields into the step and answers {id, stepId, runId, fields, completedAt}', async () => {
     const first = await post('a', { fields: { count: 1, tags: ['x'] } })
     expect(first.status).toBe(200)
-    expect(first.body).toEqual({ stepId: 'a', fields: { count: 1, tags: ['x'] } })
+    const at = { id: 'a', stepId: 'a', runId: run.id, completedAt: null }
+    expect(first.body).toEqual({ ...at, fields: { count: 1, tags: ['x'] } })
     const second = await post('a', { fields: { count: 2, note: null } })
-    expect(second.body).toEqual({ stepId: 'a', fields: { count: 2, tags: ['x'], note: null } })
+    expect(second.body).toEqual({ ...at, fields: { count: 2, tags: ['x'], note: null } })
   })
 
   it('parses the body without a Content-Type (the README’s curl -d example)', async () => {
@@ -98,9 +99,12 @@ describe('GET /api/v1/runs/:runId/fields', () => {
     expect((await fieldsOf('?stepId=a,%20b&stepId=c')).map((r) => r.stepId).sort()).toEqual(['a', 'b', 'c'])
   })
 
-  it('filters by field name', async () => {
+  it('filters by field name: only that field, and only steps that have it', async () => {
     const rows = await fieldsOf('?fieldName=label')
-    expect(rows.map((r) => r.stepId).sort()).toEqual(['a', 'c'])
+    expect(rows.map((r) => [r.stepId, r.fields])).toEqual([
+      ['a', { label: 'first' }],
+      ['c', { label: 'third' }],
+    ])
   })
 
   it('answers an empty list for an unknown step id', async () => {

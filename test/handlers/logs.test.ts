@@ -30,7 +30,7 @@ describe('POST /api/v1/runs/:runId/logs', () => {
     const res = await create({ message: 'test: hello' })
     expect(res.status).toBe(201)
     expect(res.body).toMatchObject({ runId: run.id, level: 'info', message: 'test: hello' })
-    expect(typeof (res.body as LogEntry).id).toBe('number')
+    expect(typeof (res.body as LogEntry).id).toBe('string')
     expect(typeof (res.body as LogEntry).createdAt).toBe('number')
   })
 
@@ -56,6 +56,7 @@ describe('POST /api/v1/runs/:runId/logs', () => {
     ['an empty message', { message: '' }, 'message'],
     ['an unknown level', { message: 'test: x', level: 'fatal' }, 'level'],
     ['a numeric entityId', { message: 'test: x', entityId: 3 }, 'entityId'],
+    ['an unknown entityType', { message: 'test: x', entityType: 'job' }, 'entityType'],
   ])('answers 400 VALIDATION_FAILED for %s and writes nothing', async (_label, body, path) => {
     const err = expectApiError(await create(body), 400, 'VALIDATION_FAILED')
     expect(err.details).toEqual([{ path, message: expect.any(String) }])
@@ -74,12 +75,8 @@ describe('GET /api/v1/runs/:runId/logs', () => {
     await create({ message: 'test: three', level: 'error', entityType: 'step', entityId: 'b' })
   })
 
-  it('lists the run’s entries', async () => {
-    expect(
-      mine(await list())
-        .map((l) => l.message)
-        .sort(),
-    ).toEqual(['test: one', 'test: three', 'test: two'])
+  it('lists the run’s entries, newest first', async () => {
+    expect(mine(await list()).map((l) => l.message)).toEqual(['test: three', 'test: two', 'test: one'])
   })
 
   it('filters by level, entityType and entityId', async () => {
@@ -91,11 +88,11 @@ describe('GET /api/v1/runs/:runId/logs', () => {
     expect(mine(await list('?entityType=step&entityId=a')).map((l) => l.message)).toEqual(['test: two'])
   })
 
-  it('honours limit', async () => {
-    expect(await list('?limit=1')).toHaveLength(1)
+  it('honours limit, keeping the newest', async () => {
+    expect((await list('?limit=1')).map((l) => l.message)).toEqual(['test: three'])
   })
 
-  it.each([['limit=0'], ['limit=1001'], ['limit=x'], ['level=fatal']])(
+  it.each([['limit=0'], ['limit=1001'], ['limit=x'], ['level=fatal'], ['entityType=job']])(
     'answers 400 VALIDATION_FAILED for %s',
     async (queryString) => {
       expectApiError(

@@ -64,7 +64,14 @@ describe('POST /api/v1/runs/:runId/steps', () => {
       ]),
     )
     expect(res.status).toBe(201)
-    expect(res.body).toEqual({ stage: 'greeting', scheduled: 2, steps: ['greet-1', 'bye-1'] })
+    expect(res.body).toEqual({
+      stage: 'greeting',
+      scheduled: 2,
+      steps: [
+        { id: 'greet-1', name: 'greet', status: 'pending' },
+        { id: 'bye-1', name: 'farewell', status: 'pending' },
+      ],
+    })
     expect(api.wakes()).toBe(wakesBefore + 1)
 
     const outcome = await api.store.getStep(run.id, 'greet-1')

@@ -48,8 +48,37 @@ describe('GET /api/v1/runs/:runId/steps', () => {
 
   it('answers an empty list for a run with no steps yet', async () => {
     const res = await api.send('GET', `/api/v1/runs/${run.id}/steps`)
-    expect(res.body).toEqual({ steps: [] })
+    expect(res.body).toEqual({ steps: [], pagination: { total: 0, limit: 100, offset: 0 } })
   })
+
+  it('filters by stage, status and name, and pages in the order the steps were scheduled', async () => {
+    await scheduleGreeting()
+    const ids = async (query: string) => {
+      const res = await api.send('GET', `/api/v1/runs/${run.id}/steps${query}`)
+      expect(res.status).toBe(200)
+      return (res.body as { steps: Step[] }).steps.map((s) => s.id)
+    }
+    expect(await ids('')).toEqual(['greet-1', 'bye-1'])
+    expect(await ids('?sortOrder=desc')).toEqual(['bye-1', 'greet-1'])
+    expect(await ids('?name=farewell')).toEqual(['bye-1'])
+    expect(await ids('?stage=greeting&status=pending')).toEqual(['greet-1', 'bye-1'])
+    expect(await ids('?stage=other')).toEqual([])
+    expect(await ids('?status=running')).toEqual([])
+    const page = await api.send('GET', `/api/v1/runs/${run.id}/steps?limit=1&offset=1`)
+    expect(page.body).toMatchObject({ pagination: { total: 2, limit: 1, offset: 1 } })
+    expect((page.body as { steps: Step[] }).steps.map((s) => s.id)).toEqual(['bye-1'])
+  })
+
+  it.each([['status=bogus'], ['limit=0'], ['limit=1001'], ['sortBy=id'], ['sortOrder=up'], ['offset=-1']])(
+    'answers 400 VALIDATION_FAILED for %s',
+    async (queryString) => {
+      expectApiError(
+        await api.send('GET', `/api/v1/runs/${run.id}/steps?${queryString}`),
+        400,
+        'VALIDATION_FAILED',
+      )
+    },
+  )
 
   it('answers 404 RUN_NOT_FOUND for an unknown run', async () => {
     expectApiError(await api.send('GET', '/api/v1/runs/nope/steps'), 404, 'RUN_NOT_FOUND')

@@ -209,7 +209,8 @@ describe('scale-out on PostgreSQL: one `maxq serve`, four `maxq tick --watch`', 
     expect(records.filter((r) => !tickPids.includes(r.ppid))).toEqual([])
     const ppidOf = new Map(records.map((r) => [`${r.runId} ${r.stepId}`, r.ppid]))
     for (const run of [fanout!, chain!, small[0]!]) {
-      const { steps } = await api<{ steps: StepView[] }>(`/runs/${run.id}/steps`)
+      // One page holds a whole run here: the fan-out is 1000 steps, the largest page.
+      const { steps } = await api<{ steps: StepView[] }>(`/runs/${run.id}/steps?limit=1000`)
       const mismatched = steps.filter((step) => {
         const workerPid = Number(step.workerId?.split(':').at(-2))
         return (

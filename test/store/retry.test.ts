@@ -53,8 +53,15 @@ describe.each(testDatabases)('retrying runs and steps on $name', (database) => {
   it('retries a failed run and keeps its completed steps', async () => {
     const runId = await failedRun()
     const retried = await store.retryRun(runId, tick())
-    expect(retried.ok && retried.value.status).toBe('running')
+    // The run as the reset left it; the stages as the retry commits them (the failed one restarted).
+    expect(retried.ok && retried.value).toMatchObject({
+      status: 'pending',
+      error: null,
+      terminationReason: null,
+      completedAt: null,
+    })
     expect(retried.ok && retried.value.stages.map((s) => s.status)).toEqual(['running'])
+    expect((await store.getRun(runId))?.status).toBe('running')
 
     const claimed = await store.claimReadySteps(worker, tick())
     expect(claimed.map((s) => [s.stepId, s.attempt])).toEqual([['bad', 2]])

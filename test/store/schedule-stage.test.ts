@@ -77,7 +77,10 @@ describe.each(testDatabases)('scheduling a stage on $name', (database) => {
       { stage: 'two', final: true, steps: [{ id: 'b', name: 's', dependsOn: ['a'] }] },
       tick(),
     )
-    expect(outcome).toEqual({ ok: true, value: { stage: 'two', scheduled: 1, steps: ['b'] } })
+    expect(outcome).toEqual({
+      ok: true,
+      value: { stage: 'two', scheduled: 1, steps: [{ id: 'b', name: 's', status: 'pending' }] },
+    })
   })
 
   it('rejects a dependency cycle', async () => {
@@ -116,6 +119,76 @@ describe.each(testDatabases)('scheduling a stage on $name', (database) => {
     const steps = await store.listSteps(runId)
     expect(steps.ok && steps.value.map((s) => s.id)).toEqual(['a', 'b'])
     expect((await store.getRun(runId))?.stages).toHaveLength(1)
+  })
+
+  it('answers a re-posted stage with its steps as they are now', async () => {
+    const { runId } = await startRun()
+    const stage = {
+      stage: 'one',
+      final: false,
+      steps: [
+        { id: 'a', name: 's' },
+        { id: 'b', name: 't', dependsOn: ['a'] },
+      ],
+    }
+    await store.scheduleStage(runId, stage, tick())
+    const [claimed] = await store.claimReadySteps(worker, tick())
+    expect(claimed?.stepId).toBe('a')
+    expect(await store.scheduleStage(runId, stage, tick())).toEqual({
+      ok: true,
+      value: {
+        stage: 'one',
+        scheduled: 2,
+        steps: [
+          { id: 'a', name: 's', status: 'running' },
+          { id: 'b', name: 't', status: 'pending' },
+        ],
+      },
+    })
+  })
+
+  it('lists a page of steps, filtered and sorted, with the total', async () => {
+    const { runId } = await startRun()
+    await store.scheduleStage(
+      runId,
+      {
+        stage: 'one',
+        final: false,
+        steps: [
+          { id: 'c', name: 'x' },
+          { id: 'a', name: 'y' },
+          { id: 'b', name: 'x' },
+        ],
+      },
+      tick(),
+    )
+    await store.scheduleStage(runId, { stage: 'two', final: true, steps: [{ id: 'd', name: 'x' }] }, tick())
+    await store.claimReadySteps(worker, tick())
+    const page = async (query: Partial<Parameters<Store['listStepsPage']>[1]>) => {
+      const outcome = await store.listStepsPage(runId, {
+        limit: 100,
+        offset: 0,
+        sortBy: 'createdAt',
+        sortOrder: 'asc',
+        ...query,
+      })
+      if (!outcome.ok) throw new Error(outcome.code)
+      return [outcome.value.steps.map((s) => s.id), outcome.value.total]
+    }
+    expect(await page({})).toEqual([['c', 'a', 'b', 'd'], 4])
+    expect(await page({ sortOrder: 'desc' })).toEqual([['d', 'b', 'a', 'c'], 4])
+    expect(await page({ stage: 'one', name: 'x' })).toEqual([['c', 'b'], 2])
+    expect(await page({ status: 'running' })).toEqual([['c', 'a', 'b'], 3])
+    expect(await page({ limit: 2, offset: 1 })).toEqual([['a', 'b'], 4])
+    expect(await page({ sortBy: 'name' })).toEqual([['c', 'b', 'd', 'a'], 4])
+    expect(
+      await store.listStepsPage('no-such-run', {
+        limit: 1,
+        offset: 0,
+        sortBy: 'createdAt',
+        sortOrder: 'asc',
+      }),
+    ).toMatchObject({ ok: false, code: 'RUN_NOT_FOUND' })
   })
 
   it('answers STAGE_CONFLICT when a stage name is re-posted with other step ids', async () => {
