@@ -1,6 +1,6 @@
-// The API as the handler tests see it: createApp over a real SQLite store in a temp file and a temp
-// FLOWS_ROOT, called through app.request() (no port). Also small helpers to send JSON and to check
-// the error shape.
+// The API as the handler tests see it: createApp over a real SQLite store in a temp file (or a fresh
+// store on a given test database) and a temp FLOWS_ROOT, called through app.request() (no port).
+// Also small helpers to send JSON and to check the error shape.
 
 import path from 'node:path'
 import type { Hono } from 'hono'
@@ -8,7 +8,8 @@ import { expect } from 'vitest'
 import { openStore } from '../../db/open-store.js'
 import type { Store } from '../../db/store.js'
 import { createApp } from '../../handlers/app.js'
-import type { AppEnv } from '../../handlers/app-env.js'
+import type { AppEnv, Clock } from '../../handlers/app-env.js'
+import type { TestDatabase } from './dialects.js'
 import { createTempDir, removeDir, writeFlow } from './temp-flows.js'
 
 export interface ApiResponse {
@@ -43,6 +44,10 @@ export interface HandlerAppOptions {
   /** Lets a test replace store methods (e.g. make one throw); gets the real store. */
   wrapStore?: (store: Store) => Store
   wake?: () => void
+  /** The database to run on; by default SQLite in the app's temp dir. */
+  database?: TestDatabase
+  /** The app's clock; by default the wall clock. */
+  clock?: Clock
 }
 
 /** Flows every handler test can use: `hello` (greet, farewell) and `other` (work). */
@@ -53,7 +58,8 @@ export async function createHandlerApp(options: HandlerAppOptions = {}): Promise
   const flowsRoot = path.join(dir, 'flows')
   await writeFlow(flowsRoot, 'hello', { flow: 'exit 0', steps: { greet: 'echo hi', farewell: 'echo bye' } })
   await writeFlow(flowsRoot, 'other', { flow: 'exit 0', steps: { work: 'exit 0' } })
-  const store = await openStore({ sqlitePath: path.join(dir, 'maxq.db') })
+  const opened = options.database ? await options.database.open() : undefined
+  const store = opened?.store ?? (await openStore({ sqlitePath: path.join(dir, 'maxq.db') }))
   let wakeCount = 0
   const logged: string[] = []
   const app = createApp({
@@ -61,6 +67,7 @@ export async function createHandlerApp(options: HandlerAppOptions = {}): Promise
     flowsRoot,
     maxBodyBytes: options.maxBodyBytes,
     apiToken: options.apiToken,
+    clock: options.clock,
     logger: (line) => logged.push(line),
     wake: () => {
       wakeCount++
@@ -94,7 +101,7 @@ export async function createHandlerApp(options: HandlerAppOptions = {}): Promise
     logged,
     send,
     close: async () => {
-      await store.close()
+      await (opened ? opened.dispose() : store.close())
       await removeDir(dir)
     },
   }
