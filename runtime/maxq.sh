@@ -29,6 +29,13 @@
 #   maxq_log <level> <message>
 #       Adds a run log entry (level: debug, info, warn or error) for the current step, or for the
 #       flow when called from flow.sh.
+#
+#   maxq_input [jq-filter]
+#       Prints the run's input (the `input` it was triggered with, null when none), or what the jq
+#       filter makes of it: strings raw, anything else as compact JSON, one result per line. Use
+#       `//` for a default. Fails when the filter does not compile or fails on the input.
+#       days=$(maxq_input '.days // 30')
+#       maxq_input '.symbols // ["AAPL"] | .[]' | while read -r symbol; do ...; done
 
 # _maxq_curl <curl args...>: curl with the run's token. The header is read from a pipe, not argv,
 # where any user of the host could see it with ps.
@@ -105,4 +112,14 @@ maxq_log() {
   body=$(jq -cn --arg level "$1" --arg message "$2" --arg type "$type" --arg id "$id" \
     '{level: $level, message: $message, entityType: $type, entityId: $id}') || return
   _maxq_request POST "/runs/${MAXQ_RUN_ID:?MAXQ_RUN_ID is not set}/logs" "$body" >/dev/null
+}
+
+maxq_input() {
+  local answer
+  answer=$(_maxq_request GET "/runs/${MAXQ_RUN_ID:?MAXQ_RUN_ID is not set}") || return
+  # The filter is the script's own jq code, applied to the run's input; on lines of its own, so a
+  # trailing `# comment` in it cannot swallow the closing parenthesis.
+  printf '%s' "$answer" | jq -rc ".input | (
+${1:-.}
+)"
 }

@@ -155,6 +155,48 @@ describe('maxq.sh', () => {
     expect(seen[0]?.url).toBe('/api/v1/runs/run-1/fields?stepId=a%2Cb')
   })
 
+  it('maxq_input prints the run input, or what a jq filter makes of it', async () => {
+    const input = { days: 60, name: 'two words', symbols: ['AAPL', 'MSFT'], off: false }
+    answer = () => ({ status: 200, body: { id: 'run-1', status: 'running', input, stages: [] } })
+    const got = await sh(
+      [
+        'maxq_input',
+        "maxq_input '.days // 30'",
+        "maxq_input '.name'",
+        "maxq_input '.symbols[]'",
+        'maxq_input \'.missing // "fallback"\'',
+        "maxq_input '.off // true'",
+        "maxq_input '.days # a comment'",
+      ].join('; '),
+    )
+    expect(got.code).toBe(0)
+    expect(got.stdout.split('\n')).toEqual([
+      JSON.stringify(input),
+      '60',
+      'two words',
+      'AAPL',
+      'MSFT',
+      'fallback',
+      // jq's `//` also replaces false: a boolean default wants `if has("off") then .off else true end`.
+      'true',
+      '60',
+      '',
+    ])
+    expect(seen.map(({ method, url }) => `${method} ${url}`)).toEqual(Array(7).fill('GET /api/v1/runs/run-1'))
+  })
+
+  it('maxq_input answers null for a run without input, and fails for a bad filter', async () => {
+    answer = () => ({ status: 200, body: { id: 'run-1', input: null } })
+    expect((await sh("maxq_input; maxq_input '.days // 30'")).stdout).toBe('null\n30\n')
+    const bad = await sh("maxq_input '.days |||'; echo unreachable")
+    expect(bad.code).not.toBe(0)
+    expect(bad.stdout).toBe('')
+    answer = () => ({ status: 404, body: { error: 'Run not found', code: 'RUN_NOT_FOUND', details: null } })
+    const missing = await sh('maxq_input; echo unreachable')
+    expect(missing.code).not.toBe(0)
+    expect(missing.stderr).toContain('RUN_NOT_FOUND')
+  })
+
   it('fails with the API error on stderr', async () => {
     answer = () => ({ status: 400, body: { error: 'bad id', code: 'INVALID_STEP_ID', details: null } })
     const got = await sh(`maxq_schedule s1 false '[]'; echo unreachable`)

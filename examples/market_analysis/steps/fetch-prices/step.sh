@@ -1,12 +1,18 @@
 #!/bin/bash
-# Generates 30 days of closing prices per symbol. Offline and deterministic: the random walk is
-# seeded from the run id, so the same run always "fetches" the same prices, also on a retry.
+# Generates daily closing prices per symbol: 30 days, or the run input's `days` (trigger with
+# -d '{"input": {"days": 90}}'). Offline and deterministic: the random walk is seeded from the run
+# id, so the same run always "fetches" the same prices, also on a retry.
 set -euo pipefail
 # shellcheck source=../../../../runtime/maxq.sh
 . "${MAXQ_LIB:?MAXQ_LIB is set by MaxQ for every script it runs}"
 
 SYMBOLS=(AAPL MSFT GOOG AMZN NVDA TSLA META NFLX)
-DAYS=30
+# The run's input, with a default: a run triggered with `{}` has none.
+DAYS=$(maxq_input '.days // 30')
+if ! [[ $DAYS =~ ^[1-9][0-9]{0,3}$ ]] || ((DAYS < 2 || DAYS > 3650)); then
+  echo "input.days must be a whole number of days from 2 to 3650, got: $DAYS" >&2
+  exit 1
+fi
 seed=$(printf '%s' "$MAXQ_RUN_ID" | cksum | cut -d' ' -f1)
 
 prices=$(
