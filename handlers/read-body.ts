@@ -8,10 +8,12 @@
 // A refused body is not left on the wire. Destroying the request (what breaking out of a
 // `for await` over it does) closes the socket while the client is still sending: its next write
 // fails with EPIPE or ECONNRESET, and a client that reads only after sending (Python's requests,
-// for one) never sees the 413. So the answer goes out first and the rest of the body is read and
-// thrown away, up to LINGER_BYTES or LINGER_MS; only a client that goes past that loses the
-// connection, long after the answer reached it. A client that sent `Expect: 100-continue` is told
-// to go on only once the body is actually wanted, so curl never uploads a body we refuse.
+// for one) never sees the 413. So the answer goes out first, with `Connection: close` (a client
+// that reads it, curl or Node's http, stops sending; Node's keep-alive client would otherwise wait
+// forever for a 'drain'), and the rest of the body is read and thrown away, up to LINGER_BYTES or
+// LINGER_MS, before the socket closes; only a client that goes past that loses the connection,
+// long after the answer reached it. A client that sent `Expect: 100-continue` is told to go on only
+// once the body is actually wanted, so curl never uploads a body we refuse.
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Context } from 'hono'
@@ -100,19 +102,36 @@ const discarding = new WeakSet<IncomingMessage>()
  * is closed, but never before the answer has been written.
  */
 function discardBody({ incoming, outgoing }: NodeBindings): void {
-  if (incoming.complete || incoming.destroyed || discarding.has(incoming)) return
+  const socket = incoming.socket
+  if (incoming.complete || incoming.destroyed || socket === null || discarding.has(incoming)) return
   discarding.add(incoming)
+  if (!outgoing.headersSent) outgoing.setHeader('Connection', 'close')
   let discarded = 0
+  let closeWhenRead = false
+  // After an answer with `Connection: close`, Node calls destroySoon(): the socket closes as soon
+  // as the answer is flushed, and the rest of the body arriving on a closed socket makes the kernel
+  // reset the connection. Instead the answer's end is sent (FIN; the socket stays half-open) and
+  // the socket closes once the body has been read.
+  const destroySoon = socket.destroySoon
+  socket.destroySoon = () => {
+    socket.end()
+    closeWhenRead = true
+  }
   const stop = (): void => {
     clearTimeout(timer)
     incoming.off('data', onData)
-    incoming.off('end', stop)
+    incoming.off('end', onEnd)
     incoming.off('close', stop)
+    socket.destroySoon = destroySoon
+  }
+  const onEnd = (): void => {
+    stop()
+    if (closeWhenRead) socket.destroySoon()
   }
   const giveUp = (): void => {
     stop()
     incoming.pause()
-    const close = (): void => void incoming.socket?.destroy()
+    const close = (): void => void socket.destroy()
     if (outgoing.writableFinished) close()
     else outgoing.once('finish', close).once('close', close)
   }
@@ -123,7 +142,7 @@ function discardBody({ incoming, outgoing }: NodeBindings): void {
     if (discarded > LINGER_BYTES) giveUp()
   }
   incoming.on('data', onData)
-  incoming.once('end', stop)
+  incoming.once('end', onEnd)
   incoming.once('close', stop)
   incoming.resume()
 }
