@@ -2,7 +2,7 @@
 // logs. Output larger than the capture limit is kept as head, marker, tail: a secret cut by that
 // marker would survive as a prefix before it or a suffix after it, so those pieces are masked too.
 
-import { MASK, MIN_MASKED_OUTPUT_LENGTH } from '../security/secret-names.js'
+import { MASK, MIN_MASKED_OUTPUT_LENGTH, maskText } from '../security/secret-names.js'
 import { OMITTED_MARKER } from './bounded-output.js'
 
 export function maskSecrets(text: string, secrets: readonly string[]): string {
@@ -11,16 +11,10 @@ export function maskSecrets(text: string, secrets: readonly string[]): string {
   // Longest first, so a secret that contains another is masked whole.
   values.sort((a, b) => b.length - a.length)
   const marker = OMITTED_MARKER.exec(text)
-  if (marker === null) return maskWhole(text, values)
-  const before = maskWhole(text.slice(0, marker.index), values)
-  const after = maskWhole(text.slice(marker.index + marker[0].length), values)
+  if (marker === null) return maskText(text, values)
+  const before = maskText(text.slice(0, marker.index), values)
+  const after = maskText(text.slice(marker.index + marker[0].length), values)
   return maskCutEnd(before, values) + marker[0] + maskCutStart(after, values)
-}
-
-function maskWhole(text: string, values: readonly string[]): string {
-  let masked = text
-  for (const value of values) if (masked.includes(value)) masked = masked.replaceAll(value, MASK)
-  return masked
 }
 
 /** Masks a trailing piece of `text` that begins some secret (2 characters at least). */

@@ -27,9 +27,27 @@ export function maskEnv(env: Record<string, string>): Record<string, string> {
   return masked ?? env
 }
 
-/** The values of an env's secret-looking names that output is searched for. */
+/** The values of an env's secret-looking names that output and logs are searched for. */
 export function secretValues(env: Record<string, string>): string[] {
   return Object.entries(env)
     .filter(([name, value]) => isSecretName(name) && value.length >= MIN_MASKED_OUTPUT_LENGTH)
     .map(([, value]) => value)
+}
+
+/** `text` with every occurrence of the secrets replaced by ***, the longest secret first. */
+export function maskText(text: string, secrets: readonly string[]): string {
+  let masked = text
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+    if (secret.length >= MIN_MASKED_OUTPUT_LENGTH && masked.includes(secret))
+      masked = masked.replaceAll(secret, MASK)
+  }
+  return masked
+}
+
+/** A JSON value with the secrets masked in every string value it holds. */
+export function maskJson<T>(value: T, secrets: readonly string[]): T {
+  if (secrets.length === 0) return value
+  return JSON.parse(JSON.stringify(value), (_, item: unknown) =>
+    typeof item === 'string' ? maskText(item, secrets) : item,
+  ) as T
 }

@@ -35,6 +35,7 @@ export const runs = pgTable(
     startedAt: bigint('started_at', { mode: 'number' }),
     completedAt: bigint('completed_at', { mode: 'number' }),
     updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+    secrets: jsonb('secrets').$type<string[]>(),
   },
   (t) => [
     index('runs_created_at').on(t.createdAt),

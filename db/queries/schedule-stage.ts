@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm'
-import type { Dialect } from '../sql-executor.js'
+import { secretValues } from '../../security/secret-names.js'
+import { parseJson, type Dialect } from '../sql-executor.js'
 import { validateStageGraph } from '../rules/validate-stage.js'
 import type { ScheduledStage, ScheduledStep, StageDefinition } from '../store.js'
 import { fail, ok, type Outcome, type StepStatus } from '../types.js'
@@ -108,6 +109,9 @@ export async function scheduleStage(
       now,
     ),
   )
+  const secrets = newSecrets(run.secrets, def)
+  if (secrets !== null)
+    writes.push(tx.q.run(sql`UPDATE runs SET secrets = ${tx.d.json(secrets)} WHERE id = ${runId}`))
   // Its first statement reads the stages just inserted: sent after them, it runs after them.
   writes.push(startNextStage(tx, runId, isRunOpen(run.status), now))
   // Nothing below needs their answers, so COMMIT goes out with them: a stage is two round trips.
@@ -117,4 +121,13 @@ export async function scheduleStage(
     scheduled: requested.length,
     steps: def.steps.map((step) => ({ id: step.id, name: step.name, status: 'pending' as const })),
   })
+}
+
+/** The run's secret values with this stage's added, or null when the stage adds none. */
+function newSecrets(stored: unknown, def: StageDefinition): string[] | null {
+  const known = parseJson<string[]>(stored, [])
+  const added = [...new Set(def.steps.flatMap((step) => secretValues(step.env ?? {})))].filter(
+    (value) => !known.includes(value),
+  )
+  return added.length === 0 ? null : [...known, ...added]
 }

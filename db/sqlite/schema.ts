@@ -24,6 +24,7 @@ export const runs = sqliteTable(
     startedAt: integer('started_at'),
     completedAt: integer('completed_at'),
     updatedAt: integer('updated_at').notNull(),
+    secrets: text('secrets', { mode: 'json' }).$type<string[]>(),
   },
   (t) => [
     index('runs_created_at').on(t.createdAt),

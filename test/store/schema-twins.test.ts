@@ -59,18 +59,16 @@ function pgShapes(): Shapes {
   return out
 }
 
-/** Table → column names, as the migrated database has them, in column order. */
-/** The newest down file undoes its up file: here, the flow call's refusal column goes and comes back. */
+/** The newest down file undoes its up file: here, the run's secrets column goes and comes back. */
 async function expectRollbackAndReapply(dialect: Dialect): Promise<void> {
   const before = await migratedColumns(dialect)
-  expect(await migrateRollback(dialect)).toBe('0005_flow_call_refusal')
-  expect((await migratedColumns(dialect)).flow_calls).toEqual(
-    before.flow_calls?.filter((c) => c !== 'refusal'),
-  )
-  expect(await migrateLatest(dialect)).toEqual(['0005_flow_call_refusal'])
+  expect(await migrateRollback(dialect)).toBe('0006_run_secrets')
+  expect((await migratedColumns(dialect)).runs).toEqual(before.runs?.filter((c) => c !== 'secrets'))
+  expect(await migrateLatest(dialect)).toEqual(['0006_run_secrets'])
   expect(await migratedColumns(dialect)).toEqual(before)
 }
 
+/** Table → column names, as the migrated database has them, in column order. */
 async function migratedColumns(dialect: Dialect): Promise<Record<string, string[]>> {
   const rows =
     dialect.name === 'sqlite'
@@ -131,6 +129,7 @@ describe('schema twins', () => {
         '0003_exit_token',
         '0004_settings',
         '0005_flow_call_refusal',
+        '0006_run_secrets',
       ])
       expect(await migratedColumns(dialect)).toEqual(columnsOf(pgShapes()))
       await expectRollbackAndReapply(dialect)
