@@ -11,6 +11,7 @@ import {
 } from './app-env.js'
 import { runTokens, type RunTokens } from '../security/run-token.js'
 import { authenticate } from './auth/authenticate.js'
+import { checkUrl } from './check-url.js'
 import { handleError, handleNotFound } from './errors.js'
 import { discardUnreadBody } from './read-body.js'
 import { getFlow } from './flows/get-flow.js'
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
             })),
     }),
   )
+  app.use('*', checkUrl)
 
   app.route('/', getHealth)
   app.route('/api/v1', getHealth)

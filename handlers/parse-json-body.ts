@@ -1,6 +1,7 @@
 // Turns the bytes of a request body into a JSON value, refusing what we could not store faithfully
 // or safely: bytes that are not UTF-8, JSON nested deeper than MAX_JSON_DEPTH, keys that name an
-// object's prototype machinery, and strings with NUL or unpaired surrogates. Every refusal is a 400
+// object's prototype machinery, strings with NUL or unpaired surrogates, and numbers too large for a
+// double (JSON.parse reads 1e400 as Infinity, which would be stored as null). Every refusal is a 400
 // before any handler runs, so nothing reaches the store.
 
 import { invalidJson, validationFailed } from './errors.js'
@@ -61,6 +62,9 @@ function findProblem(root: unknown): { path: string; message: string } | null {
       const message = stringProblem(value)
       if (message !== null) return { path, message }
       continue
+    }
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      return { path, message: 'number is too large to be represented' }
     }
     if (typeof value !== 'object' || value === null) continue
     if (depth + 1 > MAX_JSON_DEPTH) {

@@ -14,7 +14,6 @@ import { checkBodyType } from './content-type.js'
 import { validationFailed } from './errors.js'
 import { parseJsonBody } from './parse-json-body.js'
 import { readBody } from './read-body.js'
-import { isPrintable } from './shared-schemas.js'
 
 /** A schema whose output is an object: what params, query strings and our JSON bodies are. */
 type ObjectSchema = v.GenericSchema<unknown, object>
@@ -42,13 +41,6 @@ export function query<S extends ObjectSchema>(schema: S) {
   return createMiddleware<AppEnv, string, Validated<'query', S>>(async (c, next) => {
     const raw: Record<string, string | string[]> = {}
     for (const [key, values] of Object.entries(c.req.queries())) {
-      // Checked for every key, known or not: a NUL in any value must not reach a query (a 500 on
-      // PostgreSQL), and one rule for all is simpler than a `printable` in each schema.
-      if (!isPrintable(key) || !values.every(isPrintable)) {
-        throw validationFailed([
-          { path: key, message: 'must not contain control characters or unpaired surrogates' },
-        ])
-      }
       raw[key] = values.length === 1 && values[0] !== undefined ? values[0] : values
     }
     c.req.addValidatedData('query', check(schema, raw))

@@ -28,17 +28,20 @@ export interface HandlerApp {
   app: Hono<AppEnv>
   store: Store
   flowsRoot: string
+  /** MAXQ_SQLITE_PATH or MAXQ_DATABASE_URL of the app's database, for a second connection. */
+  databaseEnv: Record<string, string>
   /** How many times a handler called wake(). */
   wakes(): number
   /** Lines written to the app's logger. */
   logged: string[]
-  /** `body` is JSON-encoded unless it is a string, which is sent verbatim. */
+  /** `body` is JSON-encoded unless it is a string or bytes, which are sent verbatim. */
   send(method: string, urlPath: string, body?: unknown, options?: SendOptions): Promise<ApiResponse>
   close(): Promise<void>
 }
 
 export interface HandlerAppOptions {
   maxBodyBytes?: number
+  maxFieldsBytes?: number
   /** MAXQ_API_TOKEN for the app; unset leaves the API open. */
   apiToken?: string
   /** Lets a test replace store methods (e.g. make one throw); gets the real store. */
@@ -59,13 +62,15 @@ export async function createHandlerApp(options: HandlerAppOptions = {}): Promise
   await writeFlow(flowsRoot, 'hello', { flow: 'exit 0', steps: { greet: 'echo hi', farewell: 'echo bye' } })
   await writeFlow(flowsRoot, 'other', { flow: 'exit 0', steps: { work: 'exit 0' } })
   const opened = options.database ? await options.database.open() : undefined
-  const store = opened?.store ?? (await openStore({ sqlitePath: path.join(dir, 'maxq.db') }))
+  const sqlitePath = path.join(dir, 'maxq.db')
+  const store = opened?.store ?? (await openStore({ sqlitePath }))
   let wakeCount = 0
   const logged: string[] = []
   const app = createApp({
     store: options.wrapStore ? options.wrapStore(store) : store,
     flowsRoot,
     maxBodyBytes: options.maxBodyBytes,
+    maxFieldsBytes: options.maxFieldsBytes,
     apiToken: options.apiToken,
     clock: options.clock,
     logger: (line) => logged.push(line),
@@ -78,8 +83,14 @@ export async function createHandlerApp(options: HandlerAppOptions = {}): Promise
   const send = async (method: string, urlPath: string, body?: unknown, sendOptions: SendOptions = {}) => {
     const init: RequestInit = { method, headers: sendOptions.headers }
     if (body !== undefined) {
-      init.body = typeof body === 'string' ? body : JSON.stringify(body)
-      if (typeof body !== 'string' && !sendOptions.headers)
+      // Bytes go out with no Content-Type at all (a string gets text/plain).
+      init.body =
+        typeof body === 'string'
+          ? body
+          : body instanceof Uint8Array
+            ? new Uint8Array(body)
+            : JSON.stringify(body)
+      if (typeof body !== 'string' && !(body instanceof Uint8Array) && !sendOptions.headers)
         init.headers = { 'Content-Type': 'application/json' }
     }
     const res = await app.request(urlPath, init)
@@ -97,6 +108,7 @@ export async function createHandlerApp(options: HandlerAppOptions = {}): Promise
     app,
     store,
     flowsRoot,
+    databaseEnv: opened?.databaseEnv ?? { MAXQ_SQLITE_PATH: sqlitePath },
     wakes: () => wakeCount,
     logged,
     send,
