@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import type { Store } from '../db/store.js'
 import { createApp } from '../handlers/app.js'
+import { answerClientError } from './answer-client-error.js'
 import { exposureWarning, type Config } from './config.js'
 import type { Logger } from './log.js'
 
@@ -52,5 +53,6 @@ export async function startApi(
     // "continue" only when it reads the body (handlers/read-body.ts), so a body it refuses by its
     // Content-Length or Content-Type is never uploaded.
     server.on('checkContinue', (req, res) => server.emit('request', req, res))
+    server.on('clientError', answerClientError)
   })
 }
