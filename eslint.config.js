@@ -31,4 +31,21 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // security/ holds pure rules (tokens, secret names, env names) that every layer may use.
+    files: ['security/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/handlers/**', '**/db/**', '**/scheduler/**', '**/runtime/**', '**/cli/**'],
+              message: 'security/ depends on nothing of MaxQ',
+            },
+          ],
+        },
+      ],
+    },
+  },
 )
