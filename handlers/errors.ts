@@ -90,6 +90,11 @@ export type InvalidField = {
   message: string
 }
 
+/** valibot's issues as the `details` of a VALIDATION_FAILED. */
+export function issueFields(issues: readonly v.BaseIssue<unknown>[]): InvalidField[] {
+  return issues.map((issue) => ({ path: v.getDotPath(issue) ?? '', message: issue.message }))
+}
+
 export function validationFailed(details: InvalidField[]): ApiError {
   const first = details[0]
   const where = first && first.path !== '' ? `${first.path}: ` : ''
@@ -111,11 +116,7 @@ export const payloadTooLarge = (maxBytes: number): ApiError =>
 /** Converts what was thrown to an ApiError, or null when it is unexpected (a 500). */
 function knownError(err: unknown): ApiError | null {
   if (err instanceof ApiError) return err
-  if (v.isValiError(err)) {
-    return validationFailed(
-      err.issues.map((issue) => ({ path: v.getDotPath(issue) ?? '', message: issue.message })),
-    )
-  }
+  if (v.isValiError(err)) return validationFailed(issueFields(err.issues))
   if (err instanceof HTTPException) {
     // Hono's own json validator and bodyLimit throw these; keep our codes for them.
     if (err.status === 413) return new ApiError(413, 'PAYLOAD_TOO_LARGE', 'Request body is too large')

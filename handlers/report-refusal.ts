@@ -27,7 +27,7 @@ export async function reportRefusal(
         path,
         status: error.status,
         code: error.code,
-        error: error.message,
+        error: describe(error),
         details: error.details,
         ...(step === undefined ? {} : { stepId: safeDecode(step) }),
         schedule: c.req.method === 'POST' && SCHEDULE_PATH.test(path),
@@ -46,4 +46,31 @@ function safeDecode(segment: string): string {
   } catch {
     return segment
   }
+}
+
+/** The error with every problem its details list, so that one log line names each mistake. */
+function describe(error: ApiError): string {
+  const details: unknown = error.details
+  const listed = Array.isArray(details)
+    ? details
+    : typeof details === 'object' &&
+        details !== null &&
+        'problems' in details &&
+        Array.isArray(details.problems)
+      ? details.problems
+      : []
+  const problems = listed.flatMap((item: unknown) => {
+    if (typeof item !== 'object' || item === null) return []
+    const where = 'path' in item && typeof item.path === 'string' && item.path !== '' ? `${item.path}: ` : ''
+    const what =
+      'message' in item && typeof item.message === 'string'
+        ? item.message
+        : 'reason' in item && typeof item.reason === 'string'
+          ? `${'name' in item ? `step ${String(item.name)} ` : ''}${item.reason}`
+          : null
+    return what === null ? [] : [`${where}${what}`]
+  })
+  return problems.length > 1
+    ? `${error.message.replace(/ \(and \d+ more\)$/, '')}; ${problems.slice(1).join('; ')}`
+    : error.message
 }

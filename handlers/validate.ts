@@ -7,11 +7,12 @@
 // forgot the header would get a confusing VALIDATION_FAILED. `body` reads JSON under the types in
 // handlers/content-type.ts and refuses the rest with 415.
 
+import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import * as v from 'valibot'
 import type { AppEnv } from './app-env.js'
 import { checkBodyType } from './content-type.js'
-import { validationFailed } from './errors.js'
+import { issueFields, validationFailed, type InvalidField } from './errors.js'
 import { parseJsonBody } from './parse-json-body.js'
 import { readBody } from './read-body.js'
 
@@ -51,6 +52,11 @@ export function query<S extends ObjectSchema>(schema: S) {
 export interface BodyOptions {
   /** Which limit applies: MAXQ_MAX_BODY_BYTES (the default), MAXQ_MAX_FIELDS_BYTES, or bytes. */
   limit?: 'body' | 'fields' | number
+  /**
+   * More problems of a body the schema refused, answered in the same 400, so that a script's author
+   * learns every mistake of a request at once rather than one per try.
+   */
+  moreProblems?: (c: Context<AppEnv>, value: Record<string, unknown>) => Promise<InvalidField[]>
 }
 
 /**
@@ -72,7 +78,12 @@ export function body<S extends ObjectSchema>(schema: S, options: BodyOptions = {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw validationFailed([{ path: '', message: 'Request body must be a JSON object' }])
     }
-    c.req.addValidatedData('json', check(schema, value))
+    const result = v.safeParse(schema, value)
+    if (!result.success) {
+      const more = options.moreProblems ? await options.moreProblems(c, value as Record<string, unknown>) : []
+      throw validationFailed([...issueFields(result.issues), ...more])
+    }
+    c.req.addValidatedData('json', result.output)
     await next()
   })
 }

@@ -42,12 +42,16 @@ export async function recordFlowExit(tx: Tx, end: FlowAttemptEnd, now: number): 
   if (!isRunActive(run.status)) return true
 
   if (!succeeded) {
+    // A refused stage post is most often why a flow exits non-zero (curl --fail-with-body, set -e):
+    // the run's error says what was refused, not only curl's "returned error: 400".
+    const refusal = await refusalOf(tx, end.callId)
     const error = {
       reason: 'flow_failed',
       exitCode: end.exitCode,
       signal: end.signal ?? null,
       timedOut: end.timedOut ?? false,
       stderr: (end.stderr ?? '').slice(-2000),
+      ...(refusal === null ? {} : { refused: refusal }),
     }
     await endRun(tx, end.runId, { status: 'failed', terminationReason: 'flow_failed', error }, now)
     return true
@@ -57,10 +61,7 @@ export async function recordFlowExit(tx: Tx, end: FlowAttemptEnd, now: number): 
 
   // It exits 0 having scheduled nothing, but a stage it posted was refused: a plan that went wrong,
   // not a flow that chose to end.
-  const refused = await tx.q.all<{ refusal: unknown }>(
-    sql`SELECT refusal FROM flow_calls WHERE id = ${end.callId}`,
-  )
-  const refusal = parseJson<Record<string, Json> | null>(refused[0]?.refusal, null)
+  const refusal = await refusalOf(tx, end.callId)
   if (refusal !== null) {
     const error = { reason: 'schedule_refused', ...refusal }
     await endRun(tx, end.runId, { status: 'failed', terminationReason: 'schedule_refused', error }, now)
@@ -88,4 +89,10 @@ export async function recordFlowExit(tx: Tx, end: FlowAttemptEnd, now: number): 
   )
   await endRun(tx, end.runId, { status: 'completed' }, now)
   return true
+}
+
+/** The stage post refused while this flow call ran (db/queries/record-refusal.ts), if any. */
+async function refusalOf(tx: Tx, callId: number): Promise<Record<string, Json> | null> {
+  const rows = await tx.q.all<{ refusal: unknown }>(sql`SELECT refusal FROM flow_calls WHERE id = ${callId}`)
+  return parseJson<Record<string, Json> | null>(rows[0]?.refusal, null)
 }

@@ -11,9 +11,19 @@ import { apiErrorFromOutcome } from '../errors.js'
 import { Identifier, JsonValue, RunParams } from '../shared-schemas.js'
 import { body, params } from '../validate.js'
 
+/** A log line, not a file: a script that has more to say writes it to its output or its fields. */
+export const MAX_LOG_MESSAGE_BYTES = 64 * 1024
+
 export const CreateLogBody = v.object({
   level: v.optional(v.picklist(LOG_LEVELS), 'info'),
-  message: v.pipe(v.string(), v.nonEmpty('must not be empty')),
+  message: v.pipe(
+    v.string(),
+    v.nonEmpty('must not be empty'),
+    v.check(
+      (message) => Buffer.byteLength(message) <= MAX_LOG_MESSAGE_BYTES,
+      `must be at most ${MAX_LOG_MESSAGE_BYTES} bytes`,
+    ),
+  ),
   entityType: v.optional(v.picklist(LOG_ENTITY_TYPES)),
   entityId: v.optional(v.nullable(Identifier)),
   metadata: v.optional(JsonValue),

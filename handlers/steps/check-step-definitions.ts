@@ -3,9 +3,11 @@
 // before the store is touched, so a rejected request changes nothing. Each error's details carry a
 // `reason` (as the original MaxQ's do) beside the value that was refused.
 
-import type { StepScriptProblem } from '../../runtime/discover-flows.js'
+import type { Context } from 'hono'
+import { unusableStepScripts, type StepScriptProblem } from '../../runtime/discover-flows.js'
+import type { AppEnv } from '../app-env.js'
 import { isSafeName } from '../../runtime/safe-name.js'
-import { ApiError } from '../errors.js'
+import { ApiError, type InvalidField } from '../errors.js'
 import { MAX_ID_LENGTH } from '../shared-schemas.js'
 
 const STEP_ID_PATTERN = /^[a-zA-Z0-9_-]+$/
@@ -65,3 +67,41 @@ export function checkStepScripts(flowName: string, problems: StepScriptProblem[]
     problems,
   })
 }
+
+/**
+ * For a stage post the schema refused: its steps whose `name` names no usable script, as more
+ * problems of the same 400 (a misspelled key and a misspelled step name are reported together).
+ */
+export async function stepScriptIssues(
+  c: Context<AppEnv>,
+  body: Record<string, unknown>,
+): Promise<InvalidField[]> {
+  const steps = Array.isArray(body.steps) ? (body.steps as unknown[]).slice(0, MAX_STEPS_CHECKED) : []
+  const named = steps.flatMap((step, index) =>
+    typeof step === 'object' && step !== null && 'name' in step && typeof step.name === 'string'
+      ? [{ index, name: step.name }]
+      : [],
+  )
+  const runId = c.req.param('runId')
+  const flowName = runId === undefined || named.length === 0 ? null : await c.var.store.getRunFlowName(runId)
+  if (flowName === null) return []
+  const problems = await unusableStepScripts(
+    c.var.flowsRoot,
+    flowName,
+    named.map((step) => step.name),
+  )
+  return named.flatMap(({ index, name }) => {
+    const problem = problems.find((p) => p.name === name)
+    return problem === undefined
+      ? []
+      : [
+          {
+            path: `steps.${index}.name`,
+            message: `step ${JSON.stringify(name)} cannot be run: ${problem.reason}`,
+          },
+        ]
+  })
+}
+
+/** A refused body's steps are looked up only this far: enough for any mistake a person makes. */
+const MAX_STEPS_CHECKED = 1_000

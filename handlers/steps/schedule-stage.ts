@@ -9,13 +9,13 @@ import type { AppEnv } from '../app-env.js'
 import { apiErrorFromOutcome } from '../errors.js'
 import { RunParams } from '../shared-schemas.js'
 import { body, params } from '../validate.js'
-import { checkStepDefinitions, checkStepScripts } from './check-step-definitions.js'
+import { checkStepDefinitions, checkStepScripts, stepScriptIssues } from './check-step-definitions.js'
 import { ScheduleStageBody } from './stage-definition.js'
 
 export const scheduleStage = new Hono<AppEnv>().post(
   '/runs/:runId/steps',
   params(RunParams),
-  body(ScheduleStageBody),
+  body(ScheduleStageBody, { moreProblems: stepScriptIssues }),
   async (c) => {
     const { runId } = c.req.valid('param')
     const stage = c.req.valid('json')
