@@ -1,6 +1,7 @@
 // Flow and step names become directory names under FLOWS_ROOT, so only plain names pass.
 
-import { MAX_NAME_LENGTH } from './limits.js'
+/** Longest flow or step name, in characters. */
+export const MAX_NAME_LENGTH = 128
 
 const SAFE_NAME = /^[a-zA-Z0-9_-]+$/
 

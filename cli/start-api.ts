@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
+import { flowCatalog } from '../catalog/flow-catalog.js'
 import type { Store } from '../db/store.js'
 import { createApp } from '../handlers/app.js'
 import { answerClientError } from './answer-client-error.js'
@@ -21,7 +22,7 @@ export async function startApi(
 ): Promise<RunningApi> {
   const app = createApp({
     store,
-    flowsRoot: config.flowsRoot,
+    catalog: flowCatalog(config.flowsRoot),
     wake,
     logger: (line) => log.error(line),
     apiToken: config.apiToken,

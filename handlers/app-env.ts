@@ -1,6 +1,7 @@
 // What every handler can reach through `c.var`. Handlers are stateless: everything they need is
 // injected here by createApp, so any number of API processes can serve one database.
 
+import type { Catalog } from '../catalog/flow-catalog.js'
 import type { Store } from '../db/store.js'
 import type { RunTokens } from '../security/run-token.js'
 
@@ -10,8 +11,8 @@ export interface Clock {
 
 export interface AppDeps {
   store: Store
-  /** Directory holding `<flow>/flow.sh` and `<flow>/steps/<name>/step.sh`. */
-  flowsRoot: string
+  /** The flows under FLOWS_ROOT (`<flow>/flow.sh`, `<flow>/steps/<name>/step.sh`): catalog/flow-catalog.ts. */
+  catalog: Catalog
   /** Defaults to the wall clock; tests pass a fixed one. */
   clock?: Clock
   /** Called after a change that may make work ready (in-process tick loop, or NOTIFY). */
@@ -43,7 +44,7 @@ export interface AppEnv {
     store: Store
     clock: Clock
     wake: (event?: WakeEvent) => void
-    flowsRoot: string
+    catalog: Catalog
     maxBodyBytes: number
     maxFieldsBytes: number
   }

@@ -60,7 +60,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.set('store', deps.store)
     c.set('clock', clock)
     c.set('wake', wake)
-    c.set('flowsRoot', deps.flowsRoot)
+    c.set('catalog', deps.catalog)
     c.set('maxBodyBytes', maxBodyBytes)
     c.set('maxFieldsBytes', maxFieldsBytes)
     await next()

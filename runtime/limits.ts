@@ -23,6 +23,3 @@ export const REPORT_RETRY_MAX_MS = 5_000
 
 /** One HTTP request from the supervisor (report or heartbeat) is abandoned after this long. */
 export const REQUEST_TIMEOUT_MS = 30_000
-
-/** Longest flow or step name, in characters. */
-export const MAX_NAME_LENGTH = 128

@@ -1,4 +1,4 @@
-// The complete environment and location of a flow or step process. A script gets a minimal
+// The complete environment of a flow or step process. A script gets a minimal
 // environment, never the server's: the few variables every Unix tool expects (PATH, HOME, locale,
 // TZ, user, TMPDIR), the names the operator lists in MAXQ_PASSTHROUGH_ENV, the variables of the
 // contract with its run token, and the step's own env. Cloud keys, database URLs and the API token
@@ -8,7 +8,6 @@
 import path from 'node:path'
 import { packageRoot } from './package-root.js'
 import { forbiddenEnvName } from '../security/step-env-names.js'
-import { isSafeName } from './safe-name.js'
 
 export type BaseEnv = Record<string, string | undefined>
 
@@ -41,11 +40,6 @@ export interface StepEnvOptions {
   /** The step's own `env` from its definition. */
   stepEnv: Record<string, string>
   lib?: string
-}
-
-export interface ScriptPaths {
-  command: string
-  cwd: string
 }
 
 /** Names every script gets from the server's environment, when set there. */
@@ -100,16 +94,6 @@ export function stepEnv(opts: StepEnvOptions): Record<string, string> {
   env.MAXQ_LIB = opts.lib ?? maxqLibPath()
   env.MAXQ_TOKEN = opts.token
   return env
-}
-
-/** Command and cwd of a flow (no stepName) or a step. Throws on a name that could leave flowsRoot. */
-export function scriptPaths(flowsRoot: string, flowName: string, stepName?: string): ScriptPaths {
-  if (!isSafeName(flowName)) throw new RangeError(`unsafe flow name: ${JSON.stringify(flowName)}`)
-  const flowDir = path.join(path.resolve(flowsRoot), flowName)
-  if (stepName === undefined) return { command: path.join(flowDir, 'flow.sh'), cwd: flowDir }
-  if (!isSafeName(stepName)) throw new RangeError(`unsafe step name: ${JSON.stringify(stepName)}`)
-  const stepDir = path.join(flowDir, 'steps', stepName)
-  return { command: path.join(stepDir, 'step.sh'), cwd: stepDir }
 }
 
 /** The base without any MAXQ_* variable (a base not made by scriptBaseEnv may carry some). */

@@ -1,9 +1,10 @@
 // Claimed rows become process jobs: the script, its cwd, its complete environment with the run's
 // token, and the values its captured output must not show.
 
+import { scriptPaths } from '../catalog/script-paths.js'
 import type { ClaimedFlowCall, ClaimedStep, ClaimedWork } from '../db/store.js'
 import type { ProcessJob } from '../runtime/process-job.js'
-import { flowEnv, scriptPaths, stepEnv, type BaseEnv } from '../runtime/script-env.js'
+import { flowEnv, stepEnv, type BaseEnv } from '../runtime/script-env.js'
 import type { RunTokens } from '../security/run-token.js'
 import { secretValues } from '../security/secret-names.js'
 

@@ -2,7 +2,7 @@
 // paths. `steps` lists the usable steps only (what the original API lists); a flow or step that
 // cannot be run is not hidden but explained, in `problem` (the flow's own flow.sh) and `problems`.
 
-import type { FlowInfo, FlowProblem, ScriptProblem } from '../../runtime/discover-flows.js'
+import type { FlowInfo, FlowProblem, ScriptProblem } from '../../catalog/discover-flows.js'
 
 export interface FlowView {
   name: string

@@ -3,7 +3,6 @@
 // with no directory (or one that could leave FLOWS_ROOT) is 404.
 
 import { Hono } from 'hono'
-import { findFlow } from '../../runtime/discover-flows.js'
 import type { AppEnv } from '../app-env.js'
 import { apiErrorFromOutcome } from '../errors.js'
 import { FlowParams } from '../shared-schemas.js'
@@ -12,7 +11,7 @@ import { flowView } from './flow-view.js'
 
 export const getFlow = new Hono<AppEnv>().get('/flows/:flowName', params(FlowParams), async (c) => {
   const { flowName } = c.req.valid('param')
-  const flow = await findFlow(c.var.flowsRoot, flowName)
+  const flow = await c.var.catalog.findFlow(flowName)
   if (flow === null) throw apiErrorFromOutcome('FLOW_NOT_FOUND', { flowName })
   return c.json(flowView(flow))
 })

@@ -2,11 +2,10 @@
 // keeps a flow or a step from running (see flow-view.ts).
 
 import { Hono } from 'hono'
-import { discoverFlows } from '../../runtime/discover-flows.js'
 import type { AppEnv } from '../app-env.js'
 import { flowView } from './flow-view.js'
 
 export const listFlows = new Hono<AppEnv>().get('/flows', async (c) => {
-  const flows = await discoverFlows(c.var.flowsRoot)
+  const flows = await c.var.catalog.listFlows()
   return c.json({ flows: flows.map(flowView) })
 })

@@ -15,7 +15,7 @@ export const CreateRunBody = v.object({
 
 export const createRun = new Hono<AppEnv>().post('/runs', body(CreateRunBody), async (c) => {
   const { flowName, input, metadata } = c.req.valid('json')
-  const flow = await findUsableFlow(c.var.flowsRoot, flowName)
+  const flow = await findUsableFlow(c.var.catalog, flowName)
   const run = await c.var.store.createRun({ flowName: flow.name, input, metadata }, c.var.clock.now())
   c.var.wake()
   return c.json(run, 201)

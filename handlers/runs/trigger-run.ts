@@ -19,7 +19,7 @@ export const triggerRun = new Hono<AppEnv>().post(
   body(TriggerRunBody),
   async (c) => {
     const { flowName } = c.req.valid('param')
-    const flow = await findUsableFlow(c.var.flowsRoot, flowName)
+    const flow = await findUsableFlow(c.var.catalog, flowName)
     const { input, metadata } = c.req.valid('json')
     const run = await c.var.store.createRun({ flowName: flow.name, input, metadata }, c.var.clock.now())
     c.var.wake()

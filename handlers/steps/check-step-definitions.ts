@@ -4,9 +4,9 @@
 // `reason` (as the original MaxQ's do) beside the value that was refused.
 
 import type { Context } from 'hono'
-import { unusableStepScripts, type StepScriptProblem } from '../../runtime/discover-flows.js'
+import type { StepScriptProblem } from '../../catalog/discover-flows.js'
+import { isSafeName } from '../../catalog/safe-name.js'
 import type { AppEnv } from '../app-env.js'
-import { isSafeName } from '../../runtime/safe-name.js'
 import { ApiError, type InvalidField } from '../errors.js'
 import { MAX_ID_LENGTH } from '../shared-schemas.js'
 
@@ -85,8 +85,7 @@ export async function stepScriptIssues(
   const runId = c.req.param('runId')
   const flowName = runId === undefined || named.length === 0 ? null : await c.var.store.getRunFlowName(runId)
   if (flowName === null) return []
-  const problems = await unusableStepScripts(
-    c.var.flowsRoot,
+  const problems = await c.var.catalog.unusableStepScripts(
     flowName,
     named.map((step) => step.name),
   )

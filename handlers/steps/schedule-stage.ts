@@ -4,7 +4,6 @@
 // shape and limits are in stage-definition.ts.
 
 import { Hono } from 'hono'
-import { unusableStepScripts } from '../../runtime/discover-flows.js'
 import type { AppEnv } from '../app-env.js'
 import { apiErrorFromOutcome } from '../errors.js'
 import { RunParams } from '../shared-schemas.js'
@@ -24,7 +23,7 @@ export const scheduleStage = new Hono<AppEnv>().post(
     const flowName = await c.var.store.getRunFlowName(runId)
     if (flowName === null) throw apiErrorFromOutcome('RUN_NOT_FOUND', { runId })
     const names = stage.steps.map((step) => step.name)
-    const missing = checkStepScripts(flowName, await unusableStepScripts(c.var.flowsRoot, flowName, names))
+    const missing = checkStepScripts(flowName, await c.var.catalog.unusableStepScripts(flowName, names))
     if (missing) throw missing
     const outcome = await c.var.store.scheduleStage(runId, stage, c.var.clock.now())
     if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details)

@@ -2,8 +2,7 @@ import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { discoverFlows, findFlow, unusableStepScripts } from '../../runtime/discover-flows.js'
-import { isSafeName } from '../../runtime/safe-name.js'
+import { discoverFlows, findFlow, unusableStepScripts } from '../../catalog/discover-flows.js'
 
 let dir: string
 let root: string
@@ -32,16 +31,6 @@ const usableFlow = (name: string, steps: string[]) => ({
   usable: true,
   problem: null,
   problems: [],
-})
-
-describe('isSafeName', () => {
-  it('accepts plain names and rejects anything that could leave a directory', () => {
-    expect(isSafeName('hello_world-2')).toBe(true)
-    for (const bad of ['', '.', '..', 'a/b', '../x', 'a b', 'a.sh', 'é', 'x'.repeat(129)]) {
-      expect(isSafeName(bad), bad).toBe(false)
-    }
-    expect(isSafeName('x'.repeat(128))).toBe(true)
-  })
 })
 
 describe('discoverFlows', () => {

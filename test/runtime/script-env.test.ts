@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { flowEnv, maxqLibPath, scriptBaseEnv, scriptPaths, stepEnv } from '../../runtime/script-env.js'
+import { flowEnv, maxqLibPath, scriptBaseEnv, stepEnv } from '../../runtime/script-env.js'
 
 const base = {
   PATH: '/usr/bin:/bin',
@@ -145,21 +145,6 @@ describe('scriptBaseEnv', () => {
 
   it('gives scripts a PATH when the server has none', () => {
     expect(scriptBaseEnv({}).PATH).toBe('/usr/local/bin:/usr/bin:/bin')
-  })
-})
-
-describe('scriptPaths', () => {
-  it('places flows and steps under the root', () => {
-    expect(scriptPaths('/flows', 'hello')).toEqual({ command: '/flows/hello/flow.sh', cwd: '/flows/hello' })
-    expect(scriptPaths('/flows', 'hello', 'greet')).toEqual({
-      command: '/flows/hello/steps/greet/step.sh',
-      cwd: '/flows/hello/steps/greet',
-    })
-  })
-
-  it('refuses names that could escape the root', () => {
-    expect(() => scriptPaths('/flows', '..')).toThrow(RangeError)
-    expect(() => scriptPaths('/flows', 'hello', '../../etc')).toThrow(RangeError)
   })
 })
 

@@ -5,6 +5,7 @@
 import path from 'node:path'
 import type { Hono } from 'hono'
 import { expect } from 'vitest'
+import { flowCatalog } from '../../catalog/flow-catalog.js'
 import { openStore } from '../../db/open-store.js'
 import type { Store } from '../../db/store.js'
 import { createApp } from '../../handlers/app.js'
@@ -68,7 +69,7 @@ export async function createHandlerApp(options: HandlerAppOptions = {}): Promise
   const logged: string[] = []
   const app = createApp({
     store: options.wrapStore ? options.wrapStore(store) : store,
-    flowsRoot,
+    catalog: flowCatalog(flowsRoot),
     maxBodyBytes: options.maxBodyBytes,
     maxFieldsBytes: options.maxFieldsBytes,
     apiToken: options.apiToken,
