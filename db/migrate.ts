@@ -2,9 +2,9 @@
 // each and recorded in `maxq_migrations`. drizzle-kit writes no down files, so rollback is ours.
 
 import { readdir, readFile, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { sql } from 'drizzle-orm'
-import { packageRoot } from '../runtime/package-root.js'
 import type { Dialect } from './sql-executor.js'
 
 export interface MigrationStatus {
@@ -12,8 +12,14 @@ export interface MigrationStatus {
   appliedAt: number | null
 }
 
+// The .sql files are not compiled: they stay in the package's db/<dialect>/migrations, beside this
+// module when it runs from source (db/migrate.ts, under vitest) and two levels up from the
+// compiled one (dist/db/migrate.js; tsconfig's outDir is dist with rootDir the package root).
+const MODULE_DIR = dirname(fileURLToPath(import.meta.url))
+const DB_DIR = basename(dirname(MODULE_DIR)) === 'dist' ? join(MODULE_DIR, '..', '..', 'db') : MODULE_DIR
+
 export function migrationsDir(dialect: Dialect['name']): string {
-  return join(packageRoot(), 'db', dialect, 'migrations')
+  return join(DB_DIR, dialect, 'migrations')
 }
 
 async function migrationNames(dialect: Dialect['name']): Promise<string[]> {
