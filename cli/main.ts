@@ -1,30 +1,63 @@
-// The `maxq` command. Every subcommand reads the same environment as `npm start`.
+// The `maxq` command. Client subcommands (cli/client/) talk to a server over HTTP and need only
+// MAXQ_URL and MAXQ_API_TOKEN; server subcommands read the same configuration as `npm start`.
 
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import cron from 'node-cron'
 import { migrateLatest, migrateRollback, migrationStatus, makeMigration } from '../db/migrate.js'
 import { openDialect } from '../db/open-dialect.js'
 import { openStore } from '../db/open-store.js'
+import { ClientError } from './client/api-client.js'
+import { CLIENT_COMMANDS } from './client/commands.js'
+import { completionScript } from './client/completion.js'
+import { runClientCommand } from './client/run-command.js'
 import { ConfigError, describeDatabase, loadConfig, type Config } from './config.js'
 import { createLogger, errorText } from './log.js'
 import { runOneTick } from './run-one-tick.js'
 import { startApi } from './start-api.js'
 import { startWorker } from './start-worker.js'
 
-const USAGE = `usage: maxq <command>
-  serve                 run the HTTP API only (ticks run elsewhere)
-  tick                  run one tick (claim, spawn, reap) and exit: for cron or a systemd timer
-  tick --watch          run the tick loop until SIGINT/SIGTERM, woken by events
-  tick --cron EXPR      run one tick on a node-cron schedule (e.g. '*/5 * * * * *') until stopped
-  start                 API and tick loop in one process (what npm start runs)
-  trigger <flow> [--input JSON] [--metadata JSON]
-                        start a run through the API and print it
-  watch <runId>         print a run's status changes until it ends; exit 0 if completed
-  migrate latest|status|rollback|make <name>
-                        manage the database schema
-environment: MAXQ_FLOWS_ROOT, MAXQ_DATABASE_URL or MAXQ_SQLITE_PATH, MAXQ_PORT, MAXQ_HOST,
+const SERVER_COMMANDS: Record<string, { usage: string; summary: string }> = {
+  serve: { usage: 'maxq serve', summary: 'run the HTTP API only (ticks run elsewhere)' },
+  tick: {
+    usage: "maxq tick [--watch | --cron '<expr>']",
+    summary:
+      'run one tick (reap, claim, spawn) and exit, for cron or a systemd timer; --watch: the tick loop\n' +
+      "  until SIGINT/SIGTERM, woken by events; --cron '*/5 * * * * *': one tick on a node-cron schedule",
+  },
+  start: { usage: 'maxq start', summary: 'the API and the tick loop in one process (what npm start runs)' },
+  migrate: {
+    usage: 'maxq migrate latest|status|rollback|make <name>',
+    summary: 'manage the database schema',
+  },
+}
+
+const SERVER_ENVIRONMENT = `environment: MAXQ_FLOWS_ROOT, MAXQ_DATABASE_URL or MAXQ_SQLITE_PATH, MAXQ_PORT, MAXQ_HOST,
   MAXQ_SCHEDULER_INTERVAL_MS, MAXQ_SCHEDULER_BATCH_SIZE, MAXQ_MAX_CONCURRENT_STEPS,
   MAXQ_ABORT_GRACE_MS, MAXQ_LEASE_MS, MAXQ_API_URL, MAXQ_API_TOKEN, MAXQ_PASSTHROUGH_ENV, LOG_LEVEL`
+
+function usage(): string {
+  const line = (usage: string, summary: string) => `  ${usage}\n      ${summary.replaceAll('\n', '\n    ')}`
+  return [
+    'usage: maxq <command> [options]      maxq <command> --help      maxq --version',
+    '',
+    'talk to a MaxQ server (needs only MAXQ_URL, default http://127.0.0.1:3000, and MAXQ_API_TOKEN):',
+    ...Object.values(CLIENT_COMMANDS).map((command) => line(command.usage, command.summary)),
+    '  completion bash|zsh\n      print a shell completion script',
+    '',
+    'run MaxQ (read the server configuration below):',
+    ...Object.values(SERVER_COMMANDS).map((command) => line(command.usage, command.summary)),
+    '',
+    SERVER_ENVIRONMENT,
+  ].join('\n')
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string
+  }
+  return pkg.version
+}
 
 const database = (config: Config) => ({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath })
 
@@ -96,89 +129,6 @@ async function startCommand(): Promise<void> {
   await import('../wrangler-free-local/main.js')
 }
 
-async function api(config: Config, path: string, init?: RequestInit): Promise<unknown> {
-  const response = await fetch(`${config.apiBase}${path}`, {
-    ...init,
-    headers: {
-      'content-type': 'application/json',
-      ...(config.apiToken === undefined ? {} : { authorization: `Bearer ${config.apiToken}` }),
-    },
-  })
-  const body: unknown = await response.json()
-  if (!response.ok) throw new Error(`${response.status} ${JSON.stringify(body)}`)
-  return body
-}
-
-function json(text: string | undefined, name: string): unknown {
-  if (text === undefined) return undefined
-  try {
-    return JSON.parse(text)
-  } catch {
-    throw new Error(`${name} is not valid JSON`)
-  }
-}
-
-async function triggerCommand(config: Config, args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { input: { type: 'string' }, metadata: { type: 'string' } },
-  })
-  const flow = positionals[0]
-  if (flow === undefined) throw new Error('trigger needs a flow name')
-  const body = { input: json(values.input, '--input'), metadata: json(values.metadata, '--metadata') }
-  const run = await api(config, `/flows/${encodeURIComponent(flow)}/runs`, {
-    method: 'POST',
-    body: JSON.stringify(body),
-  })
-  process.stdout.write(`${JSON.stringify(run, null, 2)}\n`)
-}
-
-interface WatchedRun {
-  status: string
-  error: unknown
-  stages: Array<{ name: string; status: string }>
-}
-
-interface WatchedLog {
-  id: string | number
-  level: string
-  entityType: string
-  entityId: string | null
-  message: string
-  createdAt: number
-}
-
-async function watchCommand(config: Config, runId: string | undefined): Promise<void> {
-  if (runId === undefined) throw new Error('watch needs a run id')
-  const path = `/runs/${encodeURIComponent(runId)}`
-  let last = ''
-  const shown = new Set<string>()
-  for (;;) {
-    const run = (await api(config, path)) as WatchedRun
-    const line = `${run.status} ${run.stages.map((stage) => `${stage.name}:${stage.status}`).join(' ')}`
-    if (line !== last) process.stdout.write(`${new Date().toISOString()} ${line}\n`)
-    last = line
-    // Warnings and errors say why: a refused stage post, a failed step, a flow that exited non-zero.
-    const { logs } = (await api(config, `${path}/logs?limit=1000`)) as { logs: WatchedLog[] }
-    for (const log of [...logs].sort((a, b) => a.createdAt - b.createdAt || Number(a.id) - Number(b.id))) {
-      if ((log.level !== 'warn' && log.level !== 'error') || shown.has(String(log.id))) continue
-      shown.add(String(log.id))
-      const who = log.entityId === null ? log.entityType : `${log.entityType} ${log.entityId}`
-      process.stdout.write(
-        `${new Date(log.createdAt).toISOString()} ${log.level.toUpperCase()} ${who}: ${log.message}\n`,
-      )
-    }
-    if (run.status === 'completed') return
-    if (run.status === 'failed') {
-      if (run.error !== null) process.stdout.write(`error: ${JSON.stringify(run.error)}\n`)
-      process.exitCode = 1
-      return
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500))
-  }
-}
-
 async function makeCommand(name: string | undefined): Promise<void> {
   for (const file of await makeMigration(name ?? '')) process.stdout.write(`created ${file}\n`)
 }
@@ -208,7 +158,44 @@ async function migrateCommand(config: Config, action: string | undefined): Promi
 export async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    process.stdout.write(`${USAGE}\n`)
+    process.stdout.write(`${usage()}\n`)
+    return
+  }
+  if (command === '--version' || command === '-v' || command === 'version') {
+    process.stdout.write(`maxq ${version()}\n`)
+    return
+  }
+  if (command === 'completion') {
+    if (args[0] === '--help' || args[0] === '-h') {
+      process.stdout.write('usage: maxq completion bash|zsh\nprint a shell completion script\n')
+      return
+    }
+    const options = Object.fromEntries(
+      Object.entries(CLIENT_COMMANDS).map(([name, cmd]) => [
+        name,
+        Object.keys(cmd.options).map((o) => `--${o}`),
+      ]),
+    )
+    process.stdout.write(
+      completionScript(args[0] ?? '', {
+        ...options,
+        serve: [],
+        tick: ['--watch', '--cron'],
+        start: [],
+        migrate: [],
+        completion: [],
+      }),
+    )
+    return
+  }
+  if (command in CLIENT_COMMANDS) {
+    process.exitCode = await runClientCommand(command, args, process.env)
+    return
+  }
+  const server = SERVER_COMMANDS[command]
+  if (server === undefined) throw new Error(`unknown command ${JSON.stringify(command)}; see maxq --help`)
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`usage: ${server.usage}\n${server.summary}\n${SERVER_ENVIRONMENT}\n`)
     return
   }
   if (command === 'start') return startCommand()
@@ -219,18 +206,16 @@ export async function main(argv: string[]): Promise<void> {
       return serveCommand(config)
     case 'tick':
       return tickCommand(config, args)
-    case 'trigger':
-      return triggerCommand(config, args)
-    case 'watch':
-      return watchCommand(config, args[0])
     case 'migrate':
       return migrateCommand(config, args[0])
-    default:
-      throw new Error(`unknown command ${JSON.stringify(command)}\n${USAGE}`)
   }
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  process.stderr.write(error instanceof ConfigError ? `${error.message}\n` : `maxq: ${errorText(error)}\n`)
+  process.stderr.write(
+    error instanceof ConfigError || error instanceof ClientError
+      ? `${error.message.replace(/^(?!maxq)/, 'maxq: ')}\n`
+      : `maxq: ${errorText(error)}\n`,
+  )
   process.exit(1)
 })

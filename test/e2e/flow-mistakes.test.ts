@@ -33,7 +33,7 @@ function watch(server: RunningServer, runId: string): Promise<{ code: number | n
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['bin/maxq.js', 'watch', runId], {
       cwd: PACKAGE_ROOT,
-      env: { ...cleanEnv(), MAXQ_API_URL: server.apiBase },
+      env: { ...cleanEnv(), MAXQ_URL: server.baseUrl },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stdout = ''
