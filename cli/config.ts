@@ -1,11 +1,14 @@
-// Configuration comes from the environment only. A bad value stops start-up with one line that
-// names the variable, before anything is opened or started.
+// Configuration comes from the environment only, and this file is the only one that reads it: every
+// setting is parsed here and handed down explicitly (the database pool size to db/open-dialect.ts,
+// the body limits to the app, the rest to the worker). A bad value stops start-up with one line
+// that names the variable, before anything is opened or started. SETTINGS is what `maxq --help`
+// prints; docs/configuration.md explains each setting at length.
 
 import { existsSync, statSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { DEFAULT_SQLITE_PATH } from '../db/open-dialect.js'
+import { DEFAULT_POOL_SIZE, DEFAULT_SQLITE_PATH, type DatabaseConfig } from '../db/open-dialect.js'
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_FIELDS_BYTES } from '../handlers/app-env.js'
 import { isRunToken } from '../security/run-token.js'
 import { DEFAULT_ABORT_GRACE_MS } from '../runtime/limits.js'
@@ -20,6 +23,8 @@ export interface Config {
   flowsRoot: string
   databaseUrl: string | undefined
   sqlitePath: string
+  /** MAXQ_DATABASE_POOL_SIZE: PostgreSQL connections per process. */
+  databasePoolSize: number
   port: number
   host: string
   intervalMs: number
@@ -59,12 +64,107 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>
 
+export interface Setting {
+  name: string
+  /** As a reader should see it: a value, `unset`, or how it is derived. */
+  default: string
+  summary: string
+}
+
+/** Every setting loadConfig reads, in the order of `maxq --help` and docs/configuration.md. */
+export const SETTINGS: readonly Setting[] = [
+  {
+    name: 'MAXQ_FLOWS_ROOT',
+    default: './examples',
+    summary: 'directory of <flow>/flow.sh and <flow>/steps/<name>/step.sh',
+  },
+  {
+    name: 'MAXQ_DATABASE_URL',
+    default: 'unset',
+    summary: 'PostgreSQL (postgres:// or postgresql://); unset: SQLite',
+  },
+  {
+    name: 'MAXQ_SQLITE_PATH',
+    default: DEFAULT_SQLITE_PATH,
+    summary: 'SQLite file, used when MAXQ_DATABASE_URL is unset',
+  },
+  { name: 'MAXQ_PORT', default: '3000', summary: 'HTTP port of the API (0 to 65535; 0: any free port)' },
+  { name: 'MAXQ_HOST', default: '0.0.0.0 (maxq start: 127.0.0.1)', summary: 'address the API listens on' },
+  {
+    name: 'MAXQ_SCHEDULER_INTERVAL_MS',
+    default: '200',
+    summary: 'tick loop polling interval; wake-ups are immediate',
+  },
+  { name: 'MAXQ_SCHEDULER_BATCH_SIZE', default: '10', summary: 'most steps and flow calls one tick claims' },
+  {
+    name: 'MAXQ_MAX_CONCURRENT_STEPS',
+    default: '10',
+    summary: 'most scripts one tick process supervises at a time',
+  },
+  {
+    name: 'MAXQ_ABORT_GRACE_MS',
+    default: String(DEFAULT_ABORT_GRACE_MS),
+    summary: 'SIGTERM to SIGKILL on abort and timeout',
+  },
+  {
+    name: 'MAXQ_API_URL',
+    default: 'http://127.0.0.1:$MAXQ_PORT/api/v1',
+    summary: 'API base scripts get as MAXQ_API, and supervisors report to',
+  },
+  {
+    name: 'MAXQ_LEASE_MS',
+    default: '30000',
+    summary: 'a claimed attempt with no heartbeat this long is reaped',
+  },
+  {
+    name: 'MAXQ_DATABASE_POOL_SIZE',
+    default: String(DEFAULT_POOL_SIZE),
+    summary: 'PostgreSQL connections per process (1 to 1000)',
+  },
+  {
+    name: 'MAXQ_SPAWNER',
+    default: 'auto',
+    summary: 'posix_spawn, child_process, or auto (the addon when it loads)',
+  },
+  {
+    name: 'MAXQ_API_TOKEN',
+    default: 'unset',
+    summary: 'when set, required as Authorization: Bearer on all but /health',
+  },
+  {
+    name: 'MAXQ_PASSTHROUGH_ENV',
+    default: 'unset',
+    summary: "comma-separated names of the server's variables scripts also get",
+  },
+  {
+    name: 'MAXQ_MAX_BODY_BYTES',
+    default: String(DEFAULT_MAX_BODY_BYTES),
+    summary: 'largest request body (1024 to 1 GiB)',
+  },
+  {
+    name: 'MAXQ_MAX_FIELDS_BYTES',
+    default: String(DEFAULT_MAX_FIELDS_BYTES),
+    summary: 'largest fields post (at least MAXQ_MAX_BODY_BYTES)',
+  },
+  { name: 'LOG_LEVEL', default: 'info', summary: 'debug, info, warn or error' },
+]
+
+/** The settings as `maxq --help` prints them: one line each, with the default. */
+export function settingsHelp(): string {
+  const width = Math.max(...SETTINGS.map((setting) => setting.name.length))
+  const lines = SETTINGS.map(
+    (setting) => `  ${setting.name.padEnd(width)}  ${setting.summary} [${setting.default}]`,
+  )
+  return ['environment (default in brackets; empty counts as unset):', ...lines].join('\n')
+}
+
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name]
   if (raw === undefined || raw.trim() === '') return fallback
-  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `${JSON.stringify(raw)} is not a whole number`)
   const value = Number(raw)
-  if (value < min || value > max) throw new ConfigError(name, `${value} is outside ${min}..${max}`)
+  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
+    throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`)
+  }
   return value
 }
 
@@ -98,12 +198,16 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
   const host = env.MAXQ_HOST?.trim() || defaults.host || '0.0.0.0'
   const logLevel = (env.LOG_LEVEL?.trim().toLowerCase() || 'info') as Config['logLevel']
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
-    throw new ConfigError('LOG_LEVEL', 'expected debug, info, warn or error')
+    throw new ConfigError(
+      'LOG_LEVEL',
+      `expected debug, info, warn or error, got ${JSON.stringify(env.LOG_LEVEL)}`,
+    )
   }
   return {
     flowsRoot,
     databaseUrl,
     sqlitePath: sqlitePath(env.MAXQ_SQLITE_PATH?.trim() || DEFAULT_SQLITE_PATH),
+    databasePoolSize: integer(env, 'MAXQ_DATABASE_POOL_SIZE', DEFAULT_POOL_SIZE, 1, 1000),
     port,
     host,
     intervalMs: integer(env, 'MAXQ_SCHEDULER_INTERVAL_MS', 200, 1, 3_600_000),
@@ -213,6 +317,11 @@ function spawner(env: Env): Spawner {
   } catch (error) {
     throw new ConfigError('MAXQ_SPAWNER', error instanceof Error ? error.message : String(error))
   }
+}
+
+/** What db/open-store.ts and db/open-dialect.ts need of the configuration. */
+export function databaseConfig(config: Config): DatabaseConfig {
+  return { databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath, poolSize: config.databasePoolSize }
 }
 
 /** Where the store lives, for messages: never prints a password. */

@@ -11,7 +11,14 @@ import { ClientError } from './client/api-client.js'
 import { CLIENT_COMMANDS } from './client/commands.js'
 import { completionScript } from './client/completion.js'
 import { runClientCommand } from './client/run-command.js'
-import { ConfigError, describeDatabase, loadConfig, type Config } from './config.js'
+import {
+  ConfigError,
+  databaseConfig,
+  describeDatabase,
+  loadConfig,
+  settingsHelp,
+  type Config,
+} from './config.js'
 import { createLogger, errorText } from './log.js'
 import { runOneTick } from './run-one-tick.js'
 import { startApi } from './start-api.js'
@@ -32,9 +39,8 @@ const SERVER_COMMANDS: Record<string, { usage: string; summary: string }> = {
   },
 }
 
-const SERVER_ENVIRONMENT = `environment: MAXQ_FLOWS_ROOT, MAXQ_DATABASE_URL or MAXQ_SQLITE_PATH, MAXQ_PORT, MAXQ_HOST,
-  MAXQ_SCHEDULER_INTERVAL_MS, MAXQ_SCHEDULER_BATCH_SIZE, MAXQ_MAX_CONCURRENT_STEPS,
-  MAXQ_ABORT_GRACE_MS, MAXQ_LEASE_MS, MAXQ_API_URL, MAXQ_API_TOKEN, MAXQ_PASSTHROUGH_ENV, LOG_LEVEL`
+// Every setting with its default, from cli/config.ts, where each is parsed.
+const SERVER_ENVIRONMENT = settingsHelp()
 
 function usage(): string {
   const line = (usage: string, summary: string) => `  ${usage}\n      ${summary.replaceAll('\n', '\n    ')}`
@@ -59,8 +65,6 @@ function version(): string {
   return pkg.version
 }
 
-const database = (config: Config) => ({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath })
-
 function onSignals(stop: () => Promise<void>): void {
   let stopping = false
   const handler = () => {
@@ -77,7 +81,7 @@ function onSignals(stop: () => Promise<void>): void {
 
 async function serveCommand(config: Config): Promise<void> {
   const log = createLogger(config.logLevel)
-  const store = await openStore(database(config))
+  const store = await openStore(databaseConfig(config))
   const api = await startApi(config, store, log)
   log.info(`API listening on http://${config.host}:${api.port}; state in ${describeDatabase(config)}`)
   onSignals(async () => {
@@ -92,7 +96,7 @@ async function tickCommand(config: Config, args: string[]): Promise<void> {
   if (values.cron !== undefined && !cron.validate(values.cron)) {
     throw new Error(`--cron: ${JSON.stringify(values.cron)} is not a cron expression`)
   }
-  const store = await openStore(database(config))
+  const store = await openStore(databaseConfig(config))
   const once = async (): Promise<void> => {
     const report = await runOneTick(config, store)
     log.info(
@@ -134,7 +138,7 @@ async function makeCommand(name: string | undefined): Promise<void> {
 }
 
 async function migrateCommand(config: Config, action: string | undefined): Promise<void> {
-  const dialect = await openDialect(database(config))
+  const dialect = await openDialect(databaseConfig(config))
   try {
     if (action === 'latest') {
       const applied = await migrateLatest(dialect)

@@ -3,7 +3,7 @@
 // The supervisor records exits in the store directly, so no request is spent on MaxQ's own
 // traffic; scripts reach the API over HTTP like anywhere else.
 
-import { apiBaseFrom, ConfigError, describeDatabase, loadConfig } from '../cli/config.js'
+import { apiBaseFrom, ConfigError, databaseConfig, describeDatabase, loadConfig } from '../cli/config.js'
 import { createLogger, errorText } from '../cli/log.js'
 import { startApi } from '../cli/start-api.js'
 import { startWorker, type RunningWorker } from '../cli/start-worker.js'
@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   // A laptop tool: only this machine may call it unless MAXQ_HOST says otherwise.
   const config = loadConfig(process.env, { host: '127.0.0.1' })
   const log = createLogger(config.logLevel)
-  const store = await openStore({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath })
+  const store = await openStore(databaseConfig(config))
   let worker: RunningWorker | null = null
   const api = await startApi(config, store, log, (event) => worker?.wake(event))
   // MAXQ_PORT=0 lets the OS pick the port: scripts must be given the one actually bound.

@@ -10,11 +10,10 @@ import {
   type WakeEvent,
   type Waker,
 } from '../sql-executor.js'
+import { DEFAULT_POOL_SIZE } from '../open-dialect.js'
 
 /** The LISTEN/NOTIFY channel that wakes tick loops in other processes. */
 export const WAKE_CHANNEL = 'maxq_wake'
-
-export const DEFAULT_POOL_SIZE = 10
 
 const INT8_OID = 20
 const JSON_OID = 114
@@ -104,16 +103,6 @@ function handled<P extends Promise<unknown>>(promise: P): P {
 // Sent inside the transaction: PostgreSQL delivers it at COMMIT, and only if the changes commit.
 const NOTIFY = `SELECT pg_notify('${WAKE_CHANNEL}', $1)`
 
-function poolSize(): number {
-  const raw = process.env.MAXQ_DATABASE_POOL_SIZE
-  if (raw === undefined || raw.trim() === '') return DEFAULT_POOL_SIZE
-  const size = Number(raw)
-  if (!Number.isSafeInteger(size) || size < 1) {
-    throw new Error(`maxq: MAXQ_DATABASE_POOL_SIZE must be a positive integer, got "${raw}"`)
-  }
-  return size
-}
-
 const isWakeEvent = (value: string): value is WakeEvent => value === 'work' || value === 'abort'
 
 /**
@@ -138,9 +127,10 @@ function parsePayload(text: string): { event: WakeEvent; sender: string | null }
  * a jsonb string value parsed here would be parsed twice). Parameters are sent untyped and take
  * the column's type, except JSON, which is cast `::jsonb`.
  */
-export async function openPostgres(url: string): Promise<Dialect> {
+export async function openPostgres(url: string, options: { poolSize?: number } = {}): Promise<Dialect> {
   const client = postgres(url, {
-    max: poolSize(),
+    // MAXQ_DATABASE_POOL_SIZE, parsed in cli/config.ts; db/ reads no environment of its own.
+    max: options.poolSize ?? DEFAULT_POOL_SIZE,
     onnotice: () => undefined,
     // A prepared statement is planned anew on each of its first five runs per connection (custom
     // plans) before PostgreSQL settles on a generic one: with ten connections that is fifty

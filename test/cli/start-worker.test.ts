@@ -36,6 +36,7 @@ describe.each(testDatabases)('a worker’s claims on $name', (database) => {
     flowsRoot,
     databaseUrl: undefined,
     sqlitePath: '',
+    databasePoolSize: 10,
     port: 0,
     host: '127.0.0.1',
     // One tick at start, none after: only the claims this test lets through run.
