@@ -11,15 +11,24 @@ import {
   SETTINGS,
   settingsHelp,
 } from '../../cli/config.js'
+import { NATIVE_SKIP_NOTE, skipWithoutNative } from '../support/spawner.js'
 
 const env = { MAXQ_FLOWS_ROOT: 'examples' }
 
 describe('loadConfig: MAXQ_SPAWNER', () => {
-  it('starts scripts with the posix_spawn addon by default, and with child_process on request', () => {
+  it('starts scripts with the posix_spawn addon by default, and with child_process on request', (context) => {
+    skipWithoutNative(context)
     expect(loadConfig(env).spawner).toBe('posix_spawn')
     expect(loadConfig({ ...env, MAXQ_SPAWNER: 'auto' }).spawner).toBe('posix_spawn')
     expect(loadConfig({ ...env, MAXQ_SPAWNER: 'posix_spawn' }).spawner).toBe('posix_spawn')
     expect(loadConfig({ ...env, MAXQ_SPAWNER: ' child_process ' }).spawner).toBe('child_process')
+  })
+
+  it.runIf(NATIVE_SKIP_NOTE !== null)('falls back to child_process where the addon cannot load', () => {
+    expect(loadConfig(env).spawner).toBe('child_process')
+    expect(() => loadConfig({ ...env, MAXQ_SPAWNER: 'posix_spawn' })).toThrow(
+      /maxq: invalid MAXQ_SPAWNER: .*cannot load/,
+    )
   })
 
   it('refuses another value with an error that names the variable', () => {

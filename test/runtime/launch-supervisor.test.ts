@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchSupervisor } from '../../runtime/launch-supervisor.js'
 import { packageRoot } from '../../runtime/package-root.js'
 import type { ExitReportBody } from '../../runtime/process-job.js'
+import { TEST_SPAWNER } from '../support/spawner.js'
 import { waitFor } from '../support/wait-for.js'
 
 const built = existsSync(path.join(packageRoot(), 'dist', 'runtime', 'supervisor-main.js'))
@@ -49,7 +50,7 @@ describe.skipIf(!built)('launchSupervisor', () => {
       apiBase,
       workerId: 'detached',
       graceMs: 100,
-      spawner: 'posix_spawn',
+      spawner: TEST_SPAWNER,
       jobs: [{ lease: 'step/r/s/1', command, cwd: dir, env: { MAXQ_STEP_ID: 's' }, timeoutSeconds: null }],
     })
     expect(pid).toBeGreaterThan(0)

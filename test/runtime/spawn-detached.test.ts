@@ -8,6 +8,7 @@ import path from 'node:path'
 import type { Readable } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { resolveSpawner, spawnDetached, type Spawner } from '../../runtime/spawn-detached.js'
+import { NATIVE_SKIP_NOTE, skipUnlessSpawnerWorks, skipWithoutNative } from '../support/spawner.js'
 
 let dir: string
 
@@ -42,14 +43,23 @@ async function runScript(spawner: Spawner, command: string, env: Record<string, 
 }
 
 describe('resolveSpawner', () => {
-  it('uses the posix_spawn addon when it is built, and child_process on request', () => {
+  it('uses the posix_spawn addon when it is built, and child_process on request', (context) => {
+    skipWithoutNative(context)
     expect(resolveSpawner('auto')).toBe('posix_spawn')
     expect(resolveSpawner('posix_spawn')).toBe('posix_spawn')
     expect(resolveSpawner('child_process')).toBe('child_process')
   })
+
+  it.runIf(NATIVE_SKIP_NOTE !== null)('falls back to child_process where the addon cannot load', () => {
+    expect(resolveSpawner('auto')).toBe('child_process')
+    expect(resolveSpawner('child_process')).toBe('child_process')
+    expect(() => resolveSpawner('posix_spawn')).toThrow(/cannot load/)
+  })
 })
 
 describe.each(['posix_spawn', 'child_process'] as const)('spawnDetached with %s', (spawner) => {
+  beforeEach((context) => skipUnlessSpawnerWorks(context, spawner))
+
   it('runs the script in its cwd with exactly the given environment, as its own session leader', async () => {
     const command = await script(
       [

@@ -10,6 +10,7 @@ import type { ExitReportBody, HeartbeatBody, ProcessJob } from '../../runtime/pr
 import type { Spawner } from '../../runtime/spawn-detached.js'
 import { Supervisor } from '../../runtime/supervise.js'
 import { supervisorMain } from '../../runtime/supervisor-main.js'
+import { skipUnlessSpawnerWorks, TEST_SPAWNER } from '../support/spawner.js'
 import { waitFor } from '../support/wait-for.js'
 
 const apiBase = 'http://maxq.test/api/v1'
@@ -20,7 +21,7 @@ let lost = new Set<string>()
 
 let dir: string
 const spawners: Spawner[] = ['posix_spawn', 'child_process']
-let spawner: Spawner = 'posix_spawn'
+let spawner: Spawner = TEST_SPAWNER
 const supervisors: Supervisor[] = []
 const groups: number[] = []
 
@@ -146,7 +147,8 @@ function groupAlive(pgid: number): boolean {
 }
 
 describe.each(spawners)('Supervisor starting scripts with %s', (chosen) => {
-  beforeEach(() => {
+  beforeEach((context) => {
+    skipUnlessSpawnerWorks(context, chosen)
     spawner = chosen
   })
 
@@ -339,7 +341,7 @@ describe('supervisorMain', () => {
     const jobsFile = path.join(dir, 'jobs.json')
     await writeFile(
       jobsFile,
-      JSON.stringify({ apiBase, workerId: 'w', graceMs: 100, spawner: 'posix_spawn', jobs: [one, two] }),
+      JSON.stringify({ apiBase, workerId: 'w', graceMs: 100, spawner: TEST_SPAWNER, jobs: [one, two] }),
       {
         mode: 0o600,
       },

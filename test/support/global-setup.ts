@@ -9,6 +9,7 @@ import postgres from 'postgres'
 import type { TestProject } from 'vitest/node'
 import { openStore } from '../../db/open-store.js'
 import { startPostgresCluster } from './postgres-cluster.js'
+import { NATIVE_SKIP_NOTE, TEST_SPAWNER } from './spawner.js'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -44,6 +45,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const given = process.env.MAXQ_TEST_DATABASE_URL
   const cluster = given ? null : await startPostgresCluster()
   const serverUrl = given || cluster!.url
+  console.log(
+    `maxq tests: test servers start scripts with ${TEST_SPAWNER} (MAXQ_SPAWNER=${process.env.MAXQ_SPAWNER || 'auto'})`,
+  )
+  if (NATIVE_SKIP_NOTE !== null) {
+    console.log(`maxq tests: the posix_spawn tests are skipped: ${NATIVE_SKIP_NOTE}`)
+  }
   try {
     const template = await createTemplate(serverUrl)
     project.provide('maxqTestDatabaseUrl', serverUrl)

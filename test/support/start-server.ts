@@ -55,11 +55,17 @@ export async function freePort(): Promise<number> {
   })
 }
 
-/** process.env without MaxQ's own variables, so a developer's shell cannot leak into a test server. */
+/** The MaxQ variables test servers inherit (CI runs e2e once more with MAXQ_SPAWNER=child_process). */
+const PASSED_ON = new Set(['MAXQ_SPAWNER'])
+
+/**
+ * process.env without MaxQ's own variables, so a developer's shell cannot leak into a test server;
+ * except MAXQ_SPAWNER, so `MAXQ_SPAWNER=child_process npm test` tests that spawner end to end.
+ */
 export function cleanEnv(): Record<string, string> {
   const env: Record<string, string> = {}
   for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith('MAXQ_')) env[key] = value
+    if (value !== undefined && (!key.startsWith('MAXQ_') || PASSED_ON.has(key))) env[key] = value
   }
   return env
 }
