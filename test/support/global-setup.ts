@@ -1,5 +1,6 @@
 // vitest globalSetup: one PostgreSQL server for the whole `vitest run`. MAXQ_TEST_DATABASE_URL names
-// a server to use as is; otherwise a throwaway cluster is started here and stopped at the end.
+// a server to use as is; otherwise a throwaway cluster is started here and stopped at the end, from
+// the system's server binaries or, where none are installed, the npm package's (postgres-cluster.ts).
 // A database migrated once here is the template every test database is copied from
 // (test/support/dialects.ts), so a test pays for CREATE DATABASE but not for the migrations.
 // Workers read both names with inject().
@@ -45,6 +46,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const given = process.env.MAXQ_TEST_DATABASE_URL
   const cluster = given ? null : await startPostgresCluster()
   const serverUrl = given || cluster!.url
+  console.log(`maxq tests: PostgreSQL from ${cluster === null ? 'MAXQ_TEST_DATABASE_URL' : cluster.binaries}`)
   console.log(
     `maxq tests: test servers start scripts with ${TEST_SPAWNER} (MAXQ_SPAWNER=${process.env.MAXQ_SPAWNER || 'auto'})`,
   )
