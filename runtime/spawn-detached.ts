@@ -25,7 +25,10 @@ export function resolveSpawner(choice: SpawnerChoice): Spawner {
   return 'child_process'
 }
 
-/** Never throws: a script that cannot be started resolves `exited` with code 127 or 126. */
+/**
+ * Never throws for a spawner that resolveSpawner gave (posix_spawn throws if the addon does not
+ * load): a script that cannot be started resolves `exited` with code 127 or 126.
+ */
 export function spawnDetached(opts: SpawnOptions, spawner: Spawner): DetachedProcess {
   return spawner === 'posix_spawn' ? spawnNative(opts) : spawnWithChildProcess(opts)
 }

@@ -1,7 +1,10 @@
 // Starts a script through MaxQ's posix_spawn addon (runtime/native/spawn.c), so the server never
-// forks: a start costs well under a millisecond of main-thread CPU whatever the server's size.
-// Exits are collected with waitpid on SIGCHLD, for our own pids only (libuv reaps its own children
-// the same way, so the two never take each other's).
+// forks: glibc's posix_spawn copies nothing of the server, and a start took 0.7 ms of CPU and 2.8 ms
+// of wall time whatever the server's size (docs/performance.md). The main thread is suspended
+// through that wall time, until the child has exec'd (vfork semantics).
+// Exits are collected with waitpid(pid, WNOHANG) on SIGCHLD and on a one-second poll, for our own
+// pids only (libuv waits for each of its own children by pid too, so the two never take each
+// other's).
 
 import { createRequire } from 'node:module'
 import net from 'node:net'
@@ -18,7 +21,10 @@ import { packageRoot } from './package-root.js'
 interface Addon {
   /** [pid, stdout fd, stderr fd], or an errno number when the script could not be started. */
   spawn(command: string, cwd: string, env: string[]): [number, number, number] | number
-  /** null while the process runs; else [exit code, signal number], the one that applies, else -1. */
+  /**
+   * null while the process runs; else [exit code, signal number], -1 for the one that does not
+   * apply, or [-1, -1] when pid is not a child of ours to wait for (already reaped).
+   */
   reap(pid: number): [number, number] | null
 }
 
@@ -37,7 +43,10 @@ export function nativeSpawnUnavailable(): string | null {
   return loadAddon() === null ? loadError : null
 }
 
-/** Never throws: a script that cannot be started resolves `exited` with code 127 or 126. */
+/**
+ * Throws only when the addon does not load (resolveSpawner picks posix_spawn only when it does): a
+ * script that cannot be started resolves `exited` with code 127 or 126.
+ */
 export function spawnNative(opts: SpawnOptions): DetachedProcess {
   const native = loadAddon()
   if (native === null) throw new Error(`maxq: posix_spawn addon unavailable: ${loadError}`)

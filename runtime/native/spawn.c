@@ -1,11 +1,12 @@
 // Starts a script with posix_spawn. libuv starts children with fork(), whose cost grows with the
-// parent's address space: on a 2-core VM it took 7-8 ms of the server's main-thread CPU per step at
-// 110 MiB. glibc's posix_spawn uses clone(CLONE_VM | CLONE_VFORK): no page tables are copied, so a
-// start costs the same small amount whatever the server's size.
+// parent's address space: on a 2-core VM it took 8.3 ms of the server's CPU per start at 113 MiB.
+// glibc's posix_spawn uses clone(CLONE_VM | CLONE_VFORK): no page tables are copied, so a start
+// costs the same small amount whatever the server's size (0.7 ms of CPU; docs/performance.md).
 //
 // Exports:
 //   spawn(command, cwd, env) -> [pid, stdoutFd, stderrFd] on success, or an errno number
-//   reap(pid)                -> null while running, else [exitCode, signalNumber] (one is -1)
+//   reap(pid)                -> null while running, else [exitCode, signalNumber], -1 for the one
+//                               that does not apply; [-1, -1] if pid is not a child left to wait for
 
 #define _GNU_SOURCE
 #include <errno.h>
