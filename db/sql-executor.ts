@@ -12,6 +12,35 @@ export interface SqlExecutor {
   execScript(script: string): Promise<void>
 }
 
+export type Rows = Record<string, unknown>[]
+
+/**
+ * The executor inside a transaction. Besides single statements it has the two ways a path keeps
+ * its round trips few on PostgreSQL, each with its ordering stated here and tested in
+ * test/store/pipeline.test.ts:
+ *
+ * - `pipeline(statements)`: the statements are run in the order given, each one after the previous
+ *   ended, so each sees what the previous ones wrote (on PostgreSQL each takes its own snapshot when
+ *   it starts, under READ COMMITTED, so one that waited for a lock sees what the lock's holder
+ *   committed). PostgreSQL gets them in one flight on the transaction's connection and runs them in
+ *   the order sent; SQLite runs them one after the other. Answers each statement's rows, in order.
+ *   A failure fails the pipeline and the transaction (PostgreSQL skips the rest and rolls back).
+ * - `beforeCommit(statements)`: the transaction's last statements, run after everything the work
+ *   sent and before COMMIT, in the order queued. PostgreSQL gets them, the wake-up NOTIFY and COMMIT
+ *   in one flight once the work has returned. The work never sees their answers: `Tail.rows()`
+ *   answers them once the transaction has committed (and throws before). A failure among them rolls
+ *   the whole transaction back and is thrown by `transaction`.
+ */
+export interface TxExecutor extends SqlExecutor {
+  pipeline(statements: SQL[]): Promise<Rows[]>
+  beforeCommit(statements: SQL[]): Tail
+}
+
+/** The answers of statements run last in a transaction, readable once it has committed. */
+export interface Tail {
+  rows(): Rows[]
+}
+
 export interface Dialect {
   readonly name: 'sqlite' | 'postgres'
   readonly db: SqlExecutor
@@ -19,16 +48,9 @@ export interface Dialect {
    * Runs `work` in one transaction that holds the write lock from its first statement
    * (`BEGIN IMMEDIATE` on SQLite; on PostgreSQL rows are locked with `lockRows`). Events the work
    * passes to `wake` are told to other processes' tick loops at commit, as `notify` would, in the
-   * same round trip; nothing is told if the transaction rolls back. Statements the work passes to
-   * `commitWith` are finished with the COMMIT (see `CommitWith`).
+   * same round trip; nothing is told if the transaction rolls back.
    */
-  transaction<T>(work: (tx: SqlExecutor, wake: Waker, commitWith: CommitWith) => Promise<T>): Promise<T>
-  /**
-   * Runs statements that need nothing from each other's answers in one transaction, in order, and
-   * answers each one's rows. PostgreSQL sends BEGIN, the statements and COMMIT together: one round
-   * trip. Wakes nobody. Both dialects implement it with `batchIn`.
-   */
-  batch(statements: SQL[]): Promise<Record<string, unknown>[][]>
+  transaction<T>(work: (tx: TxExecutor, wake: Waker) => Promise<T>): Promise<T>
   /** A JSON value as a query parameter of a JSON column. */
   json(value: unknown): SQL
   /**
@@ -53,30 +75,31 @@ export interface Dialect {
 
 export type WakeEvent = 'work' | 'abort'
 export type Waker = (event: WakeEvent) => void
-/**
- * Hands over statements already sent whose answers nothing later in the transaction needs: COMMIT
- * goes out right behind them (on PostgreSQL in the same round trip) instead of after their answers.
- * Only statements already on their way: work that sends more once an answer is in would send it
- * after the COMMIT. If one of them fails, the transaction rolls back and its error is thrown. Code
- * chained on their answers must not throw: the COMMIT may already have been applied.
- */
-export type CommitWith = (sent: Promise<unknown>) => void
 
 /**
- * `Dialect.batch` over the dialect's own transaction: every statement is handed to `commitWith`.
- * The answers come back wrapped, so the work returns before they are in and COMMIT goes out
- * behind the statements.
+ * The tail of one transaction: statements queued with `beforeCommit`, answered after the commit.
+ * Both dialects keep one; each runs its statements its own way.
  */
-export async function batchIn(
-  transaction: Dialect['transaction'],
-  statements: SQL[],
-): Promise<Record<string, unknown>[][]> {
-  const { answers } = await transaction(async (tx, _wake, commitWith) => {
-    const answers = Promise.all(statements.map((statement) => tx.all<Record<string, unknown>>(statement)))
-    commitWith(answers)
-    return { answers }
-  })
-  return answers
+export class TailQueue {
+  readonly statements: SQL[] = []
+  readonly #tails: { from: number; count: number; tail: { answers: Rows[] | null } }[] = []
+
+  add(statements: SQL[]): Tail {
+    const answer: { answers: Rows[] | null } = { answers: null }
+    this.#tails.push({ from: this.statements.length, count: statements.length, tail: answer })
+    this.statements.push(...statements)
+    return {
+      rows: () => {
+        if (answer.answers === null) throw new Error('maxq: a tail is answered only after its COMMIT')
+        return answer.answers
+      },
+    }
+  }
+
+  /** The transaction committed with these answers, one per queued statement. */
+  committed(answers: Rows[]): void {
+    for (const { from, count, tail } of this.#tails) tail.answers = answers.slice(from, from + count)
+  }
 }
 
 /** JSON columns come back as text from both drivers (see each dialect's open file). */

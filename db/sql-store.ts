@@ -1,11 +1,17 @@
 // The Store over either dialect: each method is one transaction, or one statement that is atomic on
-// its own, around the dialect-neutral queries in db/queries/. Only claims, locking and the field
-// merge differ per dialect.
+// its own, around the dialect-neutral queries in db/queries/. Only claims, locking, the field merge
+// and the hot paths' shape (db/sql-executor.ts TxExecutor) differ per dialect. The methods are
+// grouped by concern, the way db/store.ts splits them: what the API calls, what a worker calls.
 
 import { sql } from 'drizzle-orm'
 import { abortRun } from './queries/abort-run.js'
-import { claimFlowCalls, claimRunFlowCalls, flowCallDue } from './queries/claim-flow-calls.js'
-import { claimReadySteps } from './queries/claim-ready-steps.js'
+import {
+  claimedFlowCalls,
+  claimFlowCalls,
+  claimRunFlowCallsAtCommit,
+  flowCallDue,
+} from './queries/claim-flow-calls.js'
+import { claimedSteps, claimReadySteps, claimReadyStepsAtCommit } from './queries/claim-ready-steps.js'
 import { createRun } from './queries/create-run.js'
 import { hasWork } from './queries/has-work.js'
 import { appendLog, listLogs } from './queries/logs.js'
@@ -26,125 +32,54 @@ import { runTokenKey } from './queries/run-token-key.js'
 import { scheduleStage } from './queries/schedule-stage.js'
 import type { Tx } from './queries/tx.js'
 import { updateRun } from './queries/update-run.js'
-import { rememberFlowNames } from './remember-flow-names.js'
+import { rememberFlowNames, type FlowNames } from './remember-flow-names.js'
 import { parseLease } from './rules/lease-key.js'
-import type { Dialect, SqlExecutor, WakeEvent } from './sql-executor.js'
+import type { Dialect, Tail, WakeEvent } from './sql-executor.js'
 import type {
+  ApiStore,
   ClaimedFlowCall,
-  ClaimedWork,
   ClaimLimits,
   ExitReport,
-  LocalWorker,
   Store,
   WorkClaim,
+  WorkerStore,
 } from './store.js'
-import { fail, ok, type Outcome, type Run, type RunStatus, type RunWithStages } from './types.js'
+import { fail, ok, type Outcome, type RunStatus, type RunWithStages } from './types.js'
 
-/** A change answered with a failed Outcome changed nothing: there is no work to claim. */
-function isFailure(result: unknown): boolean {
-  return typeof result === 'object' && result !== null && 'ok' in result && result.ok === false
+/** One transaction; `wake` events are told to other processes at its commit. */
+type InTx = <T>(work: (tx: Tx) => Promise<T>) => Promise<T>
+
+function transactions(d: Dialect): {
+  inTx: InTx
+  changing: <T>(event: WakeEvent, work: (tx: Tx) => Promise<T>) => Promise<T>
+} {
+  const inTx: InTx = (work) => d.transaction((q, wake) => work({ q, d, wake }))
+  return {
+    inTx,
+    /** A state change whose commit always tells other processes' workers (PostgreSQL NOTIFY). */
+    changing: (event, work) =>
+      inTx((tx) => {
+        tx.wake(event)
+        return work(tx)
+      }),
+  }
 }
 
-export function createSqlStore(d: Dialect): Store {
-  const inTx = <T>(work: (tx: Tx) => Promise<T>): Promise<T> =>
-    d.transaction((q: SqlExecutor, wake, commitWith) => work({ q, d, wake, commitWith }))
-  /** A state change whose commit always tells other processes' tick loops (PostgreSQL NOTIFY). */
-  const changing = <T>(event: WakeEvent, work: (tx: Tx) => Promise<T>): Promise<T> =>
-    inTx((tx) => {
-      tx.wake(event)
-      return work(tx)
-    })
-  // One statement outside an explicit transaction; claims wake nobody.
-  const autocommit: Tx = {
-    q: d.db,
-    d,
-    wake: () => undefined,
-    commitWith: () => {
-      throw new Error('maxq: commitWith outside a transaction')
-    },
-  }
-  const flowNames = rememberFlowNames((runId) => getRunFlowName(d.db, runId))
-  /** A claimed callback's flow is about to post a stage, here on the local runner. */
-  const rememberRuns = (calls: ClaimedFlowCall[]): ClaimedFlowCall[] => {
-    for (const call of calls) flowNames.remember(call.runId, call.flowName)
-    return calls
-  }
-  const claimDueFlowCalls = async (claim: ClaimLimits, now: number) =>
-    claim.limit > 0 && (await flowCallDue(d.db, now)) ? rememberRuns(await claimFlowCalls(d, claim, now)) : []
+/**
+ * Runs, stages and steps as the API changes and reads them. A change that makes work only says so
+ * (its commit wakes other processes' workers; the handler wakes this process's): a worker claims.
+ */
+function apiSide(d: Dialect, flowNames: FlowNames): Omit<ApiStore, 'dialect' | keyof ReportingStore> {
+  const { inTx, changing } = transactions(d)
   const thenRun = async (runId: string, outcome: Outcome<unknown>): Promise<Outcome<RunWithStages>> => {
     if (!outcome.ok) return outcome
     const run = await getRun(d, runId)
     return run ? ok(run) : fail('RUN_NOT_FOUND', { runId })
   }
-
-  /**
-   * A worker's claims, last in a transaction: their answers are the worker's, not the
-   * transaction's, so they go out with the COMMIT. Ready steps of any run, and the run's own
-   * callback when the change queued one (a trigger, or a stage's end; most fan-out ends queue none).
-   */
-  const claimInCommit = (
-    tx: Tx,
-    runId: string,
-    claim: WorkClaim,
-    madeCallback: boolean,
-    now: number,
-  ): Promise<ClaimedWork> => {
-    const steps = claimReadySteps(tx, { workerId: claim.workerId, limit: claim.stepLimit }, now)
-    const flowCalls = madeCallback
-      ? claimRunFlowCalls(tx, runId, { workerId: claim.workerId, limit: claim.flowCallLimit }, now).then(
-          rememberRuns,
-        )
-      : Promise.resolve([])
-    const claimed = Promise.all([flowCalls, steps]).then(([flowCalls, steps]) => ({ flowCalls, steps }))
-    tx.commitWith(claimed)
-    return claimed
-  }
-
-  let localWorker: LocalWorker | null = null
-  let tokenKey: Promise<string> | undefined
-  /**
-   * A change that makes work in a run (named by id, or from the change's answer), with the local
-   * worker's claim in its commit when the change succeeded: ready steps, and the run's callback
-   * when the change queued one. The wake-up still goes out: other processes, and the local loop
-   * when the claim filled its batch, may take the rest.
-   */
-  const makingWork = async <T>(
-    run: string | ((result: T) => string),
-    now: number,
-    work: (tx: Tx) => Promise<T>,
-    queuesCallback = false,
-  ): Promise<T> => {
-    const worker = localWorker
-    if (worker === null) return changing('work', work)
-    let held: WorkClaim | undefined
-    let claiming: Promise<ClaimedWork> | undefined
-    let taken: ClaimedWork = { flowCalls: [], steps: [] }
-    try {
-      const result = await changing('work', async (tx) => {
-        const result = await work(tx)
-        if (isFailure(result)) return result
-        held = worker.claim()
-        const runId = typeof run === 'string' ? run : run(result)
-        if (held !== undefined) claiming = claimInCommit(tx, runId, held, queuesCallback, now)
-        return result
-      })
-      if (claiming !== undefined) taken = await claiming
-      return result
-    } finally {
-      // Rolled back, the claim took nothing, and its slots are free again.
-      if (held !== undefined) worker.taken(held, taken)
-    }
-  }
-
   return {
-    dialect: d.name,
+    // --- runs
     createRun: async (run, now) => {
-      const created = await makingWork(
-        (created: Run) => created.id,
-        now,
-        (tx) => createRun(tx, run, now),
-        true,
-      )
+      const created = await changing('work', (tx) => createRun(tx, run, now))
       flowNames.remember(created.id, created.flowName)
       return created
     },
@@ -157,51 +92,56 @@ export function createSqlStore(d: Dialect): Store {
     listRuns: (query) => listRuns(d.db, query),
     updateRun: (runId, patch, now) => inTx((tx) => updateRun(tx, runId, patch, now)),
     abortRun: (runId, now) => changing('abort', (tx) => abortRun(tx, runId, now)),
-    retryRun: (runId, now) => makingWork(runId, now, (tx) => retryRun(tx, runId, now), true),
+    retryRun: (runId, now) => changing('work', (tx) => retryRun(tx, runId, now)),
     pauseRun: async (runId, now) => thenRun(runId, await inTx((tx) => pauseRun(tx, runId, now))),
     resumeRun: async (runId, now) =>
-      thenRun(runId, await makingWork(runId, now, (tx) => resumeRun(tx, runId, now), true)),
+      thenRun(runId, await changing('work', (tx) => resumeRun(tx, runId, now))),
 
-    scheduleStage: (runId, stage, now) =>
-      makingWork(runId, now, (tx) => scheduleStage(tx, runId, stage, now)),
+    // --- stages and steps
+    scheduleStage: (runId, stage, now) => changing('work', (tx) => scheduleStage(tx, runId, stage, now)),
     listSteps: (runId) => listSteps(d.db, runId),
     listStepsPage: (runId, query) => listStepsPage(d.db, runId, query),
     getStep: (runId, stepId) => getStep(d.db, runId, stepId),
     retryStep: async (runId, stepId, now) => {
-      const outcome = await makingWork(runId, now, (tx) => retryStep(tx, runId, stepId, now))
+      const outcome = await changing('work', (tx) => retryStep(tx, runId, stepId, now))
       return outcome.ok ? getStep(d.db, runId, stepId) : outcome
     },
     postFields: (runId, stepId, fields, now) => postFields(d, runId, stepId, fields, now),
     queryFields: (runId, query) => queryFields(d.db, runId, query),
     listFlowCalls: (runId) => listFlowCalls(d.db, runId),
 
+    // --- logs
     recordRefusal: (runId, refusal, now) => inTx((tx) => recordRefusal(tx, runId, refusal, now)),
     appendLog: (runId, log, now) => inTx((tx) => appendLog(tx, runId, log, now)),
     listLogs: (runId, query) => listLogs(d.db, runId, query),
 
-    reapExpiredLeases: (now, leaseMs) => reapExpiredLeases(d, now, leaseMs),
-    claimFlowCalls: claimDueFlowCalls,
-    claimReadySteps: (claim, now) => claimReadySteps(autocommit, claim, now),
-    // Each claim is atomic on its own, so they do not share a transaction and go out side by side:
-    // the step claim is one statement, and a flow call claim opens a transaction only when a call
-    // is due. On PostgreSQL an idle-ish tick is then one round trip, not BEGIN … COMMIT.
-    claimWork: async (claim, now) => {
-      const [flowCalls, steps] = await Promise.all([
-        claimDueFlowCalls({ workerId: claim.workerId, limit: claim.flowCallLimit }, now),
-        claimReadySteps(autocommit, { workerId: claim.workerId, limit: claim.stepLimit }, now),
-      ])
-      return { flowCalls, steps }
+    ping: async () => {
+      await d.db.all(sql`SELECT 1 AS ok`)
     },
+  }
+}
+
+/** What a supervisor reports, through the API (`/leases/…`) or a worker's store directly. */
+type ReportingStore = Pick<WorkerStore, 'recordExit' | 'heartbeat' | 'runTokenKey'>
+
+function reportingSide(
+  d: Dialect,
+  rememberRuns: (calls: ClaimedFlowCall[]) => ClaimedFlowCall[],
+): ReportingStore {
+  const { inTx } = transactions(d)
+  let tokenKey: Promise<string> | undefined
+  return {
     // An end wakes other processes only for what it changed: work made claimable, or leases revoked
-    // (see the queries). In a fan-out most step ends just free a slot in their own process, which
-    // the worker's claim, sent with the COMMIT, fills again.
+    // (see the queries). With a claim, the worker fills the slot the end frees in the same
+    // transaction, last, with the COMMIT: ready steps, and the run's callback when the end queued
+    // one. In a fan-out most step ends just free a slot, which that claim fills again.
     recordExit: async (report: ExitReport, now: number, claim?: WorkClaim) => {
       const lease = parseLease(report.lease)
       if (lease === null) return { accepted: false, leasesRevoked: false }
       const end = { ...report, attempt: lease.attempt, runId: lease.runId }
       let leasesRevoked = false
       let madeWork = false
-      let claiming: Promise<ClaimedWork> | undefined
+      let claims: { flowCalls: Tail | null; steps: Tail } | undefined
       const accepted = await inTx(async (tx) => {
         const watched: Tx = {
           ...tx,
@@ -215,13 +155,56 @@ export function createSqlStore(d: Dialect): Store {
           lease.kind === 'step'
             ? await recordStepExit(watched, { ...end, stepId: lease.stepId }, now)
             : await recordFlowExit(watched, { ...end, callId: lease.callId }, now)
-        if (claim !== undefined) claiming = claimInCommit(watched, end.runId, claim, madeWork, now)
+        if (claim !== undefined) {
+          const limits = (limit: number): ClaimLimits => ({ workerId: claim.workerId, limit })
+          claims = {
+            // Queued after the end's own tail, so it sees the callback the end queued.
+            flowCalls: madeWork
+              ? claimRunFlowCallsAtCommit(tx, end.runId, limits(claim.flowCallLimit), now)
+              : null,
+            steps: claimReadyStepsAtCommit(tx, limits(claim.stepLimit), now),
+          }
+        }
         return accepted
       })
-      const claimed = claiming === undefined ? undefined : await claiming
-      return claimed === undefined ? { accepted, leasesRevoked } : { accepted, leasesRevoked, claimed }
+      if (claims === undefined) return { accepted, leasesRevoked }
+      const claimed = {
+        flowCalls: claims.flowCalls === null ? [] : rememberRuns(claimedFlowCalls(claims.flowCalls)),
+        steps: claimedSteps(claims.steps),
+      }
+      return { accepted, leasesRevoked, claimed }
     },
     heartbeat: async (workerId, leases, now) => ({ lost: await renewLeases(d.db, workerId, leases, now) }),
+    runTokenKey: () =>
+      (tokenKey ??= runTokenKey(d.db).catch((error: unknown) => {
+        tokenKey = undefined // a database that was down may answer the next time
+        throw error
+      })),
+  }
+}
+
+/** A worker's claims and leases. */
+function workerSide(
+  d: Dialect,
+  rememberRuns: (calls: ClaimedFlowCall[]) => ClaimedFlowCall[],
+): Omit<WorkerStore, 'dialect' | keyof ReportingStore> {
+  const { inTx } = transactions(d)
+  const claimDueFlowCalls = async (claim: ClaimLimits, now: number) =>
+    claim.limit > 0 && (await flowCallDue(d.db, now)) ? rememberRuns(await claimFlowCalls(d, claim, now)) : []
+  return {
+    reapExpiredLeases: (now, leaseMs) => reapExpiredLeases(d, now, leaseMs),
+    claimFlowCalls: claimDueFlowCalls,
+    claimReadySteps: (claim, now) => claimReadySteps(d.db, d, claim, now),
+    // Each claim is atomic on its own, so they do not share a transaction and go out side by side,
+    // on two connections of the pool: the step claim is one statement, and the flow call claim runs
+    // only when the probe finds a call due. On PostgreSQL an idle-ish tick is one round trip.
+    claimWork: async (claim, now) => {
+      const [flowCalls, steps] = await Promise.all([
+        claimDueFlowCalls({ workerId: claim.workerId, limit: claim.flowCallLimit }, now),
+        claimReadySteps(d.db, d, { workerId: claim.workerId, limit: claim.stepLimit }, now),
+      ])
+      return { flowCalls, steps }
+    },
     releaseLeases: async (leases, now) => {
       let released = 0
       for (const lease of leases) if (await inTx((tx) => releaseLease(tx, lease, now))) released++
@@ -235,22 +218,22 @@ export function createSqlStore(d: Dialect): Store {
       return Number(rows[0]?.n ?? 0)
     },
     hasWork: (now) => hasWork(d.db, now),
-
-    attachWorker: (worker) => {
-      localWorker = worker
-      return () => {
-        if (localWorker === worker) localWorker = null
-      }
-    },
     subscribe: (onEvent) => d.listen(onEvent),
-    runTokenKey: () =>
-      (tokenKey ??= runTokenKey(d.db).catch((error: unknown) => {
-        tokenKey = undefined // a database that was down may answer the next time
-        throw error
-      })),
-    ping: async () => {
-      await d.db.all(sql`SELECT 1 AS ok`)
-    },
+  }
+}
+
+export function createSqlStore(d: Dialect): Store {
+  const flowNames = rememberFlowNames((runId) => getRunFlowName(d.db, runId))
+  /** A claimed callback's flow is about to post a stage, here on the local runner. */
+  const rememberRuns = (calls: ClaimedFlowCall[]): ClaimedFlowCall[] => {
+    for (const call of calls) flowNames.remember(call.runId, call.flowName)
+    return calls
+  }
+  return {
+    dialect: d.name,
+    ...apiSide(d, flowNames),
+    ...reportingSide(d, rememberRuns),
+    ...workerSide(d, rememberRuns),
     close: () => d.close(),
   }
 }

@@ -1,5 +1,6 @@
 // The Store is the seam between HTTP/scheduler code and a database dialect. Everything the
-// handlers and the tick do to state is one call here, and each call is one transaction.
+// handlers and the worker do to state is one call here, and each call is one transaction (or one
+// statement atomic on its own). ApiStore is what handlers/ gets, WorkerStore what scheduler/ gets.
 
 import type { Refusal } from './queries/record-refusal.js'
 import type {
@@ -174,18 +175,11 @@ export interface ClaimedWork {
 }
 
 /**
- * A worker in the same process as the API. A change that makes work (a trigger, a stage post, a
- * retry, a resume) claims for it in its own commit, so the work starts without a wake-up, a claim
- * and a commit of its own.
+ * What the API calls: runs, stages, steps, fields and logs, and the supervisors' reports that come
+ * in over HTTP (`/leases/exit`, `/leases/heartbeat`). A change that makes work commits a wake-up
+ * (PostgreSQL NOTIFY; the handler wakes this process's worker) and nothing more: workers claim.
  */
-export interface LocalWorker {
-  /** The claim to make now, its step slots held until `taken`; undefined claims nothing. */
-  claim(): WorkClaim | undefined
-  /** What the claim took once committed, or nothing when the change failed; frees the slots. */
-  taken(claim: WorkClaim, work: ClaimedWork): void
-}
-
-export interface Store {
+export interface ApiStore {
   readonly dialect: 'sqlite' | 'postgres'
 
   // --- runs
@@ -223,17 +217,29 @@ export interface Store {
   appendLog(runId: string, log: NewLog, now: number): Promise<Outcome<LogEntry>>
   listLogs(runId: string, query: LogQuery): Promise<Outcome<LogEntry[]>>
 
-  // --- scheduler and supervisor
+  // --- a detached supervisor's reports, over HTTP
+  recordExit(report: ExitReport, now: number): Promise<ExitOutcome>
+  heartbeat(workerId: string, leases: LeaseKey[], now: number): Promise<{ lost: LeaseKey[] }>
+
+  /** The installation's key for run tokens (security/run-token.ts), made on first use. */
+  runTokenKey(): Promise<string>
+  ping(): Promise<void>
+}
+
+/** What a worker (scheduler/worker.ts) calls: claims, its supervisor's reports, its leases. */
+export interface WorkerStore {
+  readonly dialect: 'sqlite' | 'postgres'
+
   /** Fails or re-queues attempts whose lease has not been renewed within leaseMs. */
   reapExpiredLeases(now: number, leaseMs: number): Promise<number>
   claimFlowCalls(claim: ClaimLimits, now: number): Promise<ClaimedFlowCall[]>
-  /** Both claims in one transaction: what a tick does. */
+  /** Both claims, side by side: what a tick does. */
   claimWork(claim: WorkClaim, now: number): Promise<ClaimedWork>
   claimReadySteps(claim: ClaimLimits, now: number): Promise<ClaimedStep[]>
   /**
    * Records an attempt's end; settles its stage, queues the flow callback and ends the run as due.
-   * With `claim`, a worker fills the slot the end frees in the same transaction: ready steps, and
-   * the run's callback when the end queued it.
+   * With `claim`, the worker fills the slot the end frees in the same transaction, last, with its
+   * COMMIT: ready steps, and the run's callback when the end queued it.
    */
   recordExit(report: ExitReport, now: number, claim?: WorkClaim): Promise<ExitOutcome>
   /** Renews the given leases; returns those no longer live (aborted, reaped) so their processes die. */
@@ -246,14 +252,15 @@ export interface Store {
   countRunningSteps(): Promise<number>
   /** One cheap, index-only question: is anything claimable, running or due? */
   hasWork(now: number): Promise<boolean>
-
-  /** Claims for this worker with every change that makes work; answers the function that detaches it. */
-  attachWorker(worker: LocalWorker): () => void
   /** Wake-ups from other processes (PostgreSQL LISTEN/NOTIFY); never fires on SQLite. */
   subscribe(onEvent: (event: 'work' | 'abort') => void): Promise<() => Promise<void>>
-
   /** The installation's key for run tokens (security/run-token.ts), made on first use. */
   runTokenKey(): Promise<string>
-  ping(): Promise<void>
+}
+
+/** One database, opened by cli/ and handed to the API (as ApiStore) and the worker (as WorkerStore). */
+export interface Store extends ApiStore, WorkerStore {
+  readonly dialect: 'sqlite' | 'postgres'
+  recordExit(report: ExitReport, now: number, claim?: WorkClaim): Promise<ExitOutcome>
   close(): Promise<void>
 }

@@ -3,7 +3,7 @@
 // API process is up. (A one-shot tick's detached supervisor has no store: it reports over HTTP.)
 // An exit can also carry the worker's claim for the slot it frees, answered with its commit.
 
-import type { ClaimedWork, LeaseKey, Store, WorkClaim } from '../db/store.js'
+import type { ClaimedWork, LeaseKey, WorkClaim, WorkerStore } from '../db/store.js'
 import type { ReportSinks } from '../runtime/report-exit.js'
 
 export interface StoreSinkOptions {
@@ -12,18 +12,27 @@ export interface StoreSinkOptions {
   onLeasesRevoked: () => void
   /** The claim an exit of this lease makes in its own transaction, if any. */
   claimFor?: (lease: LeaseKey) => WorkClaim | undefined
-  /** Starts what an exit's claim took (called before the exit counts as reported). */
-  launch?: (work: ClaimedWork) => void
+  /**
+   * What the exit's claim took (nothing when the exit failed), before the exit counts as
+   * reported: the worker starts it and frees the slots the claim held and did not fill.
+   */
+  claimed?: (claim: WorkClaim, work: ClaimedWork) => void
 }
 
 /** The same store calls the `/leases/exit` and `/leases/heartbeat` handlers make. */
-export function storeSinks(store: Store, opts: StoreSinkOptions): ReportSinks {
+export function storeSinks(store: WorkerStore, opts: StoreSinkOptions): ReportSinks {
   return {
     exit: async (body) => {
-      const outcome = await store.recordExit(body, opts.now(), opts.claimFor?.(body.lease))
-      if (outcome.claimed !== undefined) opts.launch?.(outcome.claimed)
-      if (outcome.leasesRevoked) opts.onLeasesRevoked()
-      return { accepted: outcome.accepted }
+      const claim = opts.claimFor?.(body.lease)
+      let claimed: ClaimedWork = { flowCalls: [], steps: [] }
+      try {
+        const outcome = await store.recordExit(body, opts.now(), claim)
+        if (outcome.claimed !== undefined) claimed = outcome.claimed
+        if (outcome.leasesRevoked) opts.onLeasesRevoked()
+        return { accepted: outcome.accepted }
+      } finally {
+        if (claim !== undefined) opts.claimed?.(claim, claimed)
+      }
     },
     heartbeat: (body) => store.heartbeat(body.workerId, body.leases, opts.now()),
   }

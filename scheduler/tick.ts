@@ -2,22 +2,18 @@
 // Stage completion, callback queueing and run completion happen in the same transaction that
 // records a step's exit (db/queries/record-step-exit.ts), so no tick can see half of them.
 
-import type { ClaimedWork, Store } from '../db/store.js'
+import type { ClaimedWork, WorkerStore } from '../db/store.js'
 import type { ProcessJob } from '../runtime/process-job.js'
 import { jobsFor, type JobContext } from './build-jobs.js'
+import type { SlotPool } from './slot-pool.js'
 
 export interface TickDeps {
-  store: Store
+  store: WorkerStore
   workerId: string
   jobs: JobContext
   batchSize: number
-  /**
-   * Takes up to `max` step slots for this tick's claim (MAXQ_MAX_CONCURRENT_STEPS minus the steps
-   * running). A worker that also claims elsewhere holds them until `releaseSlots`, which comes
-   * after the claimed steps were launched.
-   */
-  holdSlots: (max: number) => number | Promise<number>
-  releaseSlots?: (held: number) => void
+  /** The worker's step slots: the claim holds what it asks for until its steps are launched. */
+  slots: SlotPool
   /** Starts the processes (an in-process Supervisor, or a detached one for a one-shot tick). */
   launch: (jobs: ProcessJob[]) => void
   now: () => number
@@ -36,8 +32,9 @@ export interface TickReport {
 
 export async function tick(deps: TickDeps): Promise<TickReport> {
   const reaped = deps.reap ? await deps.store.reapExpiredLeases(deps.now(), deps.leaseMs) : 0
-  const limit = Math.max(0, await deps.holdSlots(deps.batchSize))
-  let work: ClaimedWork
+  const limit = deps.slots.hold(deps.batchSize)
+  let work: ClaimedWork = { flowCalls: [], steps: [] }
+  let started: string[] = []
   try {
     work = await deps.store.claimWork(
       { workerId: deps.workerId, flowCallLimit: deps.batchSize, stepLimit: limit },
@@ -45,8 +42,10 @@ export async function tick(deps: TickDeps): Promise<TickReport> {
     )
     const jobs = jobsFor(deps.jobs, work)
     if (jobs.length > 0) deps.launch(jobs)
+    started = work.steps.map((step) => step.lease)
   } finally {
-    deps.releaseSlots?.(limit)
+    // Held until launched, so a claim made meanwhile (an exit's) never counts these slots free.
+    deps.slots.launched(limit, started)
   }
   return {
     reaped,

@@ -90,7 +90,7 @@ async function timeClaim(path: string): Promise<ClaimTiming> {
   try {
     for (let i = 0; i < CLAIM_SAMPLES; i++) {
       await dialect
-        .transaction(async (q, wake, commitWith) => {
+        .transaction(async (q) => {
           const now = Date.now()
           await q.execScript(
             `INSERT INTO runs (id, flow_name, status, created_at, started_at, updated_at)
@@ -113,11 +113,7 @@ async function timeClaim(path: string): Promise<ClaimTiming> {
             },
           }
           const t0 = performance.now()
-          const claimed = await claimReadySteps(
-            { q: recording, d: dialect, wake, commitWith },
-            { workerId: 'bench', limit: 10 },
-            now + 1,
-          )
+          const claimed = await claimReadySteps(recording, dialect, { workerId: 'bench', limit: 10 }, now + 1)
           samples.push((performance.now() - t0) * 1000)
           if (claimed.length !== 10)
             throw new Error(`bench: the claim took ${claimed.length} steps, expected 10`)

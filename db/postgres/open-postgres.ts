@@ -3,10 +3,11 @@ import { sql, type SQL } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import postgres, { type Sql } from 'postgres'
 import {
-  batchIn,
-  type CommitWith,
+  TailQueue,
   type Dialect,
+  type Rows,
   type SqlExecutor,
+  type TxExecutor,
   type WakeEvent,
   type Waker,
 } from '../sql-executor.js'
@@ -34,9 +35,13 @@ const PREPARE_MAX_PARAMS = 32
 /** postgres.js parameter values; ours are strings, numbers, null (and booleans). */
 type Params = postgres.ParameterOrJSON<never>[]
 
+/**
+ * Sends the statement now (`execute`), not when its answer is first awaited: statements go out on a
+ * connection in the order of these calls, which is what `pipeline` and the tail rely on.
+ */
 function send(client: Sql, statement: SQL) {
   const { sql: text, params } = compiler.sqlToQuery(statement)
-  return client.unsafe(text, params as Params, { prepare: params.length <= PREPARE_MAX_PARAMS })
+  return client.unsafe(text, params as Params, { prepare: params.length <= PREPARE_MAX_PARAMS }).execute()
 }
 
 function executorOf(client: Sql): SqlExecutor {
@@ -53,41 +58,51 @@ function executorOf(client: Sql): SqlExecutor {
 }
 
 /**
- * One transaction on a reserved connection. postgres.js pipelines what is sent on one connection,
- * so BEGIN travels with the first statement, and the wake-up NOTIFY and COMMIT with the statements
- * handed to `commitWith`: a transaction costs its own statements' round trips and at most one more,
- * and one whose statements all go to `commitWith` is a single round trip. (BEGIN can only fail when
- * the connection is gone, and then everything queued behind it fails too.)
+ * One transaction on a reserved connection. postgres.js pipelines what is sent on one connection
+ * and PostgreSQL runs a connection's statements in the order received, so BEGIN travels with the
+ * first statement, a `pipeline` is one flight, and the `beforeCommit` tail, the wake-up NOTIFY and
+ * COMMIT are one more: a transaction costs its own flights and at most one more, and one whose
+ * statements are all in its tail is a single round trip. (BEGIN can only fail when the connection
+ * is gone, and then everything queued behind it fails too.)
  */
 async function inTransaction<T>(
   client: Sql,
   sender: string,
-  work: (tx: SqlExecutor, wake: Waker, commitWith: CommitWith) => Promise<T>,
+  work: (tx: TxExecutor, wake: Waker) => Promise<T>,
 ): Promise<T> {
   const connection = await client.reserve()
   try {
     const begun = handled(connection.unsafe('BEGIN').execute())
     const events = new Set<WakeEvent>()
-    const pending: Promise<unknown>[] = [begun]
-    const commitWith: CommitWith = (sent) => pending.push(handled(sent))
+    const tail = new TailQueue()
+    const q = executorOf(connection)
+    const tx: TxExecutor = {
+      ...q,
+      // Sent together without waiting in between: the connection keeps them in this order.
+      pipeline: (statements) => Promise.all(statements.map((statement) => q.all<Rows[number]>(statement))),
+      beforeCommit: (statements) => tail.add(statements),
+    }
     let result: T
     try {
-      result = await work(executorOf(connection), (event) => events.add(event), commitWith)
+      result = await work(tx, (event) => events.add(event))
     } catch (error) {
       await connection.unsafe('ROLLBACK').catch(() => undefined)
       throw error
     }
-    const told = [...events]
-    const notified = told.map((event) =>
-      connection.unsafe(NOTIFY, [payload(event, sender)], { prepare: true }).execute(),
+    const last = tail.statements.map((statement) => handled(q.all<Rows[number]>(statement)))
+    const notified = [...events].map((event) =>
+      handled(connection.unsafe(NOTIFY, [payload(event, sender)], { prepare: true }).execute()),
     )
     // A failed statement makes PostgreSQL answer this COMMIT with a rollback: nothing is kept.
-    const settled = await Promise.allSettled([...pending, ...notified, connection.unsafe('COMMIT').execute()])
+    const settled = await Promise.allSettled([
+      begun,
+      ...last,
+      ...notified,
+      connection.unsafe('COMMIT').execute(),
+    ])
     const failed = settled.find((answer) => answer.status === 'rejected')
     if (failed !== undefined) throw failed.reason
-    // A wake-up asked for by a tail statement's answer came after its NOTIFY could ride along.
-    const late = [...events].filter((event) => !told.includes(event))
-    await Promise.all(late.map((event) => client.notify(WAKE_CHANNEL, payload(event, sender))))
+    tail.committed(await Promise.all(last))
     return result
   } finally {
     connection.release()
@@ -154,7 +169,7 @@ export async function openPostgres(url: string, options: { poolSize?: number } =
   })
   const pool = executorOf(client)
   const sender = randomUUID()
-  const transaction = <T>(work: (tx: SqlExecutor, wake: Waker, commitWith: CommitWith) => Promise<T>) =>
+  const transaction = <T>(work: (tx: TxExecutor, wake: Waker) => Promise<T>) =>
     inTransaction(client, sender, work)
 
   return {
@@ -163,7 +178,6 @@ export async function openPostgres(url: string, options: { poolSize?: number } =
     // READ COMMITTED is enough: every transaction that changes a run locks its run row first
     // (db/queries/tx.ts lockRun), and claims lock the rows they take with SKIP LOCKED.
     transaction,
-    batch: (statements: SQL[]) => batchIn(transaction, statements),
     json: (value: unknown) => sql`${JSON.stringify(value ?? null)}::jsonb`,
     // An array, not `IN (SELECT …)`: a semi-join from a set-returning function is planned with a
     // guessed 100 rows, and read every step of the run; `= ANY` of an array is an index condition.

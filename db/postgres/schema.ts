@@ -98,8 +98,6 @@ export const steps = pgTable(
     startedAt: bigint('started_at', { mode: 'number' }),
     completedAt: bigint('completed_at', { mode: 'number' }),
     updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
-    /** Written by the exit report that completed the attempt (db/queries/record-step-exit.ts). */
-    exitToken: text('exit_token'),
   },
   (t) => [
     unique().on(t.runId, t.stepId),

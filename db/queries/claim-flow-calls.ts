@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm'
 import { flowLease } from '../rules/lease-key.js'
-import { toNumber, type Dialect, type SqlExecutor } from '../sql-executor.js'
+import { toNumber, type Dialect, type SqlExecutor, type Tail } from '../sql-executor.js'
 import type { ClaimedFlowCall, ClaimLimits } from '../store.js'
 import type { Tx } from './tx.js'
 
@@ -17,11 +17,9 @@ export async function flowCallDue(db: SqlExecutor, now: number): Promise<boolean
 /**
  * Claims queued flow calls. A run's calls never overlap and keep their order: a call is claimable
  * only when no earlier call of its run is queued or running, and only while the run is open.
- * The first claimed call of a run moves it from pending to running.
- * The run is joined, not tested with EXISTS, so that on PostgreSQL `FOR UPDATE SKIP LOCKED` locks
- * the run row with the call (or skips both): the run update below then never waits, and a
- * transaction that holds the run lock and then cancels the run's calls (an abort) cannot deadlock
- * with this claim.
+ * The first claimed call of a run moves it from pending to running, found by the claimed rows'
+ * run ids. PostgreSQL: one statement (a writable CTE, like graphile-worker's job fetch), outside
+ * any explicit transaction. SQLite: the claim, then the runs' start, in one transaction.
  */
 export async function claimFlowCalls(
   d: Dialect,
@@ -29,58 +27,72 @@ export async function claimFlowCalls(
   now: number,
 ): Promise<ClaimedFlowCall[]> {
   if (claim.limit <= 0) return []
-  const [rows = []] = await d.batch(flowCallClaimStatements(d, claim, now))
-  return rows.map(toClaimedFlowCall)
+  if (d.name === 'postgres') {
+    const rows = await d.db.all<Record<string, unknown>>(claimAndStart(d, claim, now))
+    return rows.map(toClaimedFlowCall)
+  }
+  return d.transaction(async (q) => {
+    const rows = await q.all<Record<string, unknown>>(flowCallClaimStatement(d, claim, now))
+    const runIds = [...new Set(rows.map((row) => String(row.run_id)))]
+    if (runIds.length > 0) await q.run(startRuns(d, sql`${d.isIn(sql`id`, runIds)}`, now))
+    return rows.map(toClaimedFlowCall)
+  })
 }
 
 /**
- * The same claim for one run's calls, inside a transaction already open: a step's exit claims the
- * callback it queued, found by the run's key.
+ * The same claim for one run's calls, last in a transaction that may have queued one (a step's
+ * exit claims the callback it queued). Its rows are the tail's first answer, once committed.
  */
-export async function claimRunFlowCalls(
-  tx: Tx,
-  runId: string,
-  claim: ClaimLimits,
-  now: number,
-): Promise<ClaimedFlowCall[]> {
-  if (claim.limit <= 0) return []
-  const [calls, startRuns] = flowCallClaimStatements(tx.d, claim, now, sql`AND f.run_id = ${runId}`)
-  const [rows] = await Promise.all([tx.q.all<Record<string, unknown>>(calls), tx.q.run(startRuns)])
-  return rows.map(toClaimedFlowCall)
+export function claimRunFlowCallsAtCommit(tx: Tx, runId: string, claim: ClaimLimits, now: number): Tail {
+  const onlyRun = sql`AND f.run_id = ${runId}`
+  if (tx.d.name === 'postgres') return tx.q.beforeCommit([claimAndStart(tx.d, claim, now, onlyRun)])
+  return tx.q.beforeCommit([
+    flowCallClaimStatement(tx.d, claim, now, onlyRun),
+    startRuns(tx.d, sql`id = ${runId}`, now),
+  ])
+}
+
+/** Answers the claimed calls of a tail made by `claimRunFlowCallsAtCommit`. */
+export function claimedFlowCalls(tail: Tail): ClaimedFlowCall[] {
+  return (tail.rows()[0] ?? []).map(toClaimedFlowCall)
 }
 
 /**
- * The claim, then the start of the runs whose calls it took: those are found by worker and
- * heartbeat instead of by the claimed ids, so the two go out together (one round trip on
- * PostgreSQL). `CROSS JOIN` makes SQLite read the queued calls first, from their partial index:
- * planned from the runs' side (its choice without statistics) a claim reads every open run.
- * PostgreSQL plans it as the inner join it is.
+ * `CROSS JOIN` makes SQLite read the queued calls first, from their partial index: planned from the
+ * runs' side (its choice without statistics) a claim reads every open run. PostgreSQL plans it as
+ * the inner join it is. The run is joined, not tested with EXISTS, so that on PostgreSQL `FOR UPDATE
+ * SKIP LOCKED` locks the run row with the call (or skips both): the run's start then never waits,
+ * and a transaction that holds the run lock and then cancels the run's calls (an abort) cannot
+ * deadlock with this claim.
  */
-export function flowCallClaimStatements(
-  d: Dialect,
-  claim: ClaimLimits,
-  now: number,
-  onlyRun = sql``,
-): [SQL, SQL] {
-  return [
-    sql`
-      UPDATE flow_calls SET status = 'running', attempt = attempt + 1, worker_id = ${claim.workerId},
-        claimed_at = ${now}, heartbeat_at = ${now}, started_at = ${now}, available_at = NULL
-      WHERE id IN (
-        SELECT f.id FROM flow_calls f CROSS JOIN runs r
-        WHERE r.id = f.run_id AND f.status = 'queued' AND f.available_at <= ${now}
-          AND r.status IN ('pending', 'running') ${onlyRun}
-          AND NOT EXISTS (SELECT 1 FROM flow_calls e
-                          WHERE e.run_id = f.run_id AND e.id <> f.id
-                            AND (e.status = 'running' OR (e.status = 'queued' AND e.id < f.id)))
-        ORDER BY f.available_at, f.id LIMIT ${claim.limit} ${d.skipLocked})
-      RETURNING id, run_id, flow_name, attempt, completed_stage, failed_stage`,
-    sql`
-      UPDATE runs SET status = 'running', started_at = COALESCE(started_at, ${now}), updated_at = ${now}
-      WHERE status = 'pending' AND id IN (
-        SELECT run_id FROM flow_calls
-        WHERE status = 'running' AND heartbeat_at = ${now} AND worker_id = ${claim.workerId})`,
-  ]
+export function flowCallClaimStatement(d: Dialect, claim: ClaimLimits, now: number, onlyRun = sql``): SQL {
+  return sql`
+    UPDATE flow_calls SET status = 'running', attempt = attempt + 1, worker_id = ${claim.workerId},
+      claimed_at = ${now}, heartbeat_at = ${now}, started_at = ${now}, available_at = NULL
+    WHERE id IN (
+      SELECT f.id FROM flow_calls f CROSS JOIN runs r
+      WHERE r.id = f.run_id AND f.status = 'queued' AND f.available_at <= ${now}
+        AND r.status IN ('pending', 'running') ${onlyRun}
+        AND NOT EXISTS (SELECT 1 FROM flow_calls e
+                        WHERE e.run_id = f.run_id AND e.id <> f.id
+                          AND (e.status = 'running' OR (e.status = 'queued' AND e.id < f.id)))
+      ORDER BY f.available_at, f.id LIMIT ${claim.limit} ${d.skipLocked})
+    RETURNING id, run_id, flow_name, attempt, completed_stage, failed_stage`
+}
+
+/** Pending runs become running; `which` picks them by id. */
+function startRuns(_d: Dialect, which: SQL, now: number): SQL {
+  return sql`
+    UPDATE runs SET status = 'running', started_at = COALESCE(started_at, ${now}), updated_at = ${now}
+    WHERE status = 'pending' AND ${which}`
+}
+
+/** PostgreSQL: the claim and the start of its runs in one statement, by the claimed rows' run ids. */
+function claimAndStart(d: Dialect, claim: ClaimLimits, now: number, onlyRun = sql``): SQL {
+  return sql`
+    WITH claimed AS (${flowCallClaimStatement(d, claim, now, onlyRun)}),
+      started AS (${startRuns(d, sql`id IN (SELECT run_id FROM claimed)`, now)})
+    SELECT * FROM claimed`
 }
 
 function toClaimedFlowCall(row: Record<string, unknown>): ClaimedFlowCall {

@@ -1,6 +1,13 @@
-import { sql } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
 import { stepLease } from '../rules/lease-key.js'
-import { parseJson, toNullableNumber, toNumber } from '../sql-executor.js'
+import {
+  parseJson,
+  toNullableNumber,
+  toNumber,
+  type Dialect,
+  type SqlExecutor,
+  type Tail,
+} from '../sql-executor.js'
 import type { ClaimedStep, ClaimLimits } from '../store.js'
 import type { Tx } from './tx.js'
 
@@ -12,28 +19,48 @@ import type { Tx } from './tx.js'
  * takes the write lock for it, PostgreSQL adds FOR UPDATE SKIP LOCKED so concurrent ticks take
  * disjoint rows. Each claim bumps `attempt`, the lease's fencing token.
  */
-export async function claimReadySteps(tx: Tx, claim: ClaimLimits, now: number): Promise<ClaimedStep[]> {
+export async function claimReadySteps(
+  db: SqlExecutor,
+  d: Dialect,
+  claim: ClaimLimits,
+  now: number,
+): Promise<ClaimedStep[]> {
   if (claim.limit <= 0) return []
-  const rows = await tx.q.all<Record<string, unknown>>(sql`
+  return (await db.all<Record<string, unknown>>(claimStatement(d, claim, now))).map(toClaimedStep)
+}
+
+/** The same claim, last in a transaction (a step's exit fills the slot it frees). */
+export function claimReadyStepsAtCommit(tx: Tx, claim: ClaimLimits, now: number): Tail {
+  return tx.q.beforeCommit(claim.limit <= 0 ? [] : [claimStatement(tx.d, claim, now)])
+}
+
+/** Answers the claimed steps of a tail made by `claimReadyStepsAtCommit`. */
+export function claimedSteps(tail: Tail): ClaimedStep[] {
+  return (tail.rows()[0] ?? []).map(toClaimedStep)
+}
+
+function claimStatement(d: Dialect, claim: ClaimLimits, now: number): SQL {
+  return sql`
     UPDATE steps SET status = 'running', attempt = attempt + 1, worker_id = ${claim.workerId},
       claimed_at = ${now}, heartbeat_at = ${now}, started_at = ${now}, available_at = NULL, updated_at = ${now}
     WHERE id IN (
       SELECT id FROM steps
       WHERE status = 'pending' AND available_at IS NOT NULL AND available_at <= ${now}
-      ORDER BY available_at, id LIMIT ${claim.limit} ${tx.d.skipLocked})
-    RETURNING run_id, step_id, flow_name, name, stage_name, attempt, env, timeout_seconds`)
-  return rows.map((row) => {
-    const attempt = toNumber(row.attempt)
-    return {
-      lease: stepLease(String(row.run_id), String(row.step_id), attempt),
-      runId: String(row.run_id),
-      flowName: String(row.flow_name),
-      stepId: String(row.step_id),
-      stepName: String(row.name),
-      stage: String(row.stage_name),
-      attempt,
-      env: parseJson<Record<string, string>>(row.env, {}),
-      timeoutSeconds: toNullableNumber(row.timeout_seconds),
-    }
-  })
+      ORDER BY available_at, id LIMIT ${claim.limit} ${d.skipLocked})
+    RETURNING run_id, step_id, flow_name, name, stage_name, attempt, env, timeout_seconds`
+}
+
+function toClaimedStep(row: Record<string, unknown>): ClaimedStep {
+  const attempt = toNumber(row.attempt)
+  return {
+    lease: stepLease(String(row.run_id), String(row.step_id), attempt),
+    runId: String(row.run_id),
+    flowName: String(row.flow_name),
+    stepId: String(row.step_id),
+    stepName: String(row.name),
+    stage: String(row.stage_name),
+    attempt,
+    env: parseJson<Record<string, string>>(row.env, {}),
+    timeoutSeconds: toNullableNumber(row.timeout_seconds),
+  }
 }

@@ -4,7 +4,7 @@ import type { NewRun } from '../store.js'
 import type { Run } from '../types.js'
 import { queueFlowCall } from './queue-flow-call.js'
 import type { Tx } from './tx.js'
-import { writeLog } from './write-log.js'
+import { logStatement } from './write-log.js'
 
 /** Inserts the run and its first flow call together, so a trigger can never lose its first call. */
 export async function createRun(tx: Tx, input: NewRun, now: number): Promise<Run> {
@@ -24,21 +24,19 @@ export async function createRun(tx: Tx, input: NewRun, now: number): Promise<Run
     completedAt: null,
     updatedAt: now,
   }
-  // Sent together, the run first (PostgreSQL runs a connection's statements in the order sent), and
-  // the COMMIT right behind them: nothing here needs their answers.
-  tx.commitWith(
-    Promise.all([
-      tx.q.run(sql`
+  // Nothing here needs an answer: the transaction's tail, the run first, then its first call and
+  // the log that refer to it. On PostgreSQL BEGIN, these, the NOTIFY and COMMIT are one flight.
+  tx.q.beforeCommit([
+    sql`
       INSERT INTO runs (id, flow_name, status, input, metadata, created_at, updated_at)
-      VALUES (${run.id}, ${run.flowName}, 'pending', ${tx.d.json(run.input)}, ${tx.d.json(run.metadata)}, ${now}, ${now})`),
-      queueFlowCall(tx, run, { completedStage: null, failedStage: null }, now),
-      writeLog(
-        tx,
-        run.id,
-        { entityType: 'run', entityId: run.id, level: 'info', message: 'run triggered' },
-        now,
-      ),
-    ]),
-  )
+      VALUES (${run.id}, ${run.flowName}, 'pending', ${tx.d.json(run.input)}, ${tx.d.json(run.metadata)}, ${now}, ${now})`,
+    queueFlowCall(tx, run, { completedStage: null, failedStage: null }, now),
+    logStatement(
+      tx,
+      run.id,
+      { entityType: 'run', entityId: run.id, level: 'info', message: 'run triggered' },
+      now,
+    ),
+  ])
   return run
 }

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
 import type { Json } from '../types.js'
 import type { Tx } from './tx.js'
-import { writeLog } from './write-log.js'
+import { logStatement } from './write-log.js'
 
 export interface RunEnding {
   status: 'completed' | 'failed'
@@ -20,36 +20,37 @@ export interface RunEnding {
 export async function endRun(tx: Tx, runId: string, ending: RunEnding, now: number): Promise<number> {
   const reason = ending.terminationReason ?? null
   const pendingBecome = ending.pendingStepsBecome ?? 'cancelled'
-  // The statements are sent together and run in the order written (PostgreSQL pipelines them on
-  // the transaction's connection; each still takes its own snapshot when it starts).
-  // Pending before running: on PostgreSQL a concurrent claim (which does not take the run lock)
-  // may hold a pending step; this statement waits for it and then skips the step, now running.
-  // The next statement, with a fresh snapshot under READ COMMITTED, sees it running and fails it.
-  // In the other order such a step would be left running in an ended run.
-  const [, runningSteps, , , runningCalls] = await Promise.all([
-    tx.q.run(sql`
+  // One pipeline (db/sql-executor.ts): the statements run in the order written, each with its own
+  // snapshot when it starts. Pending before running: on PostgreSQL a concurrent claim (which does
+  // not take the run lock) may hold a pending step; the first statement waits for it and then skips
+  // the step, now running. The second, starting after, sees it running and fails it. In the other
+  // order such a step would be left running in an ended run. Queued calls before running ones, for
+  // the same reason.
+  const [, runningSteps = [], , , runningCalls = []] = await tx.q.pipeline([
+    sql`
       UPDATE steps SET status = ${pendingBecome}, termination_reason = ${reason}, available_at = NULL,
         completed_at = ${now}, updated_at = ${now}
-      WHERE run_id = ${runId} AND status = 'pending'`),
-    tx.q.run(sql`
+      WHERE run_id = ${runId} AND status = 'pending'`,
+    sql`
       UPDATE steps SET status = 'failed', termination_reason = ${reason}, completed_at = ${now},
         error = ${tx.d.json({ reason: reason ?? 'run_ended' })}, worker_id = NULL, updated_at = ${now}
-      WHERE run_id = ${runId} AND status = 'running'`),
-    tx.q.run(sql`
+      WHERE run_id = ${runId} AND status = 'running'
+      RETURNING id`,
+    sql`
       UPDATE stages SET status = CASE WHEN status = 'running' THEN 'failed' ELSE 'cancelled' END, completed_at = ${now}
-      WHERE run_id = ${runId} AND status IN ('pending', 'running')`),
-    // Queued before running, for the same reason as the steps above.
-    tx.q.run(sql`
+      WHERE run_id = ${runId} AND status IN ('pending', 'running')`,
+    sql`
       UPDATE flow_calls SET status = 'cancelled', available_at = NULL, completed_at = ${now}
-      WHERE run_id = ${runId} AND status = 'queued'`),
-    tx.q.run(sql`
+      WHERE run_id = ${runId} AND status = 'queued'`,
+    sql`
       UPDATE flow_calls SET status = 'failed', completed_at = ${now}, worker_id = NULL
-      WHERE run_id = ${runId} AND status = 'running'`),
-    tx.q.run(sql`
+      WHERE run_id = ${runId} AND status = 'running'
+      RETURNING id`,
+    sql`
       UPDATE runs SET status = ${ending.status}, termination_reason = ${reason},
         error = ${ending.error === undefined ? null : tx.d.json(ending.error)}, completed_at = ${now}, updated_at = ${now}
-      WHERE id = ${runId}`),
-    writeLog(
+      WHERE id = ${runId}`,
+    logStatement(
       tx,
       runId,
       {
@@ -62,8 +63,9 @@ export async function endRun(tx: Tx, runId: string, ending: RunEnding, now: numb
       now,
     ),
   ])
+  const stopped = runningSteps.length + runningCalls.length
   // Their supervisors, in whichever process, should check their leases now rather than at the
   // next heartbeat.
-  if (runningSteps + runningCalls > 0) tx.wake('abort')
-  return runningSteps + runningCalls
+  if (stopped > 0) tx.wake('abort')
+  return stopped
 }

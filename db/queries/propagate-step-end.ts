@@ -1,22 +1,18 @@
-import { sql } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
 import { chunks, list, type Tx } from './tx.js'
 
 /**
  * A step completed: its dependents have one unmet dependency fewer; those at zero become claimable
- * while the run is open. Sent behind the UPDATE that completes the step, before its answer: the
- * exit's token on the step row says whether that UPDATE matched, so a repeated report releases
- * nothing (a count taken down twice would start a dependent before its other dependencies end).
+ * while the run is open. The statement, found by key (most steps of a fan-out have no dependents,
+ * and it changes nothing), for the caller to send only once the step's own update matched: on
+ * SQLite after its answer, on PostgreSQL in the same statement, guarded by `onlyIf` (a repeated
+ * report must release nothing: a count taken down twice would start a dependent before its other
+ * dependencies end). Answers `available_at` of each dependent it changed.
  */
-export async function releaseDependents(
-  tx: Tx,
-  end: { runId: string; stepId: string; exitToken: string },
-  now: number,
-): Promise<void> {
-  const { runId, stepId, exitToken } = end
-  // One statement, found by key: most steps of a fan-out have no dependents and it changes nothing.
+export function releaseDependents(tx: Tx, runId: string, stepId: string, now: number, onlyIf = sql``): SQL {
   // SET expressions read the row as it was, so `unmet_deps = 1` means "this was the last one". The
   // run row is locked by this transaction, so reading its status here is reading it under the lock.
-  const released = await tx.q.all<{ available_at: number | null }>(sql`
+  return sql`
     UPDATE steps SET unmet_deps = unmet_deps - 1, updated_at = ${now},
       available_at = CASE WHEN unmet_deps = 1 AND available_at IS NULL
           AND stage_seq IN (SELECT seq FROM stages WHERE run_id = ${runId} AND status = 'running')
@@ -24,11 +20,8 @@ export async function releaseDependents(
         THEN ${now} ELSE available_at END
     WHERE run_id = ${runId} AND status = 'pending' AND step_id IN (
         SELECT step_id FROM step_dependencies WHERE run_id = ${runId} AND depends_on = ${stepId})
-      AND EXISTS (
-        SELECT 1 FROM steps done WHERE done.run_id = ${runId} AND done.step_id = ${stepId}
-          AND done.exit_token = ${exitToken})
-    RETURNING available_at`)
-  if (released.some((row) => row.available_at !== null && Number(row.available_at) === now)) tx.wake('work')
+      ${onlyIf}
+    RETURNING available_at`
 }
 
 /**

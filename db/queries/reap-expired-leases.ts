@@ -33,13 +33,12 @@ export async function reapExpiredLeases(d: Dialect, now: number, leaseMs: number
       exitCode: null,
       leaseLost: true,
     }
-    if (await d.transaction((q, wake, commitWith) => recordStepExit({ q, d, wake, commitWith }, end, now)))
-      reaped++
+    if (await d.transaction((q, wake) => recordStepExit({ q, d, wake }, end, now))) reaped++
   }
   for (const call of calls) {
     if (
-      await d.transaction((q, wake, commitWith) =>
-        requeueFlowCall({ q, d, wake, commitWith }, call.run_id, Number(call.id), Number(call.attempt), now),
+      await d.transaction((q, wake) =>
+        requeueFlowCall({ q, d, wake }, call.run_id, Number(call.id), Number(call.attempt), now),
       )
     ) {
       reaped++

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm'
 import { parseJson } from '../sql-executor.js'
 import type { Json } from '../types.js'
 import { endRun } from './end-run.js'
-import { isRunActive, lockRun, type Tx } from './tx.js'
+import { isRunActive, lockRunStatement, type Tx } from './tx.js'
 import { writeLog } from './write-log.js'
 
 export interface FlowAttemptEnd {
@@ -24,21 +24,23 @@ export interface FlowAttemptEnd {
  */
 export async function recordFlowExit(tx: Tx, end: FlowAttemptEnd, now: number): Promise<boolean> {
   const succeeded = end.exitCode === 0 && !end.timedOut
-  // The lock, the call's update and the question of what is left go out together (the lock is
-  // still taken first, and the question sees the update): one round trip, not three.
-  const [run, changed, open] = await Promise.all([
-    lockRun(tx, end.runId),
-    tx.q.run(sql`
+  // One pipeline, one flight on PostgreSQL: the lock first, then the call's update, then the
+  // question of what is left, which runs after the update and so sees it.
+  const [locked = [], changed = [], open = []] = await tx.q.pipeline([
+    lockRunStatement(tx, end.runId),
+    sql`
       UPDATE flow_calls SET status = ${succeeded ? 'completed' : 'failed'}, exit_code = ${end.exitCode},
         stdout = ${end.stdout ?? null}, stderr = ${end.stderr ?? null}, completed_at = ${now},
         heartbeat_at = NULL
-      WHERE id = ${end.callId} AND run_id = ${end.runId} AND status = 'running' AND attempt = ${end.attempt}`),
-    tx.q.all<{ stages: number | string; calls: number | string }>(sql`
+      WHERE id = ${end.callId} AND run_id = ${end.runId} AND status = 'running' AND attempt = ${end.attempt}
+      RETURNING id`,
+    sql`
       SELECT
         (SELECT COUNT(*) FROM stages WHERE run_id = ${end.runId} AND status IN ('pending', 'running')) AS stages,
-        (SELECT COUNT(*) FROM flow_calls WHERE run_id = ${end.runId} AND status IN ('queued', 'running')) AS calls`),
+        (SELECT COUNT(*) FROM flow_calls WHERE run_id = ${end.runId} AND status IN ('queued', 'running')) AS calls`,
   ])
-  if (run === null || changed === 0) return false
+  const run = locked[0]
+  if (run === undefined || changed.length === 0) return false
   if (!isRunActive(run.status)) return true
 
   if (!succeeded) {

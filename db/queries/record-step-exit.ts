@@ -1,11 +1,17 @@
-import { randomUUID } from 'node:crypto'
-import { sql } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
 import { decideAttempt } from '../rules/decide-attempt.js'
 import type { Json } from '../types.js'
 import { failDependents, releaseDependents } from './propagate-step-end.js'
-import { closeStage, moveOn, settleStage, type RunRef } from './settle-stage.js'
+import {
+  closeStage,
+  closeStageStatement,
+  moveOn,
+  settleStage,
+  type RunRef,
+  type SettledStage,
+} from './settle-stage.js'
 import type { Row } from './map-rows.js'
-import { isRunOpen, lockRun, type Tx } from './tx.js'
+import { isRunOpen, lockRun, lockRunStatement, type Tx } from './tx.js'
 import { writeLog } from './write-log.js'
 
 export interface StepAttemptEnd {
@@ -21,19 +27,69 @@ export interface StepAttemptEnd {
   stderr?: string
 }
 
-/**
- * A success needs nothing from the row to be decided, so one UPDATE records it; it matches nothing
- * when the report is stale or repeated. It leaves the report's token on the row for the statements
- * sent behind it (see releaseDependents).
- */
-async function markCompleted(tx: Tx, end: StepAttemptEnd, exitToken: string, now: number): Promise<boolean> {
-  const changed = await tx.q.run(sql`
+/** A success needs nothing from the row to be decided: one UPDATE, matching nothing when stale. */
+function markCompleted(end: StepAttemptEnd, now: number): SQL {
+  return sql`
     UPDATE steps SET status = 'completed', exit_code = ${end.exitCode},
       stdout = ${end.stdout ?? null}, stderr = ${end.stderr ?? null}, error = NULL,
       termination_reason = NULL, available_at = NULL, completed_at = ${now}, heartbeat_at = NULL,
-      updated_at = ${now}, exit_token = ${exitToken}
-    WHERE run_id = ${end.runId} AND step_id = ${end.stepId} AND status = 'running' AND attempt = ${end.attempt}`)
-  return changed > 0
+      updated_at = ${now}
+    WHERE run_id = ${end.runId} AND step_id = ${end.stepId} AND status = 'running' AND attempt = ${end.attempt}
+    RETURNING stage_seq`
+}
+
+interface Completion {
+  run: Row | null
+  accepted: boolean
+  /** Dependents the step's end made claimable. */
+  released: number
+  stage: SettledStage | undefined
+}
+
+/**
+ * PostgreSQL: a pipeline of two statements, one flight. The run's lock first, then one statement
+ * (writable CTEs) that completes the step, releases its dependents and settles its stage, the last
+ * two only when the first matched. It starts once the lock is held, so its snapshot sees every
+ * sibling that ended before; its own step still reads as running in it, so the settle leaves that
+ * one out by id.
+ */
+async function completeInOneStatement(tx: Tx, end: StepAttemptEnd, now: number): Promise<Completion> {
+  const [locked = [], answer = []] = await tx.q.pipeline([
+    lockRunStatement(tx, end.runId),
+    sql`
+      WITH done AS (${markCompleted(end, now)}),
+        released AS (${releaseDependents(tx, end.runId, end.stepId, now, sql`AND EXISTS (SELECT 1 FROM done)`)}),
+        settled AS (${closeStageStatement(end.runId, sql`SELECT stage_seq FROM done`, now, end.stepId)})
+      SELECT (SELECT COUNT(*) FROM done) AS accepted,
+        (SELECT COUNT(*) FROM released WHERE available_at = ${now}) AS released,
+        settled.seq, settled.name, settled.final, settled.status
+      FROM (SELECT 1) AS one LEFT JOIN settled ON true`,
+  ])
+  const row = answer[0]
+  return {
+    run: (locked[0] as Row | undefined) ?? null,
+    accepted: Number(row?.accepted ?? 0) > 0,
+    released: Number(row?.released ?? 0),
+    stage: row?.seq === null || row?.seq === undefined ? undefined : (row as unknown as SettledStage),
+  }
+}
+
+/** SQLite: the same, as plain statements one after the other (in-process, nothing to save). */
+async function completeInSteps(tx: Tx, end: StepAttemptEnd, now: number): Promise<Completion> {
+  const run = await lockRun(tx, end.runId)
+  const done = run === null ? [] : await tx.q.all<{ stage_seq: number }>(markCompleted(end, now))
+  const seq = done[0]?.stage_seq
+  if (run === null || seq === undefined) return { run, accepted: false, released: 0, stage: undefined }
+  const released = await tx.q.all<{ available_at: number | null }>(
+    releaseDependents(tx, end.runId, end.stepId, now),
+  )
+  const stage = await closeStage(tx, end.runId, sql`${Number(seq)}`, now)
+  return {
+    run,
+    accepted: true,
+    released: released.filter((row) => row.available_at !== null && Number(row.available_at) === now).length,
+    stage,
+  }
 }
 
 function failureOf(end: StepAttemptEnd): { reason: string; error: Json } {
@@ -52,26 +108,13 @@ function failureOf(end: StepAttemptEnd): { reason: string; error: Json } {
 export async function recordStepExit(tx: Tx, end: StepAttemptEnd, now: number): Promise<boolean> {
   const succeeded = end.exitCode === 0 && !end.timedOut && !end.leaseLost
   if (succeeded) {
-    // One round trip, sent in this order and run in it: the run's lock, the step's update, then
-    // what follows from it, each guarded by the report's token, so nothing waits for an answer
-    // while the run is locked. The stage is found through the step row; a stale report settles
-    // nothing. A step's end is then two round trips, the last one with the COMMIT.
-    const exitToken = randomUUID()
-    const completed = { runId: end.runId, stepId: end.stepId, exitToken }
-    const [run, accepted, , stage] = await Promise.all([
-      lockRun(tx, end.runId),
-      markCompleted(tx, end, exitToken, now),
-      releaseDependents(tx, completed, now),
-      closeStage(
-        tx,
-        end.runId,
-        sql`SELECT stage_seq FROM steps
-          WHERE run_id = ${end.runId} AND step_id = ${end.stepId} AND exit_token = ${exitToken}`,
-        now,
-      ),
-    ])
-    if (run === null || !accepted) return false
-    await moveOn(tx, runRefOf(end.runId, run), stage, now)
+    const completion =
+      tx.d.name === 'postgres'
+        ? await completeInOneStatement(tx, end, now)
+        : await completeInSteps(tx, end, now)
+    if (completion.run === null || !completion.accepted) return false
+    if (completion.released > 0) tx.wake('work')
+    await moveOn(tx, runRefOf(end.runId, completion.run), completion.stage, now)
     return true
   }
 

@@ -19,5 +19,5 @@ export async function refreshReadiness(
         JOIN steps dep ON dep.run_id = sd.run_id AND dep.step_id = sd.depends_on
         WHERE sd.run_id = steps.run_id AND sd.step_id = steps.step_id AND dep.status <> 'completed')
     WHERE run_id = ${runId} AND status = 'pending'`)
-  await startNextStage(tx, runId, claimable, now)
+  await tx.q.pipeline(startNextStage(tx, runId, claimable, now))
 }

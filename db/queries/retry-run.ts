@@ -43,11 +43,13 @@ export async function retryRun(tx: Tx, runId: string, now: number): Promise<Outc
   if (reopened === 0) {
     const last = await tx.q.all<{ name: string }>(sql`
       SELECT name FROM stages WHERE run_id = ${runId} AND status = 'completed' ORDER BY seq DESC LIMIT 1`)
-    await queueFlowCall(
-      tx,
-      { id: runId, flowName: String(run.flow_name) },
-      { completedStage: last[0]?.name ?? null, failedStage: null },
-      now,
+    await tx.q.run(
+      queueFlowCall(
+        tx,
+        { id: runId, flowName: String(run.flow_name) },
+        { completedStage: last[0]?.name ?? null, failedStage: null },
+        now,
+      ),
     )
   }
   await writeLog(

@@ -5,8 +5,8 @@ import { validateStageGraph } from '../rules/validate-stage.js'
 import type { ScheduledStage, ScheduledStep, StageDefinition } from '../store.js'
 import { fail, ok, type Outcome, type StepStatus } from '../types.js'
 import { startNextStage } from './start-next-stage.js'
-import { chunks, isRunActive, isRunOpen, lockRun, type Tx } from './tx.js'
-import { writeLog } from './write-log.js'
+import { chunks, isRunActive, isRunOpen, lockRunStatement, type Tx } from './tx.js'
+import { logStatement } from './write-log.js'
 
 const INSERT_CHUNK = 100
 
@@ -29,18 +29,21 @@ export async function scheduleStage(
   // Only the rows this post names are read: its own step ids (to reject one the run has already)
   // and their dependencies (which must exist, and may have completed), never the run's history.
   const named = [...new Set(def.steps.flatMap((step) => [step.id, ...(step.dependsOn ?? [])]))]
-  // The run's lock and the three reads go out together (PostgreSQL runs them in this order, the
-  // lock first); so do the writes further down, with the COMMIT.
-  const [run, same, known, last] = await Promise.all([
-    lockRun(tx, runId),
-    tx.q.all<{ step_id: string | null; name: string | null; status: StepStatus | null }>(sql`
+  // One pipeline: the run's lock, then the three reads, which run under it. The writes further
+  // down are the transaction's tail, sent with the COMMIT: a stage post is two flights.
+  const [locked = [], sameRows = [], knownRows = [], last = []] = await tx.q.pipeline([
+    lockRunStatement(tx, runId),
+    sql`
       SELECT s.step_id, s.name, s.status
       FROM stages st LEFT JOIN steps s ON s.run_id = st.run_id AND s.stage_seq = st.seq
-      WHERE st.run_id = ${runId} AND st.name = ${def.stage} ORDER BY s.id`),
-    tx.q.all<{ step_id: string; status: string }>(namedSteps(tx.d, runId, named)),
-    tx.q.all<{ seq: number | null }>(sql`SELECT MAX(seq) AS seq FROM stages WHERE run_id = ${runId}`),
+      WHERE st.run_id = ${runId} AND st.name = ${def.stage} ORDER BY s.id`,
+    namedSteps(tx.d, runId, named),
+    sql`SELECT MAX(seq) AS seq FROM stages WHERE run_id = ${runId}`,
   ])
-  if (run === null) return fail('RUN_NOT_FOUND', { runId })
+  const run = locked[0]
+  if (run === undefined) return fail('RUN_NOT_FOUND', { runId })
+  const same = sameRows as { step_id: string | null; name: string | null; status: StepStatus | null }[]
+  const known = knownRows as { step_id: string; status: string }[]
   const requested = def.steps.map((step) => step.id)
 
   if (same.length > 0) {
@@ -66,10 +69,11 @@ export async function scheduleStage(
 
   const seq = Number(last[0]?.seq ?? 0) + 1
   const flowName = String(run.flow_name)
-  const writes: Promise<unknown>[] = [
-    tx.q.run(sql`
+  // In this order: the stage, then its steps and their edges, then what reads them.
+  const writes: SQL[] = [
+    sql`
       INSERT INTO stages (run_id, seq, name, final, status, created_at)
-      VALUES (${runId}, ${seq}, ${def.stage}, ${def.final ? 1 : 0}, 'pending', ${now})`),
+      VALUES (${runId}, ${seq}, ${def.stage}, ${def.final ? 1 : 0}, 'pending', ${now})`,
   ]
   for (const part of chunks(def.steps, INSERT_CHUNK)) {
     const values = part.map((step) => {
@@ -79,25 +83,21 @@ export async function scheduleStage(
         ${tx.d.json(deps)}, ${unmet}, ${step.maxRetries ?? 0}, ${tx.d.json(step.env ?? {})},
         ${step.timeoutSeconds ?? null}, ${now}, ${now})`
     })
-    writes.push(
-      tx.q.run(sql`
-        INSERT INTO steps (run_id, step_id, flow_name, stage_seq, stage_name, name, status, depends_on,
-          unmet_deps, max_retries, env, timeout_seconds, created_at, updated_at)
-        VALUES ${sql.join(values, sql`, `)}`),
-    )
+    writes.push(sql`
+      INSERT INTO steps (run_id, step_id, flow_name, stage_seq, stage_name, name, status, depends_on,
+        unmet_deps, max_retries, env, timeout_seconds, created_at, updated_at)
+      VALUES ${sql.join(values, sql`, `)}`)
     const edges = part.flatMap((step) =>
       (step.dependsOn ?? []).map((dep) => sql`(${runId}, ${dep}, ${step.id})`),
     )
     for (const edgePart of chunks(edges, INSERT_CHUNK * 2)) {
-      writes.push(
-        tx.q.run(sql`
-          INSERT INTO step_dependencies (run_id, depends_on, step_id) VALUES ${sql.join(edgePart, sql`, `)}
-          ON CONFLICT DO NOTHING`),
-      )
+      writes.push(sql`
+        INSERT INTO step_dependencies (run_id, depends_on, step_id) VALUES ${sql.join(edgePart, sql`, `)}
+        ON CONFLICT DO NOTHING`)
     }
   }
   writes.push(
-    writeLog(
+    logStatement(
       tx,
       runId,
       {
@@ -110,12 +110,10 @@ export async function scheduleStage(
     ),
   )
   const secrets = newSecrets(run.secrets, def)
-  if (secrets !== null)
-    writes.push(tx.q.run(sql`UPDATE runs SET secrets = ${tx.d.json(secrets)} WHERE id = ${runId}`))
-  // Its first statement reads the stages just inserted: sent after them, it runs after them.
-  writes.push(startNextStage(tx, runId, isRunOpen(run.status), now))
-  // Nothing below needs their answers, so COMMIT goes out with them: a stage is two round trips.
-  tx.commitWith(Promise.all(writes))
+  if (secrets !== null) writes.push(sql`UPDATE runs SET secrets = ${tx.d.json(secrets)} WHERE id = ${runId}`)
+  // Its first statement reads the stages just inserted: queued after them, it runs after them.
+  writes.push(...startNextStage(tx, runId, isRunOpen(run.status), now))
+  tx.q.beforeCommit(writes)
   return ok({
     stage: def.stage,
     scheduled: requested.length,

@@ -3,7 +3,7 @@ import { endRun } from './end-run.js'
 import { queueFlowCall } from './queue-flow-call.js'
 import { startNextStage } from './start-next-stage.js'
 import { isRunOpen, type Tx } from './tx.js'
-import { writeLog } from './write-log.js'
+import { logStatement } from './write-log.js'
 
 export interface RunRef {
   id: string
@@ -11,7 +11,7 @@ export interface RunRef {
   status: string
 }
 
-interface SettledStage {
+export interface SettledStage {
   seq: number
   name: string
   final: number
@@ -29,20 +29,27 @@ export async function settleStage(tx: Tx, run: RunRef, stageSeq: number, now: nu
   await moveOn(tx, run, await closeStage(tx, run.id, sql`${stageSeq}`, now), now)
 }
 
-/**
- * The settle's one statement, for a caller that sends it before it knows the stage (a step's
- * success names it through the step row): `stageSeq` may be a subquery, and a NULL settles nothing.
- */
+/** The settle's one statement, for a caller that needs nothing else (see closeStageStatement). */
 export async function closeStage(
   tx: Tx,
   runId: string,
   stageSeq: SQL,
   now: number,
 ): Promise<SettledStage | undefined> {
-  // Asked on every step end, and answered by the write itself: the stage row by key, and an index
-  // probe for one open sibling. Most step ends match nothing here and change nothing. The verdict
-  // is worked out in the same statement, so a stage's end costs no round trip of reads first.
-  const settled = await tx.q.all<SettledStage>(sql`
+  const settled = await tx.q.all<SettledStage>(closeStageStatement(runId, stageSeq, now))
+  return settled[0]
+}
+
+/**
+ * Asked on every step end, and answered by the write itself: the stage row by key, and an index
+ * probe for one open sibling. Most step ends match nothing here and change nothing. The verdict is
+ * worked out in the same statement, so a stage's end costs no round trip of reads first.
+ * `stageSeq` may be a subquery (a NULL settles nothing). `ending` names a step this same statement
+ * is completing (PostgreSQL's step end, one statement): its row still reads as running here.
+ */
+export function closeStageStatement(runId: string, stageSeq: SQL, now: number, ending?: string): SQL {
+  const other = ending === undefined ? sql`` : sql`AND step_id <> ${ending}`
+  return sql`
     UPDATE stages SET completed_at = ${now}, status = CASE WHEN EXISTS (
         SELECT 1 FROM steps
         WHERE run_id = ${runId} AND stage_seq = stages.seq AND status IN ('failed', 'cancelled'))
@@ -50,12 +57,14 @@ export async function closeStage(
     WHERE run_id = ${runId} AND seq = (${stageSeq}) AND status IN ('pending', 'running')
       AND NOT EXISTS (
         SELECT 1 FROM steps
-        WHERE run_id = ${runId} AND stage_seq = stages.seq AND status IN ('pending', 'running'))
-    RETURNING seq, name, final, status`)
-  return settled[0]
+        WHERE run_id = ${runId} AND stage_seq = stages.seq AND status IN ('pending', 'running') ${other})
+    RETURNING seq, name, final, status`
 }
 
-/** What follows a stage's settle: the run ends, or the flow is called and the next stage starts. */
+/**
+ * What follows a stage's settle: the run ends, or the flow is called and the next stage starts.
+ * Writes that nothing later needs go to the transaction's tail; they ride with its COMMIT.
+ */
 export async function moveOn(
   tx: Tx,
   run: RunRef,
@@ -64,7 +73,7 @@ export async function moveOn(
 ): Promise<void> {
   if (stage === undefined) return
   const failed = stage.status === 'failed'
-  const log = writeLog(
+  const log = logStatement(
     tx,
     run.id,
     {
@@ -77,40 +86,34 @@ export async function moveOn(
   )
 
   if (!failed && Number(stage.final) === 1) {
-    await Promise.all([log, endRun(tx, run.id, { status: 'completed' }, now)])
+    tx.q.beforeCommit([log])
+    await endRun(tx, run.id, { status: 'completed' }, now)
     return
   }
   if (!failed) {
-    // The flow is told this stage; nothing needs these answers, so COMMIT goes out with them.
-    tx.commitWith(
-      Promise.all([
-        log,
-        queueFlowCall(tx, run, { completedStage: stage.name, failedStage: null }, now),
-        startNextStage(tx, run.id, isRunOpen(run.status), now),
-      ]),
-    )
+    // The flow is told this stage, and the next stage (if the flow posted it already) starts.
+    tx.q.beforeCommit([
+      log,
+      queueFlowCall(tx, run, { completedStage: stage.name, failedStage: null }, now),
+      ...startNextStage(tx, run.id, isRunOpen(run.status), now),
+    ])
     return
   }
   // Stages planned after a failed one never start; the flow decides what happens next, told the
   // last stage that completed.
-  const [lastCompleted] = await Promise.all([
-    lastCompletedStage(tx, run.id),
-    log,
-    tx.q.run(sql`
+  const [lastCompleted = []] = await tx.q.pipeline([
+    sql`SELECT name FROM stages WHERE run_id = ${run.id} AND status = 'completed' ORDER BY seq DESC LIMIT 1`,
+    sql`
       UPDATE steps SET status = 'cancelled', available_at = NULL, completed_at = ${now}, updated_at = ${now}
-      WHERE run_id = ${run.id} AND stage_seq > ${Number(stage.seq)} AND status = 'pending'`),
-    tx.q.run(sql`
+      WHERE run_id = ${run.id} AND stage_seq > ${Number(stage.seq)} AND status = 'pending'`,
+    sql`
       UPDATE stages SET status = 'cancelled', completed_at = ${now}
-      WHERE run_id = ${run.id} AND seq > ${Number(stage.seq)} AND status = 'pending'`),
+      WHERE run_id = ${run.id} AND seq > ${Number(stage.seq)} AND status = 'pending'`,
   ])
-  await Promise.all([
-    queueFlowCall(tx, run, { completedStage: lastCompleted, failedStage: stage.name }, now),
-    startNextStage(tx, run.id, isRunOpen(run.status), now),
+  const completedStage = lastCompleted[0] === undefined ? null : String(lastCompleted[0].name)
+  tx.q.beforeCommit([
+    log,
+    queueFlowCall(tx, run, { completedStage, failedStage: stage.name }, now),
+    ...startNextStage(tx, run.id, isRunOpen(run.status), now),
   ])
-}
-
-async function lastCompletedStage(tx: Tx, runId: string): Promise<string | null> {
-  const rows = await tx.q.all<{ name: string }>(sql`
-    SELECT name FROM stages WHERE run_id = ${runId} AND status = 'completed' ORDER BY seq DESC LIMIT 1`)
-  return rows[0]?.name ?? null
 }

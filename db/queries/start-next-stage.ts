@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
 import type { Tx } from './tx.js'
 
 /**
@@ -6,23 +6,24 @@ import type { Tx } from './tx.js'
  * dependencies are complete claimable. Called after anything that can settle a stage or add one.
  * `claimable` is false while the run is paused: the stage starts, but its steps wait for resume.
  *
- * Both statements find the stage themselves, so neither waits for an answer: on PostgreSQL they
- * travel with whatever the caller sends alongside, one round trip in all. The second runs after
- * the first and finds the same stage, which is then running.
+ * Two statements that find the stage themselves, so neither needs an answer: the caller sends them
+ * in a pipeline or in its transaction's tail, in this order (the second finds the same stage, then
+ * running). It wakes tick loops whenever the steps could be released: a stage that starts has
+ * claimable steps unless every one waits on a dependency.
  */
-export async function startNextStage(tx: Tx, runId: string, claimable: boolean, now: number): Promise<void> {
+export function startNextStage(tx: Tx, runId: string, claimable: boolean, now: number): SQL[] {
   const nextSeq = sql`(
     SELECT MIN(seq) FROM stages WHERE run_id = ${runId} AND status IN ('pending', 'running'))`
-  const [, released] = await Promise.all([
-    tx.q.run(sql`
-      UPDATE stages SET status = 'running', started_at = ${now}
-      WHERE run_id = ${runId} AND seq = ${nextSeq} AND status = 'pending'`),
-    claimable
-      ? tx.q.run(sql`
-          UPDATE steps SET available_at = ${now}, updated_at = ${now}
-          WHERE run_id = ${runId} AND stage_seq = ${nextSeq} AND status = 'pending'
-            AND unmet_deps = 0 AND available_at IS NULL`)
-      : 0,
-  ])
-  if (released > 0) tx.wake('work')
+  const start = sql`
+    UPDATE stages SET status = 'running', started_at = ${now}
+    WHERE run_id = ${runId} AND seq = ${nextSeq} AND status = 'pending'`
+  if (!claimable) return [start]
+  tx.wake('work')
+  return [
+    start,
+    sql`
+      UPDATE steps SET available_at = ${now}, updated_at = ${now}
+      WHERE run_id = ${runId} AND stage_seq = ${nextSeq} AND status = 'pending'
+        AND unmet_deps = 0 AND available_at IS NULL`,
+  ]
 }

@@ -1,15 +1,14 @@
 import { sql, type SQL } from 'drizzle-orm'
-import type { CommitWith, Dialect, SqlExecutor, Waker } from '../sql-executor.js'
+import type { Dialect, TxExecutor, Waker } from '../sql-executor.js'
 import type { Row } from './map-rows.js'
 
 /** What every query inside a transaction gets: the executor and the dialect's differences. */
 export interface Tx {
-  q: SqlExecutor
+  /** Single statements, `pipeline` and `beforeCommit` (see `TxExecutor` for their ordering). */
+  q: TxExecutor
   d: Dialect
   /** Asks for other processes' tick loops to be woken when this transaction commits. */
   wake: Waker
-  /** Statements already sent that the COMMIT may go out with, unanswered (see `CommitWith`). */
-  commitWith: CommitWith
 }
 
 /** `a, b, c` as bound parameters, for `IN (…)`. Callers keep lists to a few hundred. */
@@ -32,8 +31,13 @@ export function chunks<T>(values: readonly T[], size: number): T[][] {
  * and it serialises the "last sibling step just finished" decision per run.
  */
 export async function lockRun(tx: Tx, runId: string): Promise<Row | null> {
-  const rows = await tx.q.all<Row>(sql`SELECT * FROM runs WHERE id = ${runId} ${tx.d.lockRows}`)
+  const rows = await tx.q.all<Row>(lockRunStatement(tx, runId))
   return rows[0] ?? null
+}
+
+/** The run lock as a statement, for a pipeline that sends it first. */
+export function lockRunStatement(tx: Tx, runId: string): SQL {
+  return sql`SELECT * FROM runs WHERE id = ${runId} ${tx.d.lockRows}`
 }
 
 export const isRunOpen = (status: unknown): boolean => status === 'pending' || status === 'running'

@@ -3,7 +3,14 @@ import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { sql, type SQL } from 'drizzle-orm'
 import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core'
-import { batchIn, type CommitWith, type Dialect, type SqlExecutor, type Waker } from '../sql-executor.js'
+import {
+  TailQueue,
+  type Dialect,
+  type Rows,
+  type SqlExecutor,
+  type TxExecutor,
+  type Waker,
+} from '../sql-executor.js'
 
 // One process owns a SQLite file's scheduling (the local runner wakes itself in-process).
 const wakeNobody: Waker = () => undefined
@@ -73,19 +80,27 @@ export function openSqlite(path: string): Dialect {
   const commit = client.prepare('COMMIT')
   const rollback = client.prepare('ROLLBACK')
   const lock = createLock()
-  const transaction = <T>(work: (tx: SqlExecutor, wake: Waker, commitWith: CommitWith) => Promise<T>) =>
+  // In-process, nothing is saved by sending statements together: a pipeline and a tail are plain
+  // statements one after the other, in one BEGIN IMMEDIATE transaction.
+  const tx = (tail: TailQueue): TxExecutor => ({
+    ...raw,
+    pipeline: async (statements) => {
+      const answers: Rows[] = []
+      for (const statement of statements) answers.push(await raw.all<Rows[number]>(statement))
+      return answers
+    },
+    beforeCommit: (statements) => tail.add(statements),
+  })
+  const transaction = <T>(work: (tx: TxExecutor, wake: Waker) => Promise<T>) =>
     lock(async () => {
       begin.run()
-      const tail: Promise<unknown>[] = []
-      const commitWith: CommitWith = (sent) => {
-        sent.catch(() => undefined)
-        tail.push(sent)
-      }
       try {
-        const result = await work(raw, wakeNobody, commitWith)
-        // better-sqlite3 ran these when they were sent; a failure among them rolls back below.
-        await Promise.all(tail)
+        const tail = new TailQueue()
+        const result = await work(tx(tail), wakeNobody)
+        const answers: Rows[] = []
+        for (const statement of tail.statements) answers.push(await raw.all<Rows[number]>(statement))
         commit.run()
+        tail.committed(answers)
         return result
       } catch (error) {
         if (client.inTransaction) rollback.run()
@@ -101,7 +116,6 @@ export function openSqlite(path: string): Dialect {
       execScript: (script: string) => lock(() => raw.execScript(script)),
     },
     transaction,
-    batch: (statements: SQL[]) => batchIn(transaction, statements),
     json: (value: unknown) => sql`${JSON.stringify(value ?? null)}`,
     isIn: (column: SQL, values: readonly string[]) =>
       sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`,

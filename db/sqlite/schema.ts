@@ -87,8 +87,6 @@ export const steps = sqliteTable(
     startedAt: integer('started_at'),
     completedAt: integer('completed_at'),
     updatedAt: integer('updated_at').notNull(),
-    /** Written by the exit report that completed the attempt (db/queries/record-step-exit.ts). */
-    exitToken: text('exit_token'),
   },
   (t) => [
     unique().on(t.runId, t.stepId),

@@ -1,7 +1,7 @@
-// A worker claims from two places at once: its loop's ticks, and the changes this process's API
-// commits (store.attachWorker). Both hold their step slots while their claim is in flight, so
-// together they never start more than MAXQ_MAX_CONCURRENT_STEPS. The loop's claim is held back
-// here until a stage post has claimed, which makes the overlap certain instead of a race.
+// The worker that `maxq tick --watch` and `npm start` wire from the configuration: its loop claims
+// with its slots held while the claim is in flight, and a stage post made meanwhile claims nothing
+// (a change made through the API only wakes a worker). The loop's claim is held back here until the
+// post has committed, so the claim sees the posted steps and takes only as many as the limit.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Config } from '../../cli/config.js'
@@ -47,6 +47,7 @@ describe.each(testDatabases)('a worker’s claims on $name', (database) => {
     leaseMs: 30_000,
     apiBase: 'http://127.0.0.1:9/api/v1',
     logLevel: 'error',
+    logFormat: 'text',
     workerId: 'worker',
     spawner: resolveSpawner('auto'),
     apiToken: undefined,
@@ -55,7 +56,7 @@ describe.each(testDatabases)('a worker’s claims on $name', (database) => {
     maxFieldsBytes: 8 * 1024 * 1024,
   })
 
-  it('shares the concurrency limit between its loop and a stage post’s claim', async () => {
+  it('claims through its loop, up to the limit, never through a stage post', async () => {
     const run = await store.createRun({ flowName: 'demo' }, Date.now())
     await store.claimFlowCalls({ workerId: 'elsewhere', limit: 1 }, Date.now())
 
@@ -80,7 +81,7 @@ describe.each(testDatabases)('a worker’s claims on $name', (database) => {
     expect((await gated.scheduleStage(run.id, { stage: 'one', final: true, steps }, Date.now())).ok).toBe(
       true,
     )
-    // Every slot is held by the loop's claim in flight: the post's own claim takes none.
+    // The post claimed nothing: only the worker claims.
     expect(await store.countRunningSteps()).toBe(0)
 
     openGate()

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { runTokens } from '../../security/run-token.js'
 import type { Store } from '../../db/store.js'
 import type { ProcessJob } from '../../runtime/process-job.js'
+import { SlotPool } from '../../scheduler/slot-pool.js'
 import { tick, type TickDeps } from '../../scheduler/tick.js'
 import { testDatabases } from '../support/dialects.js'
 import { storePerTest } from '../support/store-per-test.js'
@@ -27,7 +28,7 @@ describe.each(testDatabases)('tick on $name', (database) => {
       tokens: runTokens('tick-test-key'),
     },
     batchSize: 10,
-    holdSlots: (max) => max,
+    slots: new SlotPool(1_000),
     launch: (jobs) => launched.push(...jobs),
     now: () => ++now,
     reap: false,
@@ -73,17 +74,25 @@ describe.each(testDatabases)('tick on $name', (database) => {
     })
   })
 
-  it('claims no more steps than the slots it holds, and gives them back after the launch', async () => {
+  it('claims no more steps than its pool has free, and holds them until the launch', async () => {
     await runWithStage(5)
-    const released: Array<[number, number]> = []
-    const held = (n: number) =>
-      deps({ holdSlots: () => n, releaseSlots: (k) => released.push([k, launched.length]) })
-    expect(await tick(held(2))).toMatchObject({ claimed: 2 })
-    expect(await tick(held(0))).toMatchObject({ claimed: 0, full: false })
-    expect(released).toEqual([
-      [2, 2],
-      [0, 2],
-    ])
+    const slots = new SlotPool(2)
+    const usedAtLaunch: number[] = []
+    const pooled = deps({
+      slots,
+      launch: (jobs) => {
+        usedAtLaunch.push(slots.used)
+        launched.push(...jobs)
+      },
+    })
+    expect(await tick(pooled)).toMatchObject({ claimed: 2 })
+    // The pool is full: the next tick asks for nothing.
+    expect(await tick(pooled)).toMatchObject({ claimed: 0, full: false })
+    expect(usedAtLaunch).toEqual([2])
+    expect(slots.used).toBe(2)
+    slots.ended(launched[0]!.lease)
+    expect(await tick(pooled)).toMatchObject({ claimed: 1 })
+    expect(slots.used).toBe(2)
   })
 
   it('reaps an attempt whose lease expired as a failed attempt', async () => {

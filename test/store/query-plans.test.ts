@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { sql, type SQL } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { migrateLatest } from '../../db/migrate.js'
-import { flowCallClaimStatements } from '../../db/queries/claim-flow-calls.js'
+import { flowCallClaimStatement } from '../../db/queries/claim-flow-calls.js'
 import { namedSteps } from '../../db/queries/schedule-stage.js'
 import type { Dialect } from '../../db/sql-executor.js'
 import { openSqlite } from '../../db/sqlite/open-sqlite.js'
@@ -36,7 +36,7 @@ describe('plans of the per-step and per-stage statements on SQLite', () => {
       .join('\n')
 
   it('claims flow calls from the queued calls’ partial index, never from the open runs', async () => {
-    const [claim] = flowCallClaimStatements(d, { workerId: 'w', limit: 10 }, 1_000)
+    const claim = flowCallClaimStatement(d, { workerId: 'w', limit: 10 }, 1_000)
     const text = await plan(claim)
     expect(text).toMatch(/SEARCH f USING INDEX flow_calls_claimable/)
     expect(text).toMatch(/SEARCH r USING INDEX sqlite_autoindex_runs_1 \(id=\?\)/)

@@ -59,12 +59,12 @@ function pgShapes(): Shapes {
   return out
 }
 
-/** The newest down file undoes its up file: here, the run's secrets column goes and comes back. */
+/** The newest down file undoes its up file: here, the step's exit_token comes back and goes again. */
 async function expectRollbackAndReapply(dialect: Dialect): Promise<void> {
   const before = await migratedColumns(dialect)
-  expect(await migrateRollback(dialect)).toBe('0006_run_secrets')
-  expect((await migratedColumns(dialect)).runs).toEqual(before.runs?.filter((c) => c !== 'secrets'))
-  expect(await migrateLatest(dialect)).toEqual(['0006_run_secrets'])
+  expect(await migrateRollback(dialect)).toBe('0007_drop_exit_token')
+  expect((await migratedColumns(dialect)).steps).toEqual([...(before.steps ?? []), 'exit_token'])
+  expect(await migrateLatest(dialect)).toEqual(['0007_drop_exit_token'])
   expect(await migratedColumns(dialect)).toEqual(before)
 }
 
@@ -130,6 +130,7 @@ describe('schema twins', () => {
         '0004_settings',
         '0005_flow_call_refusal',
         '0006_run_secrets',
+        '0007_drop_exit_token',
       ])
       expect(await migratedColumns(dialect)).toEqual(columnsOf(pgShapes()))
       await expectRollbackAndReapply(dialect)

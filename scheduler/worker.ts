@@ -1,0 +1,176 @@
+// The worker: one module owns a process's step slots (one SlotPool), its claims and its launches.
+// It claims from two places, both holding their slots in that one pool: its loop's ticks, and the
+// claim a step's exit report carries for the slot it frees (db/store.ts recordExit). Nothing else
+// claims for it: a change made through the API commits a wake-up (in-process, or PostgreSQL
+// NOTIFY from another process) and the loop claims.
+
+import type { LeaseKey, WorkClaim, WorkerStore } from '../db/store.js'
+import type { ProcessJob } from '../runtime/process-job.js'
+import { launchSupervisor } from '../runtime/launch-supervisor.js'
+import type { Spawner } from '../runtime/spawn-detached.js'
+import { Supervisor } from '../runtime/supervise.js'
+import { jobsFor, type JobContext } from './build-jobs.js'
+import { SlotPool } from './slot-pool.js'
+import { storeSinks } from './store-sinks.js'
+import { TickLoop } from './tick-loop.js'
+import { tick, type TickReport } from './tick.js'
+
+export interface WorkerOptions {
+  store: WorkerStore
+  workerId: string
+  jobs: JobContext
+  batchSize: number
+  maxConcurrentSteps: number
+  leaseMs: number
+  intervalMs: number
+  /** Least time between two lease reaps. */
+  reapEveryMs: number
+  /** The supervisor's own settings: where a detached report would go, and how it kills. */
+  supervisor: { apiBase: string; apiToken: string | undefined; graceMs: number; spawner: Spawner }
+  onError: (what: string, error: unknown) => void
+  onTick?: (report: TickReport) => void
+  onInfo?: (message: string) => void
+}
+
+export interface Worker {
+  loop: TickLoop
+  supervisor: Supervisor
+  slots: SlotPool
+  /** A state change may have made work ready (or, for 'abort', taken leases away). */
+  wake(event?: 'work' | 'abort'): void
+  stop(): Promise<void>
+}
+
+const isStep = (lease: LeaseKey): boolean => lease.startsWith('step/')
+
+/**
+ * A long-lived tick loop with its own in-process supervisor: `maxq tick --watch`, and the local
+ * runner. The loop wakes when a child ends (a slot freed), when the API changes state in this
+ * process, and on PostgreSQL NOTIFY from any other process. The supervisor records exits and
+ * heartbeats in the worker's store (store-sinks.ts), not through the API.
+ */
+export async function startWorker(opts: WorkerOptions): Promise<Worker> {
+  const { store, workerId } = opts
+  const slots = new SlotPool(opts.maxConcurrentSteps)
+  let loop: TickLoop | null = null
+  let stopping = false
+
+  const launch = (batch: ProcessJob[]): void => {
+    for (const job of batch) supervisor.start(job)
+  }
+  const supervisor = new Supervisor({
+    ...opts.supervisor,
+    workerId,
+    sinks: storeSinks(store, {
+      now: () => Date.now(),
+      onLeasesRevoked: () => wake('abort'),
+      // A step's end claims work for the slot it frees, and the flow call it may have queued: the
+      // next step or callback starts without waiting for a tick.
+      claimFor: (lease): WorkClaim | undefined =>
+        stopping || !isStep(lease)
+          ? undefined
+          : { workerId, stepLimit: slots.handOver(lease), flowCallLimit: opts.batchSize },
+      claimed: (claim, work) => {
+        let started: LeaseKey[] = []
+        try {
+          launch(jobsFor(opts.jobs, work))
+          started = work.steps.map((step) => step.lease)
+        } catch (error) {
+          // The exit is committed: a job that cannot be built must not turn it into an error.
+          opts.onError('starting claimed work failed', error)
+        } finally {
+          slots.launched(claim.stepLimit, started)
+        }
+      },
+    }),
+    onExit: (lease) => {
+      if (isStep(lease)) slots.ended(lease)
+      loop?.wake()
+    },
+  })
+  loop = new TickLoop({
+    store,
+    workerId,
+    jobs: opts.jobs,
+    batchSize: opts.batchSize,
+    slots,
+    launch,
+    now: () => Date.now(),
+    leaseMs: opts.leaseMs,
+    intervalMs: opts.intervalMs,
+    reapEveryMs: opts.reapEveryMs,
+    onError: (error) => opts.onError('tick failed', error),
+    ...(opts.onTick === undefined ? {} : { onTick: opts.onTick }),
+  })
+  const wake = (event: 'work' | 'abort' = 'work'): void => {
+    if (event === 'abort') {
+      supervisor.checkLeases().catch((error: unknown) => opts.onError('lease check failed', error))
+    } else {
+      loop?.wake()
+    }
+  }
+  const unsubscribe = await store.subscribe(wake)
+  loop.start()
+  return {
+    loop,
+    supervisor,
+    slots,
+    wake,
+    /**
+     * Stops claiming, hands every running attempt back to the database (no retry is spent on a
+     * clean shutdown), terminates the processes and waits, at most the grace period and a bit,
+     * for their (now stale) reports.
+     */
+    async stop() {
+      stopping = true
+      await unsubscribe()
+      await loop?.stop()
+      const leases = supervisor.leases
+      if (leases.length > 0) {
+        const released = await store.releaseLeases(leases, Date.now())
+        opts.onInfo?.(`handed ${released} running attempt(s) back; terminating their processes`)
+        supervisor.terminateAll()
+        let timer: NodeJS.Timeout | undefined
+        const deadline = new Promise(
+          (resolve) => (timer = setTimeout(resolve, opts.supervisor.graceMs + 2_000)),
+        )
+        await Promise.race([supervisor.idle(), deadline])
+        clearTimeout(timer)
+      }
+      supervisor.stop()
+    },
+  }
+}
+
+export interface OneTickOptions {
+  store: WorkerStore
+  workerId: string
+  jobs: JobContext
+  batchSize: number
+  maxConcurrentSteps: number
+  leaseMs: number
+  /** What the detached supervisor gets besides the jobs. */
+  supervisor: { apiBase: string; apiToken: string | undefined; graceMs: number; spawner: Spawner }
+}
+
+/**
+ * `maxq tick`: one batch, then exit. The processes it starts are handed to one detached supervisor
+ * that outlives this process and reports to the API; this process keeps no children, so its slot
+ * pool is what the database says is free.
+ */
+export async function tickOnce(opts: OneTickOptions): Promise<TickReport> {
+  const slots = new SlotPool(opts.maxConcurrentSteps - (await opts.store.countRunningSteps()))
+  return tick({
+    store: opts.store,
+    workerId: opts.workerId,
+    jobs: opts.jobs,
+    batchSize: opts.batchSize,
+    slots,
+    launch: (jobs) => {
+      launchSupervisor({ ...opts.supervisor, workerId: opts.workerId, jobs })
+    },
+    now: () => Date.now(),
+    reap: true,
+    leaseMs: opts.leaseMs,
+  })
+}
