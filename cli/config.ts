@@ -35,6 +35,8 @@ export interface Config {
   /** What scripts get as MAXQ_API, and where supervisors report: always ends in /api/v1. */
   apiBase: string
   logLevel: 'debug' | 'info' | 'warn' | 'error'
+  /** LOG_FORMAT: lines for people, or one JSON object per line. */
+  logFormat: 'text' | 'json'
   workerId: string
   /** How scripts are started (MAXQ_SPAWNER resolved: auto picks posix_spawn when the addon loads). */
   spawner: Spawner
@@ -146,7 +148,12 @@ export const SETTINGS: readonly Setting[] = [
     default: String(DEFAULT_MAX_FIELDS_BYTES),
     summary: 'largest fields post (at least MAXQ_MAX_BODY_BYTES)',
   },
-  { name: 'LOG_LEVEL', default: 'info', summary: 'debug, info, warn or error' },
+  { name: 'LOG_LEVEL', default: 'info', summary: 'debug (adds a line per request), info, warn or error' },
+  {
+    name: 'LOG_FORMAT',
+    default: 'text',
+    summary: 'text, or json: one JSON object per line for log shippers',
+  },
 ]
 
 /** The settings as `maxq --help` prints them: one line each, with the default. */
@@ -203,6 +210,10 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
       `expected debug, info, warn or error, got ${JSON.stringify(env.LOG_LEVEL)}`,
     )
   }
+  const logFormat = (env.LOG_FORMAT?.trim().toLowerCase() || 'text') as Config['logFormat']
+  if (logFormat !== 'text' && logFormat !== 'json') {
+    throw new ConfigError('LOG_FORMAT', `expected text or json, got ${JSON.stringify(env.LOG_FORMAT)}`)
+  }
   return {
     flowsRoot,
     databaseUrl,
@@ -217,6 +228,7 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     leaseMs: integer(env, 'MAXQ_LEASE_MS', 30_000, 1_000, 86_400_000),
     apiBase: apiBaseFrom(env, host, port),
     logLevel,
+    logFormat,
     workerId: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
     spawner: spawner(env),
     apiToken: apiToken(env),

@@ -1,16 +1,24 @@
-// One line per event on stderr, filtered by LOG_LEVEL. Enough for systemd's journal and for cron mail.
+// One line per event on stderr, filtered by LOG_LEVEL: text for systemd's journal and cron mail, or
+// with LOG_FORMAT=json one JSON object per line ({time, level, name, message}) for log shippers.
 
 const ORDER = { debug: 10, info: 20, warn: 30, error: 40 } as const
 export type Level = keyof typeof ORDER
 
 export type Logger = Record<Level, (message: string) => void>
 
-export function createLogger(level: Level, name = 'maxq'): Logger {
+export type Format = 'text' | 'json'
+
+export function createLogger(level: Level, format: Format = 'text', name = 'maxq'): Logger {
   const at =
     (lineLevel: Level) =>
     (message: string): void => {
       if (ORDER[lineLevel] < ORDER[level]) return
-      process.stderr.write(`${new Date().toISOString()} ${lineLevel.toUpperCase()} ${name}: ${message}\n`)
+      const time = new Date().toISOString()
+      process.stderr.write(
+        format === 'json'
+          ? `${JSON.stringify({ time, level: lineLevel, name, message })}\n`
+          : `${time} ${lineLevel.toUpperCase()} ${name}: ${message}\n`,
+      )
     }
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
 }

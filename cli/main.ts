@@ -80,7 +80,7 @@ function onSignals(stop: () => Promise<void>): void {
 }
 
 async function serveCommand(config: Config): Promise<void> {
-  const log = createLogger(config.logLevel)
+  const log = createLogger(config.logLevel, config.logFormat)
   const store = await openStore(databaseConfig(config))
   const api = await startApi(config, store, log)
   log.info(`API listening on http://${config.host}:${api.port}; state in ${describeDatabase(config)}`)
@@ -92,7 +92,7 @@ async function serveCommand(config: Config): Promise<void> {
 
 async function tickCommand(config: Config, args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { watch: { type: 'boolean' }, cron: { type: 'string' } } })
-  const log = createLogger(config.logLevel)
+  const log = createLogger(config.logLevel, config.logFormat)
   if (values.cron !== undefined && !cron.validate(values.cron)) {
     throw new Error(`--cron: ${JSON.stringify(values.cron)} is not a cron expression`)
   }

@@ -25,6 +25,7 @@ export async function startApi(
     catalog: flowCatalog(config.flowsRoot),
     wake,
     logger: (line) => log.error(line),
+    ...(config.logLevel === 'debug' ? { requestLog: (line: string) => log.debug(line) } : {}),
     apiToken: config.apiToken,
     maxBodyBytes: config.maxBodyBytes,
     maxFieldsBytes: config.maxFieldsBytes,

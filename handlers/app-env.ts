@@ -25,6 +25,8 @@ export interface AppDeps {
   apiToken?: string
   /** Checks run tokens; by default made from the store's key on first use. */
   runTokens?: RunTokens
+  /** Given, every request is told here when answered (`LOG_LEVEL=debug`): method, path, status, ms. */
+  requestLog?: (line: string) => void
   /** Where unexpected errors are written; defaults to stderr. */
   logger?: (line: string) => void
 }

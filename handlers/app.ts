@@ -54,6 +54,17 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   }
 
   const app = new Hono<AppEnv>()
+  const requestLog = deps.requestLog
+  if (requestLog !== undefined) {
+    app.use('*', async (c, next) => {
+      const started = performance.now()
+      await next()
+      const ms = (performance.now() - started).toFixed(1)
+      requestLog(
+        `${c.req.method} ${c.req.path} ${c.res.status} ${ms}ms (${c.get('caller')?.kind ?? 'anonymous'})`,
+      )
+    })
+  }
   app.onError(handleError(logger))
   app.notFound(handleNotFound(logger))
   app.use('*', async (c, next) => {

@@ -12,7 +12,7 @@ import { openStore } from '../db/open-store.js'
 async function main(): Promise<void> {
   // A laptop tool: only this machine may call it unless MAXQ_HOST says otherwise.
   const config = loadConfig(process.env, { host: '127.0.0.1' })
-  const log = createLogger(config.logLevel)
+  const log = createLogger(config.logLevel, config.logFormat)
   const store = await openStore(databaseConfig(config))
   let worker: RunningWorker | null = null
   const api = await startApi(config, store, log, (event) => worker?.wake(event))

@@ -48,6 +48,8 @@ export interface HandlerAppOptions {
   /** Lets a test replace store methods (e.g. make one throw); gets the real store. */
   wrapStore?: (store: Store) => Store
   wake?: () => void
+  /** Lines of the app's request log (LOG_LEVEL=debug). */
+  requestLog?: (line: string) => void
   /** The database to run on; by default SQLite in the app's temp dir. */
   database?: TestDatabase
   /** The app's clock; by default the wall clock. */
@@ -73,6 +75,7 @@ export async function createHandlerApp(options: HandlerAppOptions = {}): Promise
     maxBodyBytes: options.maxBodyBytes,
     maxFieldsBytes: options.maxFieldsBytes,
     apiToken: options.apiToken,
+    ...(options.requestLog ? { requestLog: options.requestLog } : {}),
     clock: options.clock,
     logger: (line) => logged.push(line),
     wake: () => {
