@@ -2,7 +2,7 @@
 // injected here by createApp, so any number of API processes can serve one database.
 
 import type { Catalog } from '../catalog/flow-catalog.js'
-import type { Store } from '../db/store.js'
+import type { ApiStore } from '../db/store.js'
 import type { RunTokens } from '../security/run-token.js'
 
 export interface Clock {
@@ -10,7 +10,7 @@ export interface Clock {
 }
 
 export interface AppDeps {
-  store: Store
+  store: ApiStore
   /** The flows under FLOWS_ROOT (`<flow>/flow.sh`, `<flow>/steps/<name>/step.sh`): catalog/flow-catalog.ts. */
   catalog: Catalog
   /** Defaults to the wall clock; tests pass a fixed one. */
@@ -43,7 +43,7 @@ export type Caller = { kind: 'admin' } | { kind: 'anonymous' } | { kind: 'run'; 
 export interface AppEnv {
   Variables: {
     caller: Caller
-    store: Store
+    store: ApiStore
     clock: Clock
     wake: (event?: WakeEvent) => void
     catalog: Catalog
