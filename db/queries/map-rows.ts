@@ -1,13 +1,30 @@
-// Column rows (snake_case, JSON as text) to the API's row types (camelCase, parsed JSON).
+// Column rows (snake_case, JSON as text) to the API's row types (camelCase, parsed JSON). The
+// queries are `sql` templates whose rows come back untyped; each mapper reads its row through the
+// column names of the table in db/sqlite/schema.ts (the same in db/postgres/schema.ts: the
+// schema-twins test holds them together), so a column renamed or misspelt there is a type error
+// here. The values stay `unknown`: each driver answers its own types (text JSON and integer
+// booleans on SQLite, bigint strings on PostgreSQL), which the mappers convert.
 
+import type { flowCalls, logs, runs, stages, steps } from '../sqlite/schema.js'
 import { parseJson, toNullableNumber, toNumber } from '../sql-executor.js'
 import type { FlowCall, Json, LogEntry, Run, Stage, Step } from '../types.js'
 
 export type Row = Record<string, unknown>
 
+type Columns<Table> = Table extends { _: { columns: infer C } } ? C : never
+/** A table's row as the driver answers it: its column names (not drizzle's property names). */
+export type RowOf<Table> = {
+  [
+    K in keyof Columns<Table> as Columns<Table>[K] extends { _: { name: infer Name extends string } }
+      ? Name
+      : never
+  ]: unknown
+}
+
 const text = (value: unknown): string | null => (value === null || value === undefined ? null : String(value))
 
-export function mapRun(row: Row): Run {
+export function mapRun(untyped: Row): Run {
+  const row = untyped as RowOf<typeof runs>
   return {
     id: String(row.id),
     flowName: String(row.flow_name),
@@ -26,7 +43,8 @@ export function mapRun(row: Row): Run {
   }
 }
 
-export function mapStage(row: Row): Stage {
+export function mapStage(untyped: Row): Stage {
+  const row = untyped as RowOf<typeof stages>
   return {
     runId: String(row.run_id),
     name: String(row.name),
@@ -39,7 +57,8 @@ export function mapStage(row: Row): Stage {
   }
 }
 
-export function mapStep(row: Row): Step {
+export function mapStep(untyped: Row): Step {
+  const row = untyped as RowOf<typeof steps>
   return {
     runId: String(row.run_id),
     id: String(row.step_id),
@@ -66,7 +85,8 @@ export function mapStep(row: Row): Step {
   }
 }
 
-export function mapLog(row: Row): LogEntry {
+export function mapLog(untyped: Row): LogEntry {
+  const row = untyped as RowOf<typeof logs>
   return {
     id: String(row.id),
     runId: String(row.run_id),
@@ -79,7 +99,8 @@ export function mapLog(row: Row): LogEntry {
   }
 }
 
-export function mapFlowCall(row: Row): FlowCall {
+export function mapFlowCall(untyped: Row): FlowCall {
+  const row = untyped as RowOf<typeof flowCalls>
   return {
     id: toNumber(row.id),
     runId: String(row.run_id),
