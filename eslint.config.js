@@ -36,7 +36,7 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
     },
   },
-  // Fences (DESIGN invariant 8): dependencies point down. cli/ and wrangler-free-local/ wire
+  // Fences (docs/decisions.md, "Fences are lint rules"): dependencies point down. cli/ and wrangler-free-local/ wire
   // everything; handlers/ and scheduler/ use db/ and catalog/; scheduler/ uses runtime/. Each
   // "never" is one rule here, so an import across a fence fails `npm run lint`.
   fence(
