@@ -9,6 +9,7 @@ import {
   type FlowInfo,
   type StepScriptProblem,
 } from './discover-flows.js'
+import { FlowSchedulesReader, type FlowSchedules } from './flow-schedules.js'
 
 export interface Catalog {
   /** Every flow directory, usable or not, sorted by name (discover-flows.ts). */
@@ -17,11 +18,18 @@ export interface Catalog {
   findFlow(flowName: string, options?: { steps?: boolean }): Promise<FlowInfo | null>
   /** The step names among `stepNames` with no usable step.sh in the flow, with the reason. */
   unusableStepScripts(flowName: string, stepNames: readonly string[]): Promise<StepScriptProblem[]>
+  /** The flow's flow.json schedules, or the problem with that file (flow-schedules.ts). */
+  schedules(flowName: string): Promise<FlowSchedules>
 }
 
-/** The catalog of the flows under flowsRoot. It holds no cache: every call reads the disk. */
+/**
+ * The catalog of the flows under flowsRoot. Every call reads the disk; only a flow.json is parsed
+ * again just when it changed.
+ */
 export function flowCatalog(flowsRoot: string): Catalog {
+  const schedules = new FlowSchedulesReader(flowsRoot)
   return {
+    schedules: (flowName) => schedules.read(flowName),
     listFlows: () => discoverFlows(flowsRoot),
     findFlow: (flowName, options) => findFlow(flowsRoot, flowName, options),
     unusableStepScripts: (flowName, stepNames) => unusableStepScripts(flowsRoot, flowName, stepNames),

@@ -98,9 +98,9 @@ async function tickCommand(config: Config, args: string[]): Promise<void> {
   }
   const store = await openStore(databaseConfig(config))
   const once = async (): Promise<void> => {
-    const report = await runOneTick(config, store)
+    const report = await runOneTick(config, store, (message) => log.warn(message))
     log.info(
-      `tick: ${report.flowCalls} flow call(s), ${report.claimed} step(s) started, ${report.reaped} reaped`,
+      `tick: ${report.scheduled} scheduled run(s), ${report.flowCalls} flow call(s), ${report.claimed} step(s) started, ${report.reaped} reaped`,
     )
   }
   if (values.cron !== undefined) {

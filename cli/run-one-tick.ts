@@ -5,7 +5,11 @@ import type { Config } from './config.js'
 import { jobContext } from './job-context.js'
 
 /** `maxq tick`: the configuration wired to one tick (scheduler/worker.ts tickOnce). */
-export async function runOneTick(config: Config, store: Store): Promise<TickReport> {
+export async function runOneTick(
+  config: Config,
+  store: Store,
+  onWarn?: (message: string) => void,
+): Promise<TickReport> {
   return tickOnce({
     store,
     workerId: config.workerId,
@@ -19,5 +23,6 @@ export async function runOneTick(config: Config, store: Store): Promise<TickRepo
       graceMs: config.abortGraceMs,
       spawner: config.spawner,
     },
+    ...(onWarn === undefined ? {} : { onWarn }),
   })
 }

@@ -30,6 +30,7 @@ export async function startWorker(config: Config, store: Store, log: Logger): Pr
     },
     onError: (what, error) => log.error(`${what}: ${errorText(error)}`),
     onInfo: (message) => log.info(message),
+    onWarn: (message) => log.warn(message),
     onTick: (report) => {
       if (report.reaped > 0) log.warn(`reaped ${report.reaped} expired lease(s)`)
     },

@@ -30,6 +30,7 @@ import { retryRun } from './queries/retry-run.js'
 import { retryStep } from './queries/retry-step.js'
 import { runTokenKey } from './queries/run-token-key.js'
 import { scheduleStage } from './queries/schedule-stage.js'
+import { lastScheduleSlots, markScheduleSeen, startScheduledRun } from './queries/schedule-slots.js'
 import type { Tx } from './queries/tx.js'
 import { updateRun } from './queries/update-run.js'
 import { rememberFlowNames, type FlowNames } from './remember-flow-names.js'
@@ -188,7 +189,7 @@ function workerSide(
   d: Dialect,
   rememberRuns: (calls: ClaimedFlowCall[]) => ClaimedFlowCall[],
 ): Omit<WorkerStore, 'dialect' | keyof ReportingStore> {
-  const { inTx } = transactions(d)
+  const { inTx, changing } = transactions(d)
   const claimDueFlowCalls = async (claim: ClaimLimits, now: number) =>
     claim.limit > 0 && (await flowCallDue(d.db, now)) ? rememberRuns(await claimFlowCalls(d, claim, now)) : []
   return {
@@ -218,6 +219,9 @@ function workerSide(
       return Number(rows[0]?.n ?? 0)
     },
     hasWork: (now) => hasWork(d.db, now),
+    lastScheduleSlots: (flowNames) => inTx((tx) => lastScheduleSlots(tx, flowNames)),
+    markScheduleSeen: (slot, now) => inTx((tx) => markScheduleSeen(tx, slot, now)),
+    startScheduledRun: (request, now) => changing('work', (tx) => startScheduledRun(tx, request, now)),
     subscribe: (onEvent) => d.listen(onEvent),
   }
 }

@@ -3,6 +3,7 @@
 // statement atomic on its own). ApiStore is what handlers/ gets, WorkerStore what scheduler/ gets.
 
 import type { Refusal } from './queries/record-refusal.js'
+import type { LastSlot, ScheduledRunRequest, ScheduleSlot, SlotDecision } from './queries/schedule-slots.js'
 import type {
   FieldsRow,
   Fields,
@@ -19,6 +20,7 @@ import type {
 } from './types.js'
 
 export type { Refusal } from './queries/record-refusal.js'
+export type { LastSlot, ScheduledRunRequest, ScheduleSlot, SlotDecision } from './queries/schedule-slots.js'
 
 export interface NewRun {
   flowName: string
@@ -232,6 +234,14 @@ export interface WorkerStore {
 
   /** Fails or re-queues attempts whose lease has not been renewed within leaseMs. */
   reapExpiredLeases(now: number, leaseMs: number): Promise<number>
+
+  // --- flow.json schedules (db/queries/schedule-slots.ts)
+  /** The newest decided slot of each schedule of these flows. */
+  lastScheduleSlots(flowNames: readonly string[]): Promise<LastSlot[]>
+  /** Records a schedule's first sighting when it has no slot yet; true when this call did. */
+  markScheduleSeen(slot: ScheduleSlot, now: number): Promise<boolean>
+  /** Decides one slot exactly once across all ticks: starts its run, skips it, or finds it taken. */
+  startScheduledRun(request: ScheduledRunRequest, now: number): Promise<SlotDecision>
   claimFlowCalls(claim: ClaimLimits, now: number): Promise<ClaimedFlowCall[]>
   /** Both claims, side by side: what a tick does. */
   claimWork(claim: WorkClaim, now: number): Promise<ClaimedWork>

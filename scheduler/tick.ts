@@ -6,6 +6,7 @@ import type { ClaimedWork, WorkerStore } from '../db/store.js'
 import type { ProcessJob } from '../runtime/process-job.js'
 import { jobsFor, type JobContext } from './build-jobs.js'
 import type { SlotPool } from './slot-pool.js'
+import type { ScheduleKeeper } from './start-scheduled-runs.js'
 
 export interface TickDeps {
   store: WorkerStore
@@ -20,10 +21,14 @@ export interface TickDeps {
   /** Reap expired leases in this tick (the loop does it every few seconds, not every tick). */
   reap: boolean
   leaseMs: number
+  /** Starts the due runs of flow.json schedules first, so their first flow calls are claimed now. */
+  schedules?: ScheduleKeeper
 }
 
 export interface TickReport {
   reaped: number
+  /** Runs started for flow.json schedule slots. */
+  scheduled: number
   flowCalls: number
   claimed: number
   /** True when a claim filled its batch: more work is probably ready right now. */
@@ -32,6 +37,7 @@ export interface TickReport {
 
 export async function tick(deps: TickDeps): Promise<TickReport> {
   const reaped = deps.reap ? await deps.store.reapExpiredLeases(deps.now(), deps.leaseMs) : 0
+  const scheduled = deps.schedules ? await deps.schedules.startDue(deps.now()) : 0
   const limit = deps.slots.hold(deps.batchSize)
   let work: ClaimedWork = { flowCalls: [], steps: [] }
   let started: string[] = []
@@ -49,6 +55,7 @@ export async function tick(deps: TickDeps): Promise<TickReport> {
   }
   return {
     reaped,
+    scheduled,
     flowCalls: work.flowCalls.length,
     claimed: work.steps.length,
     full: work.flowCalls.length === deps.batchSize || (limit > 0 && work.steps.length === limit),

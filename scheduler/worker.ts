@@ -11,6 +11,7 @@ import type { Spawner } from '../runtime/spawn-detached.js'
 import { Supervisor } from '../runtime/supervise.js'
 import { jobsFor, type JobContext } from './build-jobs.js'
 import { SlotPool } from './slot-pool.js'
+import { ScheduleKeeper } from './start-scheduled-runs.js'
 import { storeSinks } from './store-sinks.js'
 import { TickLoop } from './tick-loop.js'
 import { tick, type TickReport } from './tick.js'
@@ -30,6 +31,8 @@ export interface WorkerOptions {
   onError: (what: string, error: unknown) => void
   onTick?: (report: TickReport) => void
   onInfo?: (message: string) => void
+  /** An invalid flow.json, said once per problem (else onInfo). */
+  onWarn?: (message: string) => void
 }
 
 export interface Worker {
@@ -97,6 +100,11 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
     launch,
     now: () => Date.now(),
     leaseMs: opts.leaseMs,
+    schedules: new ScheduleKeeper({
+      store,
+      flowsRoot: opts.jobs.flowsRoot,
+      warn: opts.onWarn ?? opts.onInfo ?? (() => {}),
+    }),
     intervalMs: opts.intervalMs,
     reapEveryMs: opts.reapEveryMs,
     onError: (error) => opts.onError('tick failed', error),
@@ -151,6 +159,8 @@ export interface OneTickOptions {
   leaseMs: number
   /** What the detached supervisor gets besides the jobs. */
   supervisor: { apiBase: string; apiToken: string | undefined; graceMs: number; spawner: Spawner }
+  /** An invalid flow.json. */
+  onWarn?: (message: string) => void
 }
 
 /**
@@ -172,5 +182,10 @@ export async function tickOnce(opts: OneTickOptions): Promise<TickReport> {
     now: () => Date.now(),
     reap: true,
     leaseMs: opts.leaseMs,
+    schedules: new ScheduleKeeper({
+      store: opts.store,
+      flowsRoot: opts.jobs.flowsRoot,
+      warn: opts.onWarn ?? (() => {}),
+    }),
   })
 }

@@ -179,3 +179,17 @@ export const settings = pgTable('settings', {
   name: text('name').primaryKey(),
   value: text('value').notNull(),
 })
+
+/** A flow.json schedule's decided slots (migration 0009): one row per slot, whoever decided it. */
+export const scheduleSlots = pgTable(
+  'schedule_slots',
+  {
+    flowName: text('flow_name').notNull(),
+    scheduleIndex: integer('schedule_index').notNull(),
+    slotAt: bigint('slot_at', { mode: 'number' }).notNull(),
+    outcome: text('outcome').notNull(),
+    runId: text('run_id'),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.flowName, t.scheduleIndex, t.slotAt] })],
+)

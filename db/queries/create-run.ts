@@ -7,9 +7,9 @@ import type { Tx } from './tx.js'
 import { logStatement } from './write-log.js'
 
 /** Inserts the run and its first flow call together, so a trigger can never lose its first call. */
-export async function createRun(tx: Tx, input: NewRun, now: number): Promise<Run> {
+export async function createRun(tx: Tx, input: NewRun, now: number, id = randomUUID()): Promise<Run> {
   const run: Run = {
-    id: randomUUID(),
+    id,
     flowName: input.flowName,
     status: 'pending',
     input: input.input ?? null,

@@ -168,3 +168,17 @@ export const settings = sqliteTable('settings', {
   name: text('name').primaryKey(),
   value: text('value').notNull(),
 })
+
+/** A flow.json schedule's decided slots (migration 0009): one row per slot, whoever decided it. */
+export const scheduleSlots = sqliteTable(
+  'schedule_slots',
+  {
+    flowName: text('flow_name').notNull(),
+    scheduleIndex: integer('schedule_index').notNull(),
+    slotAt: integer('slot_at').notNull(),
+    outcome: text('outcome').notNull(),
+    runId: text('run_id'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.flowName, t.scheduleIndex, t.slotAt] })],
+)

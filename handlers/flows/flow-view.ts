@@ -3,6 +3,8 @@
 // cannot be run is not hidden but explained, in `problem` (the flow's own flow.sh) and `problems`.
 
 import type { FlowInfo, FlowProblem, ScriptProblem } from '../../catalog/discover-flows.js'
+import type { FlowSchedules, Schedule } from '../../catalog/flow-schedules.js'
+import { nextSlotAt } from '../../catalog/schedule-slots.js'
 
 export interface FlowView {
   name: string
@@ -11,16 +13,28 @@ export interface FlowView {
   steps: string[]
   usable: boolean
   problem: ScriptProblem | null
-  problems: FlowProblem[]
+  /** Also an invalid flow.json (`kind: "invalid_flow_json"`), which leaves the flow usable. */
+  problems: Array<FlowProblem | { kind: 'invalid_flow_json'; reason: string }>
+  /** flow.json's schedules with their next slot (epoch ms; null while disabled). */
+  schedules: ScheduleView[]
 }
 
-export function flowView(flow: FlowInfo): FlowView {
+export type ScheduleView = Omit<Schedule, 'input'> & { input: unknown; nextSlotAt: number | null }
+
+export function flowView(flow: FlowInfo, config: FlowSchedules, now: number): FlowView {
   return {
     name: flow.name,
     path: flow.name,
     steps: flow.steps,
     usable: flow.usable,
     problem: flow.problem,
-    problems: flow.problems,
+    problems:
+      config.problem === null
+        ? flow.problems
+        : [...flow.problems, { kind: 'invalid_flow_json', reason: config.problem }],
+    schedules: config.schedules.map((schedule) => ({
+      ...schedule,
+      nextSlotAt: schedule.enabled ? nextSlotAt(schedule, now) : null,
+    })),
   }
 }

@@ -13,5 +13,5 @@ export const getFlow = new Hono<AppEnv>().get('/flows/:flowName', params(FlowPar
   const { flowName } = c.req.valid('param')
   const flow = await c.var.catalog.findFlow(flowName)
   if (flow === null) throw apiErrorFromOutcome('FLOW_NOT_FOUND', { flowName })
-  return c.json(flowView(flow))
+  return c.json(flowView(flow, await c.var.catalog.schedules(flow.name), c.var.clock.now()))
 })

@@ -7,5 +7,7 @@ import { flowView } from './flow-view.js'
 
 export const listFlows = new Hono<AppEnv>().get('/flows', async (c) => {
   const flows = await c.var.catalog.listFlows()
-  return c.json({ flows: flows.map(flowView) })
+  const now = c.var.clock.now()
+  const configs = await Promise.all(flows.map((flow) => c.var.catalog.schedules(flow.name)))
+  return c.json({ flows: flows.map((flow, i) => flowView(flow, configs[i]!, now)) })
 })

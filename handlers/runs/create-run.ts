@@ -4,6 +4,7 @@ import { Hono } from 'hono'
 import * as v from 'valibot'
 import type { AppEnv } from '../app-env.js'
 import { findUsableFlow } from '../flows/find-usable-flow.js'
+import { apiTriggerMetadata } from './api-trigger-metadata.js'
 import { Identifier, JsonValue } from '../shared-schemas.js'
 import { body } from '../validate.js'
 
@@ -16,7 +17,10 @@ export const CreateRunBody = v.object({
 export const createRun = new Hono<AppEnv>().post('/runs', body(CreateRunBody), async (c) => {
   const { flowName, input, metadata } = c.req.valid('json')
   const flow = await findUsableFlow(c.var.catalog, flowName)
-  const run = await c.var.store.createRun({ flowName: flow.name, input, metadata }, c.var.clock.now())
+  const run = await c.var.store.createRun(
+    { flowName: flow.name, input, metadata: apiTriggerMetadata(metadata) },
+    c.var.clock.now(),
+  )
   c.var.wake()
   return c.json(run, 201)
 })

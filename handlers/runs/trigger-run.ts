@@ -5,6 +5,7 @@ import { Hono } from 'hono'
 import * as v from 'valibot'
 import type { AppEnv } from '../app-env.js'
 import { findUsableFlow } from '../flows/find-usable-flow.js'
+import { apiTriggerMetadata } from './api-trigger-metadata.js'
 import { FlowParams, JsonValue } from '../shared-schemas.js'
 import { body, params } from '../validate.js'
 
@@ -21,7 +22,10 @@ export const triggerRun = new Hono<AppEnv>().post(
     const { flowName } = c.req.valid('param')
     const flow = await findUsableFlow(c.var.catalog, flowName)
     const { input, metadata } = c.req.valid('json')
-    const run = await c.var.store.createRun({ flowName: flow.name, input, metadata }, c.var.clock.now())
+    const run = await c.var.store.createRun(
+      { flowName: flow.name, input, metadata: apiTriggerMetadata(metadata) },
+      c.var.clock.now(),
+    )
     c.var.wake()
     return c.json(run, 201)
   },

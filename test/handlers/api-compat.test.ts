@@ -75,9 +75,15 @@ describe.each(testDatabases)('API-COMPAT.md on $name', (database) => {
         expect(typeof run.id).toBe('string')
         expect(typeof run.createdAt).toBe('number')
       }
-      // Without input or metadata the keys are still there (null), not missing.
+      // Without input or metadata the keys are still there, not missing: input null, and metadata
+      // with what started the run (metadata.trigger, README "Scheduled flows").
       const bare = ok(await api.send('POST', '/api/v1/flows/hello/runs', {}), 201)
-      expect(bare).toMatchObject({ input: null, metadata: null, startedAt: null, completedAt: null })
+      expect(bare).toMatchObject({
+        input: null,
+        metadata: { trigger: 'api' },
+        startedAt: null,
+        completedAt: null,
+      })
     })
 
     it('GET /runs/{run}: the run plus output, error, terminationReason, stages [{name, status, final, createdAt, completedAt}]', async () => {
@@ -88,7 +94,7 @@ describe.each(testDatabases)('API-COMPAT.md on $name', (database) => {
         id: run.id,
         flowName: 'hello',
         input: null,
-        metadata: null,
+        metadata: { trigger: 'api' },
         output: null,
         error: null,
         terminationReason: null,

@@ -1,4 +1,4 @@
-import { chmod, mkdir } from 'node:fs/promises'
+import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createHandlerApp, expectApiError, type HandlerApp } from '../support/handler-app.js'
@@ -18,7 +18,7 @@ describe('GET /api/v1/flows', () => {
   it('lists discovered flows with their step names and paths relative to the flows root', async () => {
     const res = await api.send('GET', '/api/v1/flows')
     expect(res.status).toBe(200)
-    const usable = { usable: true, problem: null, problems: [] }
+    const usable = { usable: true, problem: null, problems: [], schedules: [] }
     expect(res.body).toEqual({
       flows: [
         { name: 'hello', path: 'hello', steps: ['farewell', 'greet'], ...usable },
@@ -41,6 +41,46 @@ describe('GET /api/v1/flows', () => {
       usable: false,
       problem: { kind: 'not_executable', reason: 'flow.sh is not executable (chmod +x flow.sh)' },
       problems: [{ kind: 'not_executable', reason: 'flow.sh is not executable (chmod +x flow.sh)' }],
+      schedules: [],
+    })
+  })
+
+  it("shows flow.json's schedules with their next slot, and an invalid flow.json as a problem", async () => {
+    const schedules = [
+      { cron: '0 3 * * *', timezone: 'Europe/Berlin', input: { full: true } },
+      { cron: '*/5 * * * * *', catchUp: 'all', overlap: 'allow', enabled: false },
+    ]
+    await writeFile(path.join(api.flowsRoot, 'hello', 'flow.json'), JSON.stringify({ schedules }))
+    await writeFile(path.join(api.flowsRoot, 'other', 'flow.json'), '{"schedules": [{"cron": "* * *"}]}')
+    const flows = (await api.send('GET', '/api/v1/flows')).body as { flows: Record<string, unknown>[] }
+    expect(flows.flows[0]).toMatchObject({
+      name: 'hello',
+      usable: true,
+      problems: [],
+      schedules: [
+        {
+          index: 0,
+          cron: '0 3 * * *',
+          timezone: 'Europe/Berlin',
+          input: { full: true },
+          overlap: 'skip',
+          catchUp: 'latest',
+          enabled: true,
+          nextSlotAt: expect.any(Number),
+        },
+        { index: 1, catchUp: 'all', overlap: 'allow', enabled: false, nextSlotAt: null },
+      ],
+    })
+    expect(flows.flows[1]).toMatchObject({
+      name: 'other',
+      usable: true,
+      schedules: [],
+      problems: [
+        {
+          kind: 'invalid_flow_json',
+          reason: expect.stringContaining('schedules.0.cron: "* * *" has 3 fields'),
+        },
+      ],
     })
   })
 })
@@ -56,6 +96,7 @@ describe('GET /api/v1/flows/:flowName', () => {
       usable: true,
       problem: null,
       problems: [],
+      schedules: [],
     })
   })
 

@@ -26,6 +26,14 @@ async function runStatus(runId: string): Promise<string | undefined> {
 }
 
 describe('POST /api/v1/flows/:flowName/runs', () => {
+  it('records metadata.trigger "api", keeping the caller\'s other keys; other JSON is kept as sent', async () => {
+    const merged = await trigger('hello', { metadata: { by: 'test', trigger: 'mine' } })
+    expect(merged.metadata).toEqual({ by: 'test', trigger: 'api' })
+    expect((await trigger('hello', {})).metadata).toEqual({ trigger: 'api' })
+    expect((await trigger('hello', { metadata: ['a', 1] })).metadata).toEqual(['a', 1])
+    expect((await trigger('hello', { metadata: 'tag' })).metadata).toBe('tag')
+  })
+
   it('creates a pending run with input and metadata, answers 201 and wakes the scheduler', async () => {
     const run = await trigger('hello', { input: { city: 'Oslo' }, metadata: { by: 'test' } })
     expect(run).toMatchObject({

@@ -49,7 +49,7 @@ describe.each(testDatabases)('tick on $name', (database) => {
   it('starts the first flow call with the flow env and cwd', async () => {
     const run = await store.createRun({ flowName: 'demo' }, ++now)
     const report = await tick(deps())
-    expect(report).toEqual({ reaped: 0, flowCalls: 1, claimed: 0, full: false })
+    expect(report).toEqual({ reaped: 0, scheduled: 0, flowCalls: 1, claimed: 0, full: false })
     expect(launched).toHaveLength(1)
     expect(launched[0]).toMatchObject({ command: '/flows/demo/flow.sh', cwd: '/flows/demo' })
     expect(launched[0]?.env).toMatchObject({

@@ -1,0 +1,100 @@
+// The tick's schedule step: start the runs of flow.json schedules whose slots are due. Each slot is
+// decided once across every tick process by the store (db/queries/schedule-slots.ts); this file
+// decides only which slots to offer (catalog/schedule-slots.ts dueSlots) and when to look again.
+//
+// Cheap per tick: flow.json files are re-read only when they changed (by mtime and size) and at
+// most every CONFIG_REFRESH_MS; the database is asked only when some schedule's next slot has come
+// (or the configuration was re-read), so an idle loop at 200 ms pays nothing for schedules.
+
+import type { WorkerStore } from '../db/store.js'
+import type { Json } from '../db/types.js'
+import { FlowSchedulesReader, type FlowSchedules } from '../catalog/flow-schedules.js'
+import { dueSlots, nextSlotAt } from '../catalog/schedule-slots.js'
+
+/** How often flow.json files are looked at again for changes. */
+export const CONFIG_REFRESH_MS = 5_000
+
+export interface ScheduleKeeperOptions {
+  store: WorkerStore
+  flowsRoot: string
+  /** Told once per distinct problem of a flow.json. */
+  warn: (message: string) => void
+}
+
+export class ScheduleKeeper {
+  readonly #store: WorkerStore
+  readonly #reader: FlowSchedulesReader
+  readonly #warn: (message: string) => void
+  readonly #warned = new Map<string, string>()
+  #flows: FlowSchedules[] = []
+  #readAt = -Infinity
+  /** When a slot of some schedule is next due; -Infinity: look now. */
+  #nextDueAt = -Infinity
+
+  constructor(opts: ScheduleKeeperOptions) {
+    this.#store = opts.store
+    this.#reader = new FlowSchedulesReader(opts.flowsRoot)
+    this.#warn = opts.warn
+  }
+
+  /** Starts the runs of the slots due at `now`; answers how many runs this call started. */
+  async startDue(now: number): Promise<number> {
+    if (now - this.#readAt >= CONFIG_REFRESH_MS) {
+      this.#readAt = now
+      const before = JSON.stringify(this.#flows)
+      this.#flows = await this.#reader.readAll()
+      this.#report()
+      if (JSON.stringify(this.#flows) !== before) this.#nextDueAt = -Infinity
+    }
+    if (now < this.#nextDueAt) return 0
+    const flows = this.#flows.filter((flow) => flow.schedules.some((schedule) => schedule.enabled))
+    if (flows.length === 0) {
+      this.#nextDueAt = Infinity
+      return 0
+    }
+    const last = new Map(
+      (await this.#store.lastScheduleSlots(flows.map((flow) => flow.flowName))).map((row) => [
+        `${row.flowName}/${row.scheduleIndex}`,
+        row.lastSlotAt,
+      ]),
+    )
+    let started = 0
+    let nextDueAt = Infinity
+    for (const flow of flows) {
+      for (const schedule of flow.schedules.filter((s) => s.enabled)) {
+        const slot = { flowName: flow.flowName, scheduleIndex: schedule.index }
+        const lastSlotAt = last.get(`${flow.flowName}/${schedule.index}`)
+        if (lastSlotAt === undefined) {
+          // A schedule with no history starts from now: no slot before its first sighting runs.
+          await this.#store.markScheduleSeen({ ...slot, slotAt: now }, now)
+        } else {
+          for (const slotAt of dueSlots({ ...schedule, lastSlotAt, now })) {
+            const metadata: Json = {
+              trigger: { type: 'schedule', schedule: schedule.index, slot: slotAt, cron: schedule.cron },
+            }
+            const decision = await this.#store.startScheduledRun(
+              { ...slot, slotAt, overlap: schedule.overlap, input: schedule.input as Json, metadata },
+              now,
+            )
+            if (decision.outcome === 'started') started++
+          }
+        }
+        nextDueAt = Math.min(nextDueAt, nextSlotAt(schedule, now))
+      }
+    }
+    this.#nextDueAt = nextDueAt
+    return started
+  }
+
+  #report(): void {
+    const seen = new Set<string>()
+    for (const flow of this.#flows) {
+      if (flow.problem === null) continue
+      seen.add(flow.flowName)
+      if (this.#warned.get(flow.flowName) === flow.problem) continue
+      this.#warned.set(flow.flowName, flow.problem)
+      this.#warn(`flow ${flow.flowName}: ${flow.problem}; its schedules are not run until it is fixed`)
+    }
+    for (const name of this.#warned.keys()) if (!seen.has(name)) this.#warned.delete(name)
+  }
+}
