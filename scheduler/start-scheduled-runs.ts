@@ -37,6 +37,11 @@ export class ScheduleKeeper {
     this.#warn = opts.warn
   }
 
+  /** True when startDue(now) has something to do: a slot may be due, or flow.json is to be re-read. */
+  due(now: number): boolean {
+    return now - this.#readAt >= CONFIG_REFRESH_MS || now >= this.#nextDueAt
+  }
+
   /** Starts the runs of the slots due at `now`; answers how many runs this call started. */
   async startDue(now: number): Promise<number> {
     if (now - this.#readAt >= CONFIG_REFRESH_MS) {

@@ -72,8 +72,10 @@ export class TickLoop {
 
   async #once(woken: boolean): Promise<TickReport | null> {
     const now = this.#opts.now()
-    // A timer tick with nothing claimable or running (so nothing to reap) stays one small query.
-    if (!woken && !(await this.#opts.store.hasWork(now))) return null
+    // A timer tick with nothing claimable or running (so nothing to reap) and no schedule slot
+    // due stays one small query.
+    const scheduleDue = this.#opts.schedules?.due(now) ?? false
+    if (!woken && !scheduleDue && !(await this.#opts.store.hasWork(now))) return null
     const reap = now - this.#lastReapAt >= this.#opts.reapEveryMs
     if (reap) this.#lastReapAt = now
     const report = await tick({ ...this.#opts, reap })

@@ -73,6 +73,15 @@ describe.each(testDatabases)('scheduled runs on $name', (database) => {
     expect(await slots()).toEqual(hours.map((h) => T0 - 30_000 + h * HOUR))
   })
 
+  it('tells an idle tick loop when a slot may be due, so it does not wait for other work', async () => {
+    configure({ cron: '* * * * *' })
+    const tick = keeper()
+    expect(tick.due(T0)).toBe(true)
+    await tick.startDue(T0)
+    expect(tick.due(T0 + 1000)).toBe(false)
+    expect(tick.due(T0 + 30_000)).toBe(true)
+  })
+
   it('overlap skip starts no slot while the last scheduled run is open', async () => {
     configure({ cron: '* * * * *' })
     await keeper().startDue(T0)
