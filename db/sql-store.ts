@@ -13,6 +13,7 @@ import {
 } from './queries/claim-flow-calls.js'
 import { claimedSteps, claimReadySteps, claimReadyStepsAtCommit } from './queries/claim-ready-steps.js'
 import { createRun } from './queries/create-run.js'
+import { deleteRun, pruneRuns } from './queries/delete-runs.js'
 import { hasWork } from './queries/has-work.js'
 import { appendLog, listLogs } from './queries/logs.js'
 import { pauseRun, resumeRun } from './queries/pause-run.js'
@@ -70,7 +71,10 @@ function transactions(d: Dialect): {
  * Runs, stages and steps as the API changes and reads them. A change that makes work only says so
  * (its commit wakes other processes' workers; the handler wakes this process's): a worker claims.
  */
-function apiSide(d: Dialect, flowNames: FlowNames): Omit<ApiStore, 'dialect' | keyof ReportingStore> {
+function apiSide(
+  d: Dialect,
+  flowNames: FlowNames,
+): Omit<ApiStore, 'dialect' | 'pruneRuns' | keyof ReportingStore> {
   const { inTx, changing } = transactions(d)
   const thenRun = async (runId: string, outcome: Outcome<unknown>): Promise<Outcome<RunWithStages>> => {
     if (!outcome.ok) return outcome
@@ -97,6 +101,7 @@ function apiSide(d: Dialect, flowNames: FlowNames): Omit<ApiStore, 'dialect' | k
     pauseRun: async (runId, now) => thenRun(runId, await inTx((tx) => pauseRun(tx, runId, now))),
     resumeRun: async (runId, now) =>
       thenRun(runId, await changing('work', (tx) => resumeRun(tx, runId, now))),
+    deleteRun: (runId) => inTx((tx) => deleteRun(tx, runId)),
 
     // --- stages and steps
     scheduleStage: (runId, stage, now) => changing('work', (tx) => scheduleStage(tx, runId, stage, now)),
@@ -188,7 +193,7 @@ function reportingSide(
 function workerSide(
   d: Dialect,
   rememberRuns: (calls: ClaimedFlowCall[]) => ClaimedFlowCall[],
-): Omit<WorkerStore, 'dialect' | keyof ReportingStore> {
+): Omit<WorkerStore, 'dialect' | 'pruneRuns' | keyof ReportingStore> {
   const { inTx, changing } = transactions(d)
   const claimDueFlowCalls = async (claim: ClaimLimits, now: number) =>
     claim.limit > 0 && (await flowCallDue(d.db, now)) ? rememberRuns(await claimFlowCalls(d, claim, now)) : []
@@ -238,6 +243,8 @@ export function createSqlStore(d: Dialect): Store {
     ...apiSide(d, flowNames),
     ...reportingSide(d, rememberRuns),
     ...workerSide(d, rememberRuns),
+    // One statement, atomic on its own: the API's prune and the worker's retention sweep.
+    pruneRuns: (query) => pruneRuns(d.db, query),
     close: () => d.close(),
   }
 }

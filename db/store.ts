@@ -2,6 +2,7 @@
 // handlers and the worker do to state is one call here, and each call is one transaction (or one
 // statement atomic on its own). ApiStore is what handlers/ gets, WorkerStore what scheduler/ gets.
 
+import type { PruneOutcome, PruneQuery } from './queries/delete-runs.js'
 import type { Refusal } from './queries/record-refusal.js'
 import type { LastSlot, ScheduledRunRequest, ScheduleSlot, SlotDecision } from './queries/schedule-slots.js'
 import type {
@@ -19,6 +20,7 @@ import type {
   StepStatus,
 } from './types.js'
 
+export type { PruneOutcome, PruneQuery } from './queries/delete-runs.js'
 export type { Refusal } from './queries/record-refusal.js'
 export type { LastSlot, ScheduledRunRequest, ScheduleSlot, SlotDecision } from './queries/schedule-slots.js'
 
@@ -201,6 +203,10 @@ export interface ApiStore {
   retryRun(runId: string, now: number): Promise<Outcome<RunWithStages>>
   pauseRun(runId: string, now: number): Promise<Outcome<Run>>
   resumeRun(runId: string, now: number): Promise<Outcome<Run>>
+  /** Deletes a completed or failed run and everything of it; `RUN_NOT_FINISHED` for an open one. */
+  deleteRun(runId: string): Promise<Outcome<{ id: string }>>
+  /** Deletes (or with dryRun lists) one batch of the oldest matching finished runs; answers their ids. */
+  pruneRuns(query: PruneQuery): Promise<PruneOutcome>
 
   // --- stages and steps
   scheduleStage(runId: string, stage: StageDefinition, now: number): Promise<Outcome<ScheduledStage>>
@@ -262,6 +268,8 @@ export interface WorkerStore {
   countRunningSteps(): Promise<number>
   /** One cheap, index-only question: is anything claimable, running or due? */
   hasWork(now: number): Promise<boolean>
+  /** The retention sweep: one batch of old finished runs, deleted. */
+  pruneRuns(query: PruneQuery): Promise<PruneOutcome>
   /** Wake-ups from other processes (PostgreSQL LISTEN/NOTIFY); never fires on SQLite. */
   subscribe(onEvent: (event: 'work' | 'abort') => void): Promise<() => Promise<void>>
   /** The installation's key for run tokens (security/run-token.ts), made on first use. */

@@ -127,6 +127,7 @@ export type ErrorCode =
   | 'RUN_NOT_ACTIVE'
   | 'RUN_COMPLETED'
   | 'RUN_STILL_RUNNING'
+  | 'RUN_NOT_FINISHED'
   | 'STEP_NOT_FAILED'
   | 'INVALID_STATE'
   | 'LEASE_NOT_FOUND'

@@ -26,9 +26,11 @@ import { createLog } from './logs/create-log.js'
 import { listLogs } from './logs/list-logs.js'
 import { abortRun } from './runs/abort-run.js'
 import { createRun } from './runs/create-run.js'
+import { deleteRun } from './runs/delete-run.js'
 import { getRun } from './runs/get-run.js'
 import { listRuns } from './runs/list-runs.js'
 import { pauseRun } from './runs/pause-run.js'
+import { pruneRuns } from './runs/prune-runs.js'
 import { resumeRun } from './runs/resume-run.js'
 import { retryRun } from './runs/retry-run.js'
 import { triggerRun } from './runs/trigger-run.js'
@@ -100,9 +102,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/api/v1', getFlow)
   app.route('/api/v1', triggerRun)
   app.route('/api/v1', createRun)
+  app.route('/api/v1', pruneRuns)
   app.route('/api/v1', listRuns)
   app.route('/api/v1', getRun)
   app.route('/api/v1', updateRun)
+  app.route('/api/v1', deleteRun)
   app.route('/api/v1', abortRun)
   app.route('/api/v1', retryRun)
   app.route('/api/v1', pauseRun)

@@ -66,6 +66,7 @@ const OUTCOME_ERRORS: Record<ErrorCode, { status: ContentfulStatusCode; message:
   STAGE_CONFLICT: { status: 409, message: 'Stage was already scheduled with different step ids' },
   RUN_NOT_ACTIVE: { status: 409, message: 'Run is not active' },
   RUN_STILL_RUNNING: { status: 409, message: 'Run is still running' },
+  RUN_NOT_FINISHED: { status: 409, message: 'Run has not finished; abort it first' },
   STEP_NOT_FAILED: { status: 409, message: 'Step has not failed' },
   INVALID_STATE: { status: 409, message: 'Run or step is not in a state that allows this' },
 }

@@ -30,6 +30,9 @@ export const runs = sqliteTable(
     index('runs_created_at').on(t.createdAt),
     index('runs_flow_name_created_at').on(t.flowName, t.createdAt),
     index('runs_status_created_at').on(t.status, t.createdAt),
+    index('runs_finished_completed_at')
+      .on(t.completedAt)
+      .where(sql`status IN ('completed', 'failed')`),
   ],
 )
 

@@ -57,7 +57,7 @@ describe('unknown routes', () => {
   it('answers 404 NOT_FOUND in the error shape', async () => {
     const { send } = await start()
     expectApiError(await send('GET', '/api/v1/nope'), 404, 'NOT_FOUND')
-    expectApiError(await send('DELETE', '/api/v1/runs/abc'), 404, 'NOT_FOUND')
+    expectApiError(await send('PUT', '/api/v1/runs/abc'), 404, 'NOT_FOUND')
   })
 })
 

@@ -85,6 +85,13 @@ const BODY_ENDPOINTS: BodyEndpoint[] = [
     maxBytes: MIB,
   },
   {
+    label: 'prune runs',
+    method: 'POST',
+    path: '/runs/prune',
+    valid: { olderThanMs: 0, dryRun: true },
+    maxBytes: MIB,
+  },
+  {
     label: 'heartbeat',
     method: 'POST',
     path: '/leases/heartbeat',
@@ -268,6 +275,7 @@ const STAGE = { stage: 'later', final: true, steps: [{ id: 'later-1', name: 'gre
 const RUN_ROUTES: RunRoute[] = [
   { method: 'GET', path: '/runs/{id}', missing: RUN_NOT_FOUND },
   { method: 'PATCH', path: '/runs/{id}', body: { name: 'x' }, missing: RUN_NOT_FOUND },
+  { method: 'DELETE', path: '/runs/{id}', missing: RUN_NOT_FOUND },
   { method: 'POST', path: '/runs/{id}/abort', missing: RUN_NOT_FOUND },
   { method: 'POST', path: '/runs/{id}/retry', missing: RUN_NOT_FOUND },
   { method: 'POST', path: '/runs/{id}/pause', missing: RUN_NOT_FOUND },
@@ -676,6 +684,21 @@ function otherBodyAttacks(): HostileCase[] {
     post('update run', '/runs/{run}', { description: ['x'] }, 400, 'VALIDATION_FAILED', 'PATCH'),
     post('update run', '/runs/{run}', { id: 'other' }, 400, 'VALIDATION_FAILED', 'PATCH'),
     post('update run', '/runs/{run}', { flowName: 'other' }, 400, 'VALIDATION_FAILED', 'PATCH'),
+    // The seeded run is open: deleting it is a state conflict, and nothing is deleted.
+    { ...post('delete run', '/runs/{run}', null, 409, 'RUN_NOT_FINISHED', 'DELETE'), body: undefined },
+    post('prune runs', '/runs/prune', {}),
+    post('prune runs', '/runs/prune', { olderThanMs: 1, finishedBefore: 1 }),
+    post('prune runs', '/runs/prune', { olderThanMs: -1 }),
+    post('prune runs', '/runs/prune', { olderThanMs: 1.5 }),
+    post('prune runs', '/runs/prune', { olderThanMs: '30d' }),
+    post('prune runs', '/runs/prune', { olderThanMs: 1e300 }),
+    post('prune runs', '/runs/prune', { finishedBefore: null }),
+    post('prune runs', '/runs/prune', { olderThanMs: 0, limit: 0 }),
+    post('prune runs', '/runs/prune', { olderThanMs: 0, limit: 100_000 }),
+    post('prune runs', '/runs/prune', { olderThanMs: 0, dryRun: 'true' }),
+    post('prune runs', '/runs/prune', { olderThanMs: 0, flowName: '' }),
+    post('prune runs', '/runs/prune', { olderThanMs: 0, flowName: 'hel\nlo' }),
+    post('prune runs', '/runs/prune', { olderThanMs: 0, before: 1 }),
     post('post fields', '/runs/{run}/steps/{step}/fields', {}),
     post('post fields', '/runs/{run}/steps/{step}/fields', { fields: null }),
     post('post fields', '/runs/{run}/steps/{step}/fields', { fields: [1, 2] }),
@@ -773,7 +796,7 @@ function unknownRoutes(): HostileCase[] {
     code: 'NOT_FOUND',
   })
   return [
-    missing('DELETE', '/runs/{run}'),
+    missing('DELETE', '/runs'),
     missing('PUT', '/runs/{run}'),
     missing('DELETE', '/flows/{flow}'),
     missing('GET', '/runs/{run}/steps/{step}/fields'),

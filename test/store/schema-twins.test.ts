@@ -59,13 +59,29 @@ function pgShapes(): Shapes {
   return out
 }
 
-/** The newest down file undoes its up file: the columns change, and applying it again restores them. */
+/**
+ * The newest down file undoes its up file: the columns or indexes change, and applying it again
+ * restores them.
+ */
 async function expectRollbackAndReapply(dialect: Dialect): Promise<void> {
-  const before = await migratedColumns(dialect)
+  const before = await migratedSchema(dialect)
   const newest = await migrateRollback(dialect)
-  expect(await migratedColumns(dialect)).not.toEqual(before)
+  expect(await migratedSchema(dialect)).not.toEqual(before)
   expect(await migrateLatest(dialect)).toEqual([newest])
-  expect(await migratedColumns(dialect)).toEqual(before)
+  expect(await migratedSchema(dialect)).toEqual(before)
+}
+
+/** Columns and index names, as the migrated database has them. */
+async function migratedSchema(dialect: Dialect): Promise<unknown> {
+  const indexes =
+    dialect.name === 'sqlite'
+      ? await dialect.db.all<{ name: string }>(
+          sql`SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name`,
+        )
+      : await dialect.db.all<{ name: string }>(
+          sql`SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname`,
+        )
+  return { columns: await migratedColumns(dialect), indexes: indexes.map((row) => row.name) }
 }
 
 /** Table → column names, as the migrated database has them, in column order. */
@@ -133,6 +149,7 @@ describe('schema twins', () => {
         '0006_run_secrets',
         '0007_drop_exit_token',
         '0009_schedule_slots',
+        '0010_runs_finished',
       ])
       expect(await migratedColumns(dialect)).toEqual(columnsOf(pgShapes()))
       await expectRollbackAndReapply(dialect)
