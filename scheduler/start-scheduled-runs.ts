@@ -9,7 +9,7 @@
 import type { WorkerStore } from '../db/store.js'
 import type { Json } from '../db/types.js'
 import { FlowSchedulesReader, type FlowSchedules } from '../catalog/flow-schedules.js'
-import { dueSlots, nextSlotAt } from '../catalog/schedule-slots.js'
+import { dueSlots, MAX_CATCH_UP_SLOTS, nextSlotAt } from '../catalog/schedule-slots.js'
 
 /** How often flow.json files are looked at again for changes. */
 export const CONFIG_REFRESH_MS = 5_000
@@ -73,7 +73,10 @@ export class ScheduleKeeper {
           // A schedule with no history starts from now: no slot before its first sighting runs.
           await this.#store.markScheduleSeen({ ...slot, slotAt: now }, now)
         } else {
-          for (const slotAt of dueSlots({ ...schedule, lastSlotAt, now })) {
+          const due = dueSlots({ ...schedule, lastSlotAt, now })
+          // A full batch of catch-up slots: more are probably missed, so look again next tick.
+          if (due.length === MAX_CATCH_UP_SLOTS) nextDueAt = now
+          for (const slotAt of due) {
             const metadata: Json = {
               trigger: { type: 'schedule', schedule: schedule.index, slot: slotAt, cron: schedule.cron },
             }

@@ -72,7 +72,9 @@ describe('a flow scheduled every second with three `maxq tick --watch` on Postgr
       sortBy: 'createdAt',
       sortOrder: 'asc',
     })
-    return runs.map((run) => (run.metadata as { trigger: { slot: number } }).trigger.slot).sort()
+    return runs
+      .map((run) => (run.metadata as { trigger: { slot: number } }).trigger.slot)
+      .sort((a, b) => a - b)
   }
 
   beforeAll(async () => {

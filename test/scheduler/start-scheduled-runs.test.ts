@@ -36,7 +36,9 @@ describe.each(testDatabases)('scheduled runs on $name', (database) => {
       sortBy: 'createdAt',
       sortOrder: 'asc',
     })
-    return runs.map((run) => (run.metadata as { trigger: { slot: number } }).trigger.slot).sort()
+    return runs
+      .map((run) => (run.metadata as { trigger: { slot: number } }).trigger.slot)
+      .sort((a, b) => a - b)
   }
 
   it('starts from the first sighting, then each slot once across several ticks', async () => {
@@ -80,6 +82,18 @@ describe.each(testDatabases)('scheduled runs on $name', (database) => {
     await tick.startDue(T0)
     expect(tick.due(T0 + 1000)).toBe(false)
     expect(tick.due(T0 + 30_000)).toBe(true)
+  })
+
+  it('catchUp all starts at most 100 slots a tick and asks for the next tick to go on', async () => {
+    configure({ cron: '* * * * *', overlap: 'allow', catchUp: 'all' })
+    const tick = keeper()
+    await tick.startDue(T0)
+    const back = T0 + 150 * MINUTE
+    expect(await tick.startDue(back)).toBe(100)
+    expect(tick.due(back + 1)).toBe(true)
+    expect(await tick.startDue(back + 1)).toBe(50)
+    expect(tick.due(back + 2)).toBe(false)
+    expect(await slots()).toEqual(Array.from({ length: 150 }, (_, i) => T0 - 30_000 + (i + 1) * MINUTE))
   })
 
   it('overlap skip starts no slot while the last scheduled run is open', async () => {
