@@ -241,6 +241,74 @@ function control(action: 'abort' | 'retry' | 'pause' | 'resume', summary: string
   }
 }
 
+const DURATION_UNITS_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/** `30d`, `12h`, `90m`, `45s` → milliseconds; anything else is refused with what is accepted. */
+export function parseDuration(text: string | undefined, name: string): number {
+  const match = text === undefined ? null : /^(\d{1,9})([smhd])$/.exec(text)
+  if (match === null) {
+    throw new ClientError(
+      `${name} must be a number and a unit, e.g. 30d, 12h, 90m or 45s (got ${text ?? 'nothing'})`,
+    )
+  }
+  return Number(match[1]) * DURATION_UNITS_MS[match[2] as string]!
+}
+
+interface PruneAnswer {
+  deleted: number
+  runIds: string[]
+  matched: number
+  dryRun: boolean
+  finishedBefore: number
+}
+
+/** Batches `maxq prune` asks for; the server allows at most 1000. */
+const PRUNE_BATCH = 100
+
+const prune: ClientCommand = {
+  summary: 'delete finished runs older than a duration (POST /runs/prune, batch by batch)',
+  usage: 'maxq prune --older-than 30d [--flow NAME] [--dry-run] [--json]',
+  options: {
+    'older-than': { type: 'string' },
+    flow: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    ...JSON_OPTION,
+  },
+  async run(client, values, _args, io) {
+    const olderThanMs = parseDuration(values['older-than'] as string | undefined, '--older-than')
+    const flowName = typeof values.flow === 'string' ? values.flow : undefined
+    const dryRun = values['dry-run'] === true
+    // The cut-off is fixed by the first answer, so runs finishing meanwhile do not keep the loop going.
+    let finishedBefore: number | undefined
+    const runIds: string[] = []
+    let matched = 0
+    for (;;) {
+      const answer = await client.send<PruneAnswer>('POST', '/runs/prune', {
+        ...(finishedBefore === undefined ? { olderThanMs } : { finishedBefore }),
+        ...(flowName === undefined ? {} : { flowName }),
+        dryRun,
+        limit: PRUNE_BATCH,
+      })
+      finishedBefore = answer.finishedBefore
+      runIds.push(...answer.runIds)
+      matched = answer.matched
+      if (dryRun || answer.deleted < PRUNE_BATCH) break
+      if (!values.json) io.out(`deleted ${runIds.length} run(s) so far\n`)
+    }
+    const before = new Date(finishedBefore).toISOString()
+    if (values.json)
+      return printJson(io, { dryRun, deleted: dryRun ? 0 : runIds.length, matched, runIds, finishedBefore })
+    if (dryRun) {
+      io.out(`would delete ${matched} finished run(s) that ended before ${before}\n`)
+      for (const id of runIds) io.out(`  ${id}\n`)
+      if (matched > runIds.length) io.out(`  … and ${matched - runIds.length} more\n`)
+    } else {
+      io.out(`deleted ${runIds.length} finished run(s) that ended before ${before}\n`)
+    }
+    return 0
+  },
+}
+
 export const CLIENT_COMMANDS: Record<string, ClientCommand> = {
   flows,
   run,
@@ -252,6 +320,7 @@ export const CLIENT_COMMANDS: Record<string, ClientCommand> = {
   retry: control('retry', 'run a failed run again from its unfinished work'),
   pause: control('pause', 'stop starting work for a run'),
   resume: control('resume', 'start work for a paused run again'),
+  prune,
   // The original CLI's name for `run` without --follow.
   trigger: {
     ...run,

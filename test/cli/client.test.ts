@@ -44,6 +44,7 @@ const CLIENT_COMMANDS = [
   'retry',
   'pause',
   'resume',
+  'prune',
   'trigger',
 ]
 const SERVER_COMMANDS = ['serve', 'tick', 'start', 'migrate', 'completion']
@@ -138,5 +139,37 @@ describe('maxq against a server', () => {
     const bad = await maxq(['show', 'no-such-run'], env)
     expect(bad.code).toBe(1)
     expect(bad.stderr).toContain('404 RUN_NOT_FOUND')
+  })
+
+  // Last: it deletes the finished runs of the tests above.
+  it('prunes finished runs: --dry-run lists them and deletes nothing, then prune deletes them', async () => {
+    const calls = { start: { post: [stage('one', true, [probe('p')])] } }
+    const ids: string[] = []
+    for (let i = 0; i < 2; i++) {
+      const started = await maxq(['run', 'scripted', '--input', input(calls), '--json'], env)
+      ids.push((JSON.parse(started.stdout) as { id: string }).id)
+    }
+    for (const id of ids) await e2e.waitForRun(id, ['completed'])
+
+    const bad = await maxq(['prune', '--older-than', '30 days'], env)
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toContain('--older-than must be a number and a unit, e.g. 30d')
+    const recent = await maxq(['prune', '--older-than', '1d', '--json'], env)
+    expect(JSON.parse(recent.stdout)).toMatchObject({ deleted: 0, runIds: [] })
+
+    const dry = await maxq(['prune', '--older-than', '0s', '--flow', 'scripted', '--dry-run'], env)
+    expect(dry.code, dry.stderr).toBe(0)
+    expect(dry.stdout).toMatch(/would delete \d+ finished run\(s\) that ended before /)
+    for (const id of ids) expect(dry.stdout).toContain(id)
+    expect((await maxq(['show', ids[0]!], env)).code).toBe(0)
+
+    const pruned = await maxq(['prune', '--older-than', '0s', '--json'], env)
+    expect(pruned.code, pruned.stderr).toBe(0)
+    const answer = JSON.parse(pruned.stdout) as { deleted: number; runIds: string[] }
+    expect(answer.runIds).toEqual(expect.arrayContaining(ids))
+    expect(answer.deleted).toBe(answer.runIds.length)
+    const gone = await maxq(['show', ids[1]!], env)
+    expect(gone.stderr).toContain('404 RUN_NOT_FOUND')
+    expect((await maxq(['prune', '--older-than', '0s'], env)).stdout).toMatch(/^deleted 0 finished run/)
   })
 })
