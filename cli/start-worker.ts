@@ -1,4 +1,5 @@
 import type { Store } from '../db/store.js'
+import type { WorkerKind } from '../db/types.js'
 import { startWorker as start, type Worker } from '../scheduler/worker.js'
 import type { Config } from './config.js'
 import { jobContext } from './job-context.js'
@@ -12,10 +13,16 @@ const REAP_EVERY_MS = 5_000
  * `maxq tick --watch` and the local runner: the configuration wired to one worker
  * (scheduler/worker.ts), which owns the slots, the claims and the launches.
  */
-export async function startWorker(config: Config, store: Store, log: Logger): Promise<RunningWorker> {
+export async function startWorker(
+  config: Config,
+  store: Store,
+  log: Logger,
+  kind: WorkerKind = 'tick-loop',
+): Promise<RunningWorker> {
   return start({
     store,
     workerId: config.workerId,
+    kind,
     jobs: await jobContext(config, store),
     batchSize: config.batchSize,
     maxConcurrentSteps: config.maxConcurrentSteps,

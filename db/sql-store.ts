@@ -34,6 +34,7 @@ import { scheduleStage } from './queries/schedule-stage.js'
 import { lastScheduleSlots, markScheduleSeen, startScheduledRun } from './queries/schedule-slots.js'
 import type { Tx } from './queries/tx.js'
 import { updateRun } from './queries/update-run.js'
+import { deleteExpiredWorkers, listLiveWorkers, recordWorker, removeWorker } from './queries/workers.js'
 import { rememberFlowNames, type FlowNames } from './remember-flow-names.js'
 import { parseLease } from './rules/lease-key.js'
 import type { Dialect, Tail, WakeEvent } from './sql-executor.js'
@@ -88,7 +89,7 @@ function apiSide(
       flowNames.remember(created.id, created.flowName)
       return created
     },
-    getRun: (runId) => getRun(d, runId),
+    getRun: (runId, now) => getRun(d, runId, now),
     getRunFlowName: (runId) => flowNames.of(runId),
     getRunStatus: async (runId) => {
       const rows = await d.db.all<{ status: RunStatus }>(sql`SELECT status FROM runs WHERE id = ${runId}`)
@@ -105,12 +106,12 @@ function apiSide(
 
     // --- stages and steps
     scheduleStage: (runId, stage, now) => changing('work', (tx) => scheduleStage(tx, runId, stage, now)),
-    listSteps: (runId) => listSteps(d.db, runId),
-    listStepsPage: (runId, query) => listStepsPage(d.db, runId, query),
-    getStep: (runId, stepId) => getStep(d.db, runId, stepId),
+    listSteps: (runId, now) => listSteps(d.db, runId, now),
+    listStepsPage: (runId, query, now) => listStepsPage(d.db, runId, query, now),
+    getStep: (runId, stepId, now) => getStep(d.db, runId, stepId, now),
     retryStep: async (runId, stepId, now) => {
       const outcome = await changing('work', (tx) => retryStep(tx, runId, stepId, now))
-      return outcome.ok ? getStep(d.db, runId, stepId) : outcome
+      return outcome.ok ? getStep(d.db, runId, stepId, now) : outcome
     },
     postFields: (runId, stepId, fields, now) => postFields(d, runId, stepId, fields, now),
     queryFields: (runId, query) => queryFields(d.db, runId, query),
@@ -124,6 +125,7 @@ function apiSide(
     ping: async () => {
       await d.db.all(sql`SELECT 1 AS ok`)
     },
+    listLiveWorkers: (now) => listLiveWorkers(d.db, now),
   }
 }
 
@@ -228,6 +230,9 @@ function workerSide(
     markScheduleSeen: (slot, now) => inTx((tx) => markScheduleSeen(tx, slot, now)),
     startScheduledRun: (request, now) => changing('work', (tx) => startScheduledRun(tx, request, now)),
     subscribe: (onEvent) => d.listen(onEvent),
+    recordWorker: (worker) => recordWorker(d.db, worker),
+    removeWorker: (workerId) => removeWorker(d.db, workerId),
+    deleteExpiredWorkers: (now) => deleteExpiredWorkers(d.db, now),
   }
 }
 

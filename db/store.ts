@@ -18,6 +18,7 @@ import type {
   RunWithStages,
   Step,
   StepStatus,
+  WorkerRecord,
 } from './types.js'
 
 export type { PruneOutcome, PruneQuery } from './queries/delete-runs.js'
@@ -188,7 +189,8 @@ export interface ApiStore {
 
   // --- runs
   createRun(run: NewRun, now: number): Promise<Run>
-  getRun(runId: string): Promise<RunWithStages | null>
+  /** With `waitingFor` as of `now` (default: the wall clock); the same for the step reads. */
+  getRun(runId: string, now?: number): Promise<RunWithStages | null>
   /** The run's flow name (null: no such run), for checks that need nothing else of it; remembered. */
   getRunFlowName(runId: string): Promise<string | null>
   /** The run's status (null: no such run): what a run token's check needs. */
@@ -210,10 +212,14 @@ export interface ApiStore {
 
   // --- stages and steps
   scheduleStage(runId: string, stage: StageDefinition, now: number): Promise<Outcome<ScheduledStage>>
-  listSteps(runId: string): Promise<Outcome<Step[]>>
+  listSteps(runId: string, now?: number): Promise<Outcome<Step[]>>
   /** One page of the run's steps, filtered and sorted, with how many match in all. */
-  listStepsPage(runId: string, query: StepListQuery): Promise<Outcome<{ steps: Step[]; total: number }>>
-  getStep(runId: string, stepId: string): Promise<Outcome<Step>>
+  listStepsPage(
+    runId: string,
+    query: StepListQuery,
+    now?: number,
+  ): Promise<Outcome<{ steps: Step[]; total: number }>>
+  getStep(runId: string, stepId: string, now?: number): Promise<Outcome<Step>>
   retryStep(runId: string, stepId: string, now: number): Promise<Outcome<Step>>
   postFields(runId: string, stepId: string, fields: Fields, now: number): Promise<Outcome<PostedFields>>
   queryFields(runId: string, query: { stepIds?: string[]; fieldName?: string }): Promise<Outcome<FieldsRow[]>>
@@ -232,6 +238,8 @@ export interface ApiStore {
   /** The installation's key for run tokens (security/run-token.ts), made on first use. */
   runTokenKey(): Promise<string>
   ping(): Promise<void>
+  /** Workers seen within WORKER_LIVE_HEARTBEATS of their own heartbeat interval (GET /health). */
+  listLiveWorkers(now: number): Promise<WorkerRecord[]>
 }
 
 /** What a worker (scheduler/worker.ts) calls: claims, its supervisor's reports, its leases. */
@@ -272,6 +280,12 @@ export interface WorkerStore {
   pruneRuns(query: PruneQuery): Promise<PruneOutcome>
   /** Wake-ups from other processes (PostgreSQL LISTEN/NOTIFY); never fires on SQLite. */
   subscribe(onEvent: (event: 'work' | 'abort') => void): Promise<() => Promise<void>>
+  /** The worker says it is alive (its start, each heartbeat): one upsert of its `workers` row. */
+  recordWorker(worker: WorkerRecord): Promise<void>
+  /** A clean stop deletes the worker's row. */
+  removeWorker(workerId: string): Promise<void>
+  /** Deletes the rows of workers no longer live (died without a clean stop); answers how many. */
+  deleteExpiredWorkers(now: number): Promise<number>
   /** The installation's key for run tokens (security/run-token.ts), made on first use. */
   runTokenKey(): Promise<string>
 }

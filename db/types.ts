@@ -46,6 +46,8 @@ export interface Stage {
 
 export interface RunWithStages extends Run {
   stages: Stage[]
+  /** Why a pending or paused run is not running (db/queries/waiting-for.ts); null otherwise. */
+  waitingFor?: WaitingFor | null
 }
 
 export interface Step {
@@ -73,6 +75,8 @@ export interface Step {
   startedAt: number | null
   completedAt: number | null
   heartbeatAt: number | null
+  /** Why a pending step is not running (db/queries/waiting-for.ts); null otherwise. Set on reads. */
+  waitingFor?: WaitingFor | null
 }
 
 export interface FieldsRow {
@@ -134,3 +138,36 @@ export type ErrorCode =
 
 export const ok = <T>(value: T): Outcome<T> => ({ ok: true, value })
 export const fail = <T>(code: ErrorCode, details?: Json): Outcome<T> => ({ ok: false, code, details })
+
+/** Why a pending step or run is not running (GET /runs/{run}, /steps): computed when read. */
+export type WaitingFor =
+  | { reason: 'paused' }
+  | { reason: 'dependencies'; steps: string[] }
+  | { reason: 'earlier_stage'; stage: string }
+  | { reason: 'retry_delay'; until: number }
+  | { reason: 'no_worker' }
+  | { reason: 'concurrency_limit' }
+  /** Ready, and a live worker has a free slot: the next claim takes it. */
+  | { reason: 'queued' }
+
+/** `tick-loop`: `maxq tick --watch`; `tick`: one `maxq tick`; `local-runner`: `maxq start`. */
+export type WorkerKind = 'tick-loop' | 'tick' | 'local-runner'
+export const WORKER_KINDS: readonly WorkerKind[] = ['tick-loop', 'tick', 'local-runner']
+
+/** A worker's row in `workers`: what it last said about itself. */
+export interface WorkerRecord {
+  id: string
+  host: string
+  pid: number
+  kind: WorkerKind
+  startedAt: number
+  seenAt: number
+  /** Steps it was running when seen, and its MAXQ_MAX_CONCURRENT_STEPS. */
+  running: number
+  limit: number
+  /** How often it says it is alive; it is live while seen within 3× that (WORKER_LIVE_HEARTBEATS). */
+  heartbeatMs: number
+}
+
+/** A worker not seen within this many of its own heartbeat intervals is dead. */
+export const WORKER_LIVE_HEARTBEATS = 3

@@ -43,6 +43,8 @@ export type Caller = { kind: 'admin' } | { kind: 'anonymous' } | { kind: 'run'; 
 export interface AppEnv {
   Variables: {
     caller: Caller
+    /** MAXQ_API_TOKEN is set: what only the operator may see (GET /health's hosts) needs it. */
+    apiTokenRequired: boolean
     store: ApiStore
     clock: Clock
     wake: (event?: WakeEvent) => void

@@ -5,6 +5,7 @@
 // NOTIFY from another process) and the loop claims.
 
 import type { LeaseKey, WorkClaim, WorkerStore } from '../db/store.js'
+import type { WorkerKind } from '../db/types.js'
 import type { ProcessJob } from '../runtime/process-job.js'
 import { launchSupervisor } from '../runtime/launch-supervisor.js'
 import type { Spawner } from '../runtime/spawn-detached.js'
@@ -14,6 +15,7 @@ import { SlotPool } from './slot-pool.js'
 import { ScheduleKeeper } from './start-scheduled-runs.js'
 import { storeSinks } from './store-sinks.js'
 import { TickLoop } from './tick-loop.js'
+import { recordOneShotTick, startPresence } from './worker-presence.js'
 import { tick, type TickReport } from './tick.js'
 
 export interface WorkerOptions {
@@ -31,6 +33,8 @@ export interface WorkerOptions {
   onError: (what: string, error: unknown) => void
   onTick?: (report: TickReport) => void
   onInfo?: (message: string) => void
+  /** What its `workers` row says it is (worker-presence.ts); `tick-loop` by default. */
+  kind?: WorkerKind
   /** An invalid flow.json, said once per problem (else onInfo). */
   onWarn?: (message: string) => void
 }
@@ -118,6 +122,14 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
     }
   }
   const unsubscribe = await store.subscribe(wake)
+  const presence = await startPresence({
+    store,
+    workerId,
+    kind: opts.kind ?? 'tick-loop',
+    limit: opts.maxConcurrentSteps,
+    running: () => slots.used,
+    onError: (error) => opts.onError('recording the worker failed', error),
+  })
   loop.start()
   return {
     loop,
@@ -146,6 +158,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
         clearTimeout(timer)
       }
       supervisor.stop()
+      await presence.stop()
     },
   }
 }
@@ -169,8 +182,9 @@ export interface OneTickOptions {
  * pool is what the database says is free.
  */
 export async function tickOnce(opts: OneTickOptions): Promise<TickReport> {
-  const slots = new SlotPool(opts.maxConcurrentSteps - (await opts.store.countRunningSteps()))
-  return tick({
+  const running = await opts.store.countRunningSteps()
+  const slots = new SlotPool(opts.maxConcurrentSteps - running)
+  const report = await tick({
     store: opts.store,
     workerId: opts.workerId,
     jobs: opts.jobs,
@@ -188,4 +202,10 @@ export async function tickOnce(opts: OneTickOptions): Promise<TickReport> {
       warn: opts.onWarn ?? (() => {}),
     }),
   })
+  await recordOneShotTick(
+    opts.store,
+    { limit: opts.maxConcurrentSteps, running: running + report.claimed },
+    Date.now(),
+  )
+  return report
 }

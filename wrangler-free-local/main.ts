@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const api = await startApi(config, store, log, (event) => worker?.wake(event))
   // MAXQ_PORT=0 lets the OS pick the port: scripts must be given the one actually bound.
   const bound = { ...config, port: api.port, apiBase: apiBaseFrom(process.env, config.host, api.port) }
-  worker = await startWorker(bound, store, log)
+  worker = await startWorker(bound, store, log, 'local-runner')
   log.info(`listening on http://${config.host}:${api.port} (API ${bound.apiBase})`)
   log.info(
     `flows from ${config.flowsRoot}; state in ${describeDatabase(config)}; scripts started with ${config.spawner}`,

@@ -196,3 +196,15 @@ export const scheduleSlots = pgTable(
   },
   (t) => [primaryKey({ columns: [t.flowName, t.scheduleIndex, t.slotAt] })],
 )
+
+export const workers = pgTable('workers', {
+  id: text('id').primaryKey(),
+  host: text('host').notNull(),
+  pid: integer('pid').notNull(),
+  kind: text('kind').notNull(),
+  startedAt: bigint('started_at', { mode: 'number' }).notNull(),
+  seenAt: bigint('seen_at', { mode: 'number' }).notNull(),
+  running: integer('running').notNull(),
+  stepLimit: integer('step_limit').notNull(),
+  heartbeatMs: integer('heartbeat_ms').notNull(),
+})

@@ -3,6 +3,7 @@ import { parseJson, type Dialect, type SqlExecutor } from '../sql-executor.js'
 import type { RunListQuery } from '../store.js'
 import type { Run, RunWithStages } from '../types.js'
 import { mapRun, mapStage, type Row } from './map-rows.js'
+import { loadRunWaitContext, runWaitingFor } from './waiting-for.js'
 
 // A run's stages as one JSON array of stage rows (column names as keys, so mapStage reads them as
 // it reads a row). The two dialects name the same aggregate differently; an empty run gives `[]` on
@@ -20,13 +21,22 @@ const STAGES_JSON: Record<Dialect['name'], SQL> = {
  * watcher polls it), and on SQLite every statement outside a transaction takes the WAL read lock
  * anew (file-lock system calls that cost more than the lookup itself).
  */
-export async function getRun(d: Pick<Dialect, 'name' | 'db'>, runId: string): Promise<RunWithStages | null> {
+export async function getRun(
+  d: Pick<Dialect, 'name' | 'db'>,
+  runId: string,
+  now = Date.now(),
+): Promise<RunWithStages | null> {
   const rows = await d.db.all<Row>(sql`
     SELECT runs.*, (SELECT ${STAGES_JSON[d.name]} FROM stages WHERE stages.run_id = runs.id) AS stages_json
     FROM runs WHERE id = ${runId}`)
   const row = rows[0]
   if (row === undefined) return null
-  return { ...mapRun(row), stages: parseJson<Row[]>(row.stages_json, []).map(mapStage) }
+  const run = { ...mapRun(row), stages: parseJson<Row[]>(row.stages_json, []).map(mapStage) }
+  // Only a pending or paused run reads its wait context (one more statement); a watcher polling a
+  // running run pays nothing for it.
+  if (run.status !== 'pending' && run.status !== 'paused') return { ...run, waitingFor: null }
+  const ctx = await loadRunWaitContext(d.db, runId, now)
+  return { ...run, waitingFor: ctx === null ? null : runWaitingFor(ctx) }
 }
 
 /** The flow a run belongs to, or null for no such run: one primary-key lookup. */

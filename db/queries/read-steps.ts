@@ -3,16 +3,40 @@ import type { SqlExecutor } from '../sql-executor.js'
 import type { StepListQuery } from '../store.js'
 import { fail, ok, type FlowCall, type Outcome, type Step } from '../types.js'
 import { mapFlowCall, mapStep, type Row } from './map-rows.js'
+import { loadRunWaitContext, loadUnmetDeps, stepWaitingFor } from './waiting-for.js'
 
 async function runExists(db: SqlExecutor, runId: string): Promise<boolean> {
   const rows = await db.all<Row>(sql`SELECT 1 AS found FROM runs WHERE id = ${runId}`)
   return rows.length > 0
 }
 
-export async function listSteps(db: SqlExecutor, runId: string): Promise<Outcome<Step[]>> {
+/**
+ * Steps as the API answers them, each with its `waitingFor`. The run's wait context is read only
+ * when a step is pending: two more statements, whatever the number of steps.
+ */
+async function withWaits(
+  db: SqlExecutor,
+  runId: string,
+  rows: Row[],
+  now: number,
+  stepId?: string,
+): Promise<Step[]> {
+  if (!rows.some((row) => row.status === 'pending'))
+    return rows.map((row) => ({ ...mapStep(row), waitingFor: null }))
+  const [ctx, unmetDeps] = await Promise.all([
+    loadRunWaitContext(db, runId, now),
+    loadUnmetDeps(db, runId, stepId),
+  ])
+  return rows.map((row) => ({
+    ...mapStep(row),
+    waitingFor: ctx === null ? null : stepWaitingFor(row, { ...ctx, unmetDeps }),
+  }))
+}
+
+export async function listSteps(db: SqlExecutor, runId: string, now = Date.now()): Promise<Outcome<Step[]>> {
   if (!(await runExists(db, runId))) return fail('RUN_NOT_FOUND', { runId })
   const rows = await db.all<Row>(sql`SELECT * FROM steps WHERE run_id = ${runId} ORDER BY id`)
-  return ok(rows.map(mapStep))
+  return ok(await withWaits(db, runId, rows, now))
 }
 
 const STEP_SORT_COLUMNS: Record<StepListQuery['sortBy'], string> = {
@@ -31,6 +55,7 @@ export async function listStepsPage(
   db: SqlExecutor,
   runId: string,
   query: StepListQuery,
+  now = Date.now(),
 ): Promise<Outcome<{ steps: Step[]; total: number }>> {
   if (!(await runExists(db, runId))) return fail('RUN_NOT_FOUND', { runId })
   const filters = [sql`run_id = ${runId}`]
@@ -46,12 +71,18 @@ export async function listStepsPage(
     db.all<Row>(sql`
       SELECT * FROM steps WHERE ${where} ORDER BY ${order} LIMIT ${query.limit} OFFSET ${query.offset}`),
   ])
-  return ok({ steps: rows.map(mapStep), total: Number(counted[0]?.total ?? 0) })
+  return ok({ steps: await withWaits(db, runId, rows, now), total: Number(counted[0]?.total ?? 0) })
 }
 
-export async function getStep(db: SqlExecutor, runId: string, stepId: string): Promise<Outcome<Step>> {
+export async function getStep(
+  db: SqlExecutor,
+  runId: string,
+  stepId: string,
+  now = Date.now(),
+): Promise<Outcome<Step>> {
   const rows = await db.all<Row>(sql`SELECT * FROM steps WHERE run_id = ${runId} AND step_id = ${stepId}`)
-  if (rows[0] !== undefined) return ok(mapStep(rows[0]))
+  const [step] = await withWaits(db, runId, rows, now, stepId)
+  if (step !== undefined) return ok(step)
   if (!(await runExists(db, runId))) return fail('RUN_NOT_FOUND', { runId })
   return fail('STEP_NOT_FOUND', { runId, stepId })
 }

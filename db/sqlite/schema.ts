@@ -185,3 +185,15 @@ export const scheduleSlots = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.flowName, t.scheduleIndex, t.slotAt] })],
 )
+
+export const workers = sqliteTable('workers', {
+  id: text('id').primaryKey(),
+  host: text('host').notNull(),
+  pid: integer('pid').notNull(),
+  kind: text('kind').notNull(),
+  startedAt: integer('started_at').notNull(),
+  seenAt: integer('seen_at').notNull(),
+  running: integer('running').notNull(),
+  stepLimit: integer('step_limit').notNull(),
+  heartbeatMs: integer('heartbeat_ms').notNull(),
+})

@@ -26,8 +26,13 @@ const unauthorized = (reason: string, message: string): ApiError =>
 export function authenticate(options: AuthOptions): MiddlewareHandler<AppEnv> {
   const required = options.apiToken !== undefined
   return async (c, next) => {
+    c.set('apiTokenRequired', required)
     if (OPEN_PATHS.has(c.req.path)) {
-      c.set('caller', { kind: 'anonymous' })
+      // Open to anyone; a valid API token only adds what the answer shows (GET /health's hosts).
+      const caller = await identify(c.req.header('authorization'), options).catch((): Caller => ({
+        kind: 'anonymous',
+      }))
+      c.set('caller', caller.kind === 'admin' ? caller : { kind: 'anonymous' })
       return next()
     }
     const caller = await identify(c.req.header('authorization'), options)

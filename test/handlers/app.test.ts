@@ -36,8 +36,44 @@ describe('GET /health', () => {
     for (const path of ['/health', '/api/v1/health']) {
       const res = await send('GET', path)
       expect(res.status).toBe(200)
-      expect(res.body).toEqual({ status: 'ok', database: 'ok' })
+      expect(res.body).toEqual({
+        status: 'ok',
+        database: 'ok',
+        workers: { live: 0, running: 0, limit: 0, list: [] },
+      })
     }
+  })
+
+  it('lists live workers (issue 18): id, host and pid only to the token holder when MAXQ_API_TOKEN is set', async () => {
+    const { send, store } = await start({ apiToken: 'secret-token' })
+    const now = Date.now()
+    const worker = {
+      id: 'box:42:abc',
+      host: 'box',
+      pid: 42,
+      kind: 'tick-loop' as const,
+      startedAt: now - 1_000,
+      seenAt: now,
+      running: 1,
+      limit: 4,
+      heartbeatMs: 10_000,
+    }
+    await store.recordWorker(worker)
+    // A dead worker's row (not seen within 3 heartbeats) is not listed.
+    await store.recordWorker({ ...worker, id: 'gone', seenAt: now - 31_000 })
+    const shown = { kind: 'tick-loop', startedAt: now - 1_000, seenAt: now, running: 1, limit: 4 }
+    const anonymous = await send('GET', '/health')
+    expect(anonymous.body).toEqual({
+      status: 'ok',
+      database: 'ok',
+      workers: { live: 1, running: 1, limit: 4, list: [shown] },
+    })
+    const admin = await send('GET', '/api/v1/health', undefined, {
+      headers: { authorization: 'Bearer secret-token' },
+    })
+    expect(admin.body).toMatchObject({
+      workers: { live: 1, list: [{ id: 'box:42:abc', host: 'box', pid: 42, ...shown }] },
+    })
   })
 
   it('answers 503 when the database does not answer', async () => {

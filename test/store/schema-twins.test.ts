@@ -119,6 +119,7 @@ describe('schema twins', () => {
       'stages',
       'step_dependencies',
       'steps',
+      'workers',
     ])
     expect(pgShapes()).toEqual(sqlite)
   })
@@ -148,6 +149,7 @@ describe('schema twins', () => {
         '0005_flow_call_refusal',
         '0006_run_secrets',
         '0007_drop_exit_token',
+        '0008_workers',
         '0009_schedule_slots',
         '0010_runs_finished',
       ])
