@@ -26,6 +26,7 @@ export class ScheduleKeeper {
   readonly #reader: FlowSchedulesReader
   readonly #warn: (message: string) => void
   readonly #warned = new Map<string, string>()
+  readonly #unsteppable = new Set<string>()
   #flows: FlowSchedules[] = []
   #readAt = -Infinity
   /** When a slot of some schedule is next due; -Infinity: look now. */
@@ -73,7 +74,9 @@ export class ScheduleKeeper {
           // A schedule with no history starts from now: no slot before its first sighting runs.
           await this.#store.markScheduleSeen({ ...slot, slotAt: now }, now)
         } else {
-          const due = dueSlots({ ...schedule, lastSlotAt, now })
+          const due = this.#stepped(flow.flowName, schedule.index, () =>
+            dueSlots({ ...schedule, lastSlotAt, now }),
+          )
           // A full batch of catch-up slots: more are probably missed, so look again next tick.
           if (due.length === MAX_CATCH_UP_SLOTS) nextDueAt = now
           for (const slotAt of due) {
@@ -87,11 +90,29 @@ export class ScheduleKeeper {
             if (decision.outcome === 'started') started++
           }
         }
-        nextDueAt = Math.min(nextDueAt, nextSlotAt(schedule, now))
+        const next = this.#stepped(flow.flowName, schedule.index, () => [nextSlotAt(schedule, now)])
+        nextDueAt = Math.min(nextDueAt, next[0] ?? Infinity)
       }
     }
     this.#nextDueAt = nextDueAt
     return started
+  }
+
+  /**
+   * The slot arithmetic, or [] when cron-parser cannot step this schedule (a cron it accepted that
+   * matches no date it can reach): told once, and the other schedules go on.
+   */
+  #stepped(flowName: string, index: number, step: () => number[]): number[] {
+    try {
+      return step()
+    } catch (error) {
+      const key = `${flowName}/${index}`
+      if (!this.#unsteppable.has(key)) {
+        this.#unsteppable.add(key)
+        this.#warn(`flow ${flowName}: schedules.${index} cannot be stepped: ${(error as Error).message}`)
+      }
+      return []
+    }
   }
 
   #report(): void {

@@ -34,7 +34,16 @@ export function flowView(flow: FlowInfo, config: FlowSchedules, now: number): Fl
         : [...flow.problems, { kind: 'invalid_flow_json', reason: config.problem }],
     schedules: config.schedules.map((schedule) => ({
       ...schedule,
-      nextSlotAt: schedule.enabled ? nextSlotAt(schedule, now) : null,
+      nextSlotAt: schedule.enabled ? nextSlotOrNull(schedule, now) : null,
     })),
+  }
+}
+
+/** Null when cron-parser cannot step the cron (one it accepted that reaches no date). */
+function nextSlotOrNull(schedule: Schedule, now: number): number | null {
+  try {
+    return nextSlotAt(schedule, now)
+  } catch {
+    return null
   }
 }
