@@ -20,6 +20,7 @@ import {
   type Config,
 } from './config.js'
 import { createLogger, errorText } from './log.js'
+import { watchForWorkers } from './no-worker-warning.js'
 import { runOneTick } from './run-one-tick.js'
 import { startApi } from './start-api.js'
 import { startWorker } from './start-worker.js'
@@ -84,7 +85,10 @@ async function serveCommand(config: Config): Promise<void> {
   const store = await openStore(databaseConfig(config))
   const api = await startApi(config, store, log)
   log.info(`API listening on http://${config.host}:${api.port}; state in ${describeDatabase(config)}`)
+  // The API alone starts nothing: say so when runs wait and no worker is alive (issue 18).
+  const stopWatching = watchForWorkers(store, log)
   onSignals(async () => {
+    stopWatching()
     await api.close()
     await store.close()
   })
