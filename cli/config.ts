@@ -48,6 +48,8 @@ export interface Config {
   maxBodyBytes: number
   /** MAXQ_MAX_FIELDS_BYTES: largest fields post, at least maxBodyBytes. */
   maxFieldsBytes: number
+  /** MAXQ_RETENTION_DAYS: finished runs older than this are deleted by the tick; undefined keeps all. */
+  retentionDays: number | undefined
 }
 
 export interface ConfigDefaults {
@@ -148,6 +150,11 @@ export const SETTINGS: readonly Setting[] = [
     default: String(DEFAULT_MAX_FIELDS_BYTES),
     summary: 'largest fields post (at least MAXQ_MAX_BODY_BYTES)',
   },
+  {
+    name: 'MAXQ_RETENTION_DAYS',
+    default: 'unset (keep every run)',
+    summary: 'ticks delete finished runs that ended more than this many days ago (1 to 36500)',
+  },
   { name: 'LOG_LEVEL', default: 'info', summary: 'debug (adds a line per request), info, warn or error' },
   {
     name: 'LOG_FORMAT',
@@ -234,6 +241,9 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     apiToken: apiToken(env),
     passthroughEnv: passthroughEnv(env),
     ...bodyLimits(env),
+    retentionDays: env.MAXQ_RETENTION_DAYS?.trim()
+      ? integer(env, 'MAXQ_RETENTION_DAYS', 0, 1, 36_500)
+      : undefined,
   }
 }
 

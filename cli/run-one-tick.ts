@@ -1,16 +1,20 @@
 import type { Store } from '../db/store.js'
 import type { TickReport } from '../scheduler/tick.js'
+import { sweepRetention } from '../scheduler/retention-sweep.js'
 import { tickOnce } from '../scheduler/worker.js'
 import type { Config } from './config.js'
 import { jobContext } from './job-context.js'
 
-/** `maxq tick`: the configuration wired to one tick (scheduler/worker.ts tickOnce). */
+/**
+ * `maxq tick`: the configuration wired to one tick (scheduler/worker.ts tickOnce), then, with
+ * MAXQ_RETENTION_DAYS, one retention batch (`pruned`: runs deleted).
+ */
 export async function runOneTick(
   config: Config,
   store: Store,
   onWarn?: (message: string) => void,
-): Promise<TickReport> {
-  return tickOnce({
+): Promise<TickReport & { pruned: number }> {
+  const report = await tickOnce({
     store,
     workerId: config.workerId,
     jobs: await jobContext(config, store),
@@ -25,4 +29,7 @@ export async function runOneTick(
     },
     ...(onWarn === undefined ? {} : { onWarn }),
   })
+  const pruned =
+    config.retentionDays === undefined ? 0 : await sweepRetention(store, config.retentionDays, Date.now())
+  return { ...report, pruned }
 }

@@ -1,5 +1,6 @@
 import type { Store } from '../db/store.js'
 import type { WorkerKind } from '../db/types.js'
+import { startRetentionTimer } from '../scheduler/retention-sweep.js'
 import { startWorker as start, type Worker } from '../scheduler/worker.js'
 import type { Config } from './config.js'
 import { jobContext } from './job-context.js'
@@ -19,7 +20,7 @@ export async function startWorker(
   log: Logger,
   kind: WorkerKind = 'tick-loop',
 ): Promise<RunningWorker> {
-  return start({
+  const worker = await start({
     store,
     workerId: config.workerId,
     kind,
@@ -42,4 +43,22 @@ export async function startWorker(
       if (report.reaped > 0) log.warn(`reaped ${report.reaped} expired lease(s)`)
     },
   })
+  const retentionDays = config.retentionDays
+  if (retentionDays === undefined) return worker
+  // Retention runs on its own minute timer beside the loop (scheduler/retention-sweep.ts).
+  const retention = startRetentionTimer({
+    store,
+    retentionDays,
+    now: () => Date.now(),
+    onSwept: (deleted) =>
+      log.info(`retention: deleted ${deleted} run(s) finished over ${retentionDays} day(s) ago`),
+    onError: (error) => log.error(`retention sweep failed: ${errorText(error)}`),
+  })
+  return {
+    ...worker,
+    async stop() {
+      await retention.stop()
+      await worker.stop()
+    },
+  }
 }

@@ -54,6 +54,7 @@ describe.each(testDatabases)('a worker’s claims on $name', (database) => {
     passthroughEnv: [],
     maxBodyBytes: 1024 * 1024,
     maxFieldsBytes: 8 * 1024 * 1024,
+    retentionDays: undefined,
   })
 
   it('claims through its loop, up to the limit, never through a stage post', async () => {
