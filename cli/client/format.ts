@@ -34,14 +34,24 @@ export function time(at: number | null): string {
         .replace(/\.\d+Z$/, 'Z')
 }
 
-/** Why a pending thing waits, as the API says it (`waitingFor`), in one line. */
+function waitValue(key: string, value: unknown): string {
+  if (Array.isArray(value)) return value.join(', ')
+  // `until` (a retry's due time) is epoch ms on the wire; people read a time.
+  if (key === 'until' && typeof value === 'number') return time(value)
+  return String(value)
+}
+
+/**
+ * Why a pending thing waits, as the API says it (`waitingFor`), in one line: `no_worker`,
+ * `dependencies (steps: a, b)`, `retry_delay (until: 2026-12-07 02:30:00Z)`.
+ */
 export function waitingText(waitingFor: unknown): string {
   if (waitingFor === undefined || waitingFor === null) return ''
   if (typeof waitingFor === 'string') return waitingFor
   if (typeof waitingFor === 'object' && 'reason' in waitingFor) {
     const { reason, ...rest } = waitingFor as { reason: string } & Record<string, unknown>
     const more = Object.entries(rest)
-      .map(([key, value]) => `${key}: ${Array.isArray(value) ? value.join(', ') : String(value)}`)
+      .map(([key, value]) => `${key}: ${waitValue(key, value)}`)
       .join('; ')
     return more === '' ? reason : `${reason} (${more})`
   }
