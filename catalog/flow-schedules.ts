@@ -81,9 +81,13 @@ const ScheduleEntry = v.strictObject({
   enabled: v.optional(v.boolean('enabled must be true or false'), true),
 })
 
+const SCHEDULE_KEYS = Object.keys(ScheduleEntry.entries)
+
 const FlowJson = v.strictObject({
   schedules: v.optional(v.array(ScheduleEntry, 'schedules must be a list'), []),
 })
+
+const TOP_KEYS = Object.keys(FlowJson.entries)
 
 /** The schedules of flow.json's text, or the problem with it in one line. */
 export function parseFlowJson(text: string): { schedules: Schedule[]; problem: string | null } {
@@ -97,6 +101,10 @@ export function parseFlowJson(text: string): { schedules: Schedule[]; problem: s
   if (!parsed.success) {
     const issues = parsed.issues.map((issue) => {
       const at = v.getDotPath(issue)
+      if (issue.type === 'strict_object' && issue.expected === 'never') {
+        const known = issue.path?.length === 1 ? TOP_KEYS : SCHEDULE_KEYS
+        return `unknown key ${at}: the keys are ${known.join(', ')}`
+      }
       return at ? `${at}: ${issue.message}` : issue.message
     })
     return { schedules: [], problem: `flow.json is invalid: ${issues.join('; ')}` }

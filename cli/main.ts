@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import cron from 'node-cron'
+import { FlowSchedulesReader } from '../catalog/flow-schedules.js'
 import { migrateLatest, migrateRollback, migrationStatus, makeMigration } from '../db/migrate.js'
 import { openDialect } from '../db/open-dialect.js'
 import { openStore } from '../db/open-store.js'
@@ -20,7 +21,6 @@ import {
   type Config,
 } from './config.js'
 import { createLogger, errorText } from './log.js'
-import { watchForWorkers } from './no-worker-warning.js'
 import { runOneTick } from './run-one-tick.js'
 import { startApi } from './start-api.js'
 import { startWorker } from './start-worker.js'
@@ -85,10 +85,11 @@ async function serveCommand(config: Config): Promise<void> {
   const store = await openStore(databaseConfig(config))
   const api = await startApi(config, store, log)
   log.info(`API listening on http://${config.host}:${api.port}; state in ${describeDatabase(config)}`)
-  // The API alone starts nothing: say so when runs wait and no worker is alive (issue 18).
-  const stopWatching = watchForWorkers(store, log)
+  // The tick processes log an invalid flow.json; a server without a tick says so once at start.
+  for (const flow of await new FlowSchedulesReader(config.flowsRoot).readAll()) {
+    if (flow.problem !== null) log.warn(`flow ${flow.flowName}: ${flow.problem}; its schedules are not run`)
+  }
   onSignals(async () => {
-    stopWatching()
     await api.close()
     await store.close()
   })

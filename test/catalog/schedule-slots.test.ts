@@ -83,12 +83,15 @@ describe('parseFlowJson', () => {
 
   it.each([
     ['{', /not valid JSON/],
-    ['{"schedule":[]}', /schedule/],
+    ['{"schedule":[]}', /unknown key schedule: the keys are schedules$/],
     ['{"schedules":[{"cron":"* * *"}]}', /schedules\.0\.cron: "\* \* \*" has 3 fields/],
     ['{"schedules":[{"cron":"61 * * * *"}]}', /not a valid cron expression/],
     ['{"schedules":[{"cron":"* * * * *","timezone":"Mars/Base"}]}', /not a known IANA time zone/],
     ['{"schedules":[{"cron":"* * * * *","overlap":"queue"}]}', /overlap must be "skip" or "allow"/],
-    ['{"schedules":[{"cron":"* * * * *","catchup":"all"}]}', /catchup/],
+    [
+      '{"schedules":[{"cron":"* * * * *","catchup":"all"}]}',
+      /unknown key schedules\.0\.catchup: the keys are cron, timezone, input, overlap, catchUp, enabled/,
+    ],
   ])('names the mistake in %s', (text, reason) => {
     const parsed = parseFlowJson(text)
     expect(parsed.schedules).toEqual([])
