@@ -21,6 +21,7 @@ import {
   type Config,
 } from './config.js'
 import { createLogger, errorText } from './log.js'
+import { watchForWorkers } from './no-worker-warning.js'
 import { runOneTick } from './run-one-tick.js'
 import { startApi } from './start-api.js'
 import { startWorker } from './start-worker.js'
@@ -89,7 +90,10 @@ async function serveCommand(config: Config): Promise<void> {
   for (const flow of await new FlowSchedulesReader(config.flowsRoot).readAll()) {
     if (flow.problem !== null) log.warn(`flow ${flow.flowName}: ${flow.problem}; its schedules are not run`)
   }
+  // The API alone starts nothing: say so when runs wait and no worker is alive (issue 18).
+  const stopWatching = watchForWorkers(store, log)
   onSignals(async () => {
+    stopWatching()
     await api.close()
     await store.close()
   })
