@@ -109,7 +109,7 @@ async function tickCommand(config: Config, args: string[]): Promise<void> {
   const once = async (): Promise<void> => {
     const report = await runOneTick(config, store, (message) => log.warn(message))
     log.info(
-      `tick: ${report.scheduled} scheduled run(s), ${report.flowCalls} flow call(s), ${report.claimed} step(s) started, ${report.reaped} reaped`,
+      `tick: ${report.scheduled} scheduled run(s), ${report.flowCalls} flow call(s), ${report.claimed} step(s) started, ${report.reaped} reaped, ${report.pruned} old run(s) deleted`,
     )
   }
   if (values.cron !== undefined) {
