@@ -9,7 +9,7 @@ import {
   type AppEnv,
   type WakeEvent,
 } from './app-env.js'
-import { runTokens, type RunTokens } from '../security/run-token.js'
+import { runTokens } from '../security/run-token.js'
 import { authenticate } from './auth/authenticate.js'
 import { checkUrl } from './check-url.js'
 import { handleError, handleNotFound } from './errors.js'
@@ -80,18 +80,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     // A body no handler read (a 401, a 415, a GET with a body) must still leave the wire.
     discardUnreadBody(c)
   })
-  let tokens: Promise<RunTokens> | undefined
   app.use(
     '*',
     authenticate({
       apiToken: deps.apiToken,
-      runTokens: () =>
-        deps.runTokens !== undefined
-          ? Promise.resolve(deps.runTokens)
-          : (tokens ??= deps.store.runTokenKey().then(runTokens, (error: unknown) => {
-              tokens = undefined
-              throw error
-            })),
+      // The store keeps the key once it has read it; a RunTokens over it is two closures.
+      runTokens: async () => deps.runTokens ?? runTokens(await deps.store.runTokenKey()),
     }),
   )
   app.use('*', checkUrl)
