@@ -18,25 +18,29 @@ import { TickLoop } from './tick-loop.js'
 import { recordOneShotTick, startPresence } from './worker-presence.js'
 import { tick, type TickReport } from './tick.js'
 
-export interface WorkerOptions {
+/** What every tick needs, however long its process lives. */
+interface ClaimOptions {
   store: WorkerStore
   workerId: string
   jobs: JobContext
   batchSize: number
   maxConcurrentSteps: number
   leaseMs: number
+  /** The supervisor's own settings: where a detached report would go, and how it kills. */
+  supervisor: { apiBase: string; apiToken: string | undefined; graceMs: number; spawner: Spawner }
+  /** An invalid flow.json, said once per problem (a worker without it says it through onInfo). */
+  onWarn?: (message: string) => void
+}
+
+export interface WorkerOptions extends ClaimOptions {
   intervalMs: number
   /** Least time between two lease reaps. */
   reapEveryMs: number
-  /** The supervisor's own settings: where a detached report would go, and how it kills. */
-  supervisor: { apiBase: string; apiToken: string | undefined; graceMs: number; spawner: Spawner }
   onError: (what: string, error: unknown) => void
   onTick?: (report: TickReport) => void
   onInfo?: (message: string) => void
   /** What its `workers` row says it is (worker-presence.ts); `tick-loop` by default. */
   kind?: WorkerKind
-  /** An invalid flow.json, said once per problem (else onInfo). */
-  onWarn?: (message: string) => void
 }
 
 export interface Worker {
@@ -163,18 +167,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   }
 }
 
-export interface OneTickOptions {
-  store: WorkerStore
-  workerId: string
-  jobs: JobContext
-  batchSize: number
-  maxConcurrentSteps: number
-  leaseMs: number
-  /** What the detached supervisor gets besides the jobs. */
-  supervisor: { apiBase: string; apiToken: string | undefined; graceMs: number; spawner: Spawner }
-  /** An invalid flow.json. */
-  onWarn?: (message: string) => void
-}
+export type OneTickOptions = ClaimOptions
 
 /**
  * `maxq tick`: one batch, then exit. The processes it starts are handed to one detached supervisor
