@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { expect } from 'vitest'
 import type { TestDatabase } from '../support/dialects.js'
+import { encodeBody, readAnswer, type ApiResponse } from '../support/handler-app.js'
 import {
   PACKAGE_ROOT,
   startServer,
@@ -63,11 +64,7 @@ export interface StepView {
   terminationReason: string | null
 }
 
-export interface ApiResponse {
-  status: number
-  headers: Headers
-  body: unknown
-}
+export type { ApiResponse }
 
 // ---- scenario builders ----
 
@@ -204,12 +201,7 @@ export async function startE2eServer(
     const init: RequestInit = { method }
     if (body !== undefined) {
       // A byte array goes out with no Content-Type at all (a string would get text/plain).
-      init.body =
-        typeof body === 'string'
-          ? body
-          : body instanceof Uint8Array
-            ? new Uint8Array(body)
-            : JSON.stringify(body)
+      init.body = encodeBody(body)
       init.headers = headers ?? { 'Content-Type': 'application/json' }
     } else if (headers) {
       init.headers = headers
@@ -221,14 +213,7 @@ export async function startE2eServer(
     if (sent.get('authorization') === '') sent.delete('authorization')
     init.headers = sent
     const res = await fetch(`${server.apiBase}${urlPath}`, init)
-    const text = await res.text()
-    let parsed: unknown = text
-    try {
-      parsed = JSON.parse(text)
-    } catch {
-      // Not JSON: keep the text so a failing assertion shows it.
-    }
-    return { status: res.status, headers: res.headers, body: parsed }
+    return readAnswer(res)
   }
 
   const expectJson = async <T>(

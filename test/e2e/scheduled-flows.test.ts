@@ -6,7 +6,6 @@
 // PostgreSQL only: several tick processes against one database is the PostgreSQL deployment; the
 // SQLite deployment is one process, whose slots the scheduler tests cover on both dialects.
 
-import { spawn, type ChildProcess } from 'node:child_process'
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -14,37 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openStore } from '../../db/open-store.js'
 import type { Store } from '../../db/store.js'
 import { createPostgresDatabase } from '../support/dialects.js'
-import { PACKAGE_ROOT, startServer, type RunningServer } from '../support/start-server.js'
+import { startServer, type RunningServer } from '../support/start-server.js'
+import { startTick, stopTick, type TickProcess } from '../support/tick-process.js'
 import { waitFor } from '../support/wait-for.js'
 
 const TICK_PROCESSES = 3
-
-interface TickProcess {
-  child: ChildProcess
-  output: () => string
-  exited: Promise<void>
-}
-
-function startTick(env: Record<string, string>): TickProcess {
-  const child = spawn(process.execPath, ['bin/maxq.js', 'tick', '--watch'], {
-    cwd: PACKAGE_ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  return { child, output: () => output, exited }
-}
-
-async function stopTick(tick: TickProcess): Promise<void> {
-  if (tick.child.exitCode !== null || tick.child.signalCode !== null) return
-  tick.child.kill('SIGTERM')
-  const killer = setTimeout(() => tick.child.kill('SIGKILL'), 10_000)
-  await tick.exited
-  clearTimeout(killer)
-}
 
 describe('a flow scheduled every second with three `maxq tick --watch` on PostgreSQL', () => {
   let database: { databaseUrl: string; drop(): Promise<void> } | undefined

@@ -5,7 +5,7 @@
 
 import path from 'node:path'
 import type { TestDatabase } from '../support/dialects.js'
-import { createHandlerApp, type ApiResponse } from '../support/handler-app.js'
+import { createHandlerApp, encodeBody, readAnswer, type ApiResponse } from '../support/handler-app.js'
 import { startServer } from '../support/start-server.js'
 import { createTempDir, removeDir, writeFlow } from '../support/temp-flows.js'
 
@@ -63,25 +63,13 @@ async function serverTarget(database: TestDatabase): Promise<HostileTarget> {
   ): Promise<ApiResponse> => {
     const init: RequestInit = { method, headers: headers ?? {} }
     if (body !== undefined) {
-      init.body =
-        typeof body === 'string'
-          ? body
-          : body instanceof Uint8Array
-            ? new Uint8Array(body)
-            : JSON.stringify(body)
+      init.body = encodeBody(body)
       if (headers === undefined && typeof body === 'object' && !(body instanceof Uint8Array)) {
         init.headers = { 'Content-Type': 'application/json' }
       }
     }
     const res = await fetch(`${server.baseUrl}${urlPath}`, init)
-    const text = await res.text()
-    let parsed: unknown = text
-    try {
-      parsed = JSON.parse(text)
-    } catch {
-      // Not JSON: keep the text so a failing assertion shows it.
-    }
-    return { status: res.status, headers: res.headers, body: parsed }
+    return readAnswer(res)
   }
   return {
     send,

@@ -9,13 +9,13 @@
 // (FOR UPDATE SKIP LOCKED claims, LISTEN/NOTIFY wake-ups). SQLite has one writer, so its deployment
 // is one process (`npm start`), which the e2e suite covers.
 
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPostgresDatabase } from '../support/dialects.js'
 import { PACKAGE_ROOT, startServer, type RunningServer } from '../support/start-server.js'
+import { startTick, stopTick, type TickProcess } from '../support/tick-process.js'
 import { waitFor } from '../support/wait-for.js'
 
 const FLOWS_ROOT = path.join(PACKAGE_ROOT, 'test', 'fixtures', 'scale-flows')
@@ -41,39 +41,6 @@ interface StepView {
   status: string
   attempt: number
   workerId: string | null
-}
-
-interface TickProcess {
-  child: ChildProcess
-  pid: number
-  output: () => string
-  exited: Promise<void>
-}
-
-function startTick(env: Record<string, string>): TickProcess {
-  const child = spawn(process.execPath, ['bin/maxq.js', 'tick', '--watch'], {
-    cwd: PACKAGE_ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  const exited =
-    child.exitCode !== null || child.signalCode !== null
-      ? Promise.resolve()
-      : new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  if (child.pid === undefined) throw new Error('could not start `maxq tick --watch`')
-  return { child, pid: child.pid, output: () => output, exited }
-}
-
-/** SIGTERM (a clean stop hands running attempts back), SIGKILL if it is still there after 10 s. */
-async function stopTick(tick: TickProcess): Promise<void> {
-  if (tick.child.exitCode !== null || tick.child.signalCode !== null) return
-  tick.child.kill('SIGTERM')
-  const killer = setTimeout(() => tick.child.kill('SIGKILL'), 10_000)
-  await tick.exited
-  clearTimeout(killer)
 }
 
 describe('scale-out on PostgreSQL: one `maxq serve`, four `maxq tick --watch`', () => {

@@ -88,24 +88,12 @@ export async function createHandlerApp(options: HandlerAppOptions = {}): Promise
     const init: RequestInit = { method, headers: sendOptions.headers }
     if (body !== undefined) {
       // Bytes go out with no Content-Type at all (a string gets text/plain).
-      init.body =
-        typeof body === 'string'
-          ? body
-          : body instanceof Uint8Array
-            ? new Uint8Array(body)
-            : JSON.stringify(body)
+      init.body = encodeBody(body)
       if (typeof body !== 'string' && !(body instanceof Uint8Array) && !sendOptions.headers)
         init.headers = { 'Content-Type': 'application/json' }
     }
     const res = await app.request(urlPath, init)
-    const text = await res.text()
-    let parsed: unknown = text
-    try {
-      parsed = JSON.parse(text)
-    } catch {
-      // Not JSON: keep the text so the failing assertion shows it.
-    }
-    return { status: res.status, headers: res.headers, body: parsed }
+    return readAnswer(res)
   }
 
   return {
@@ -121,6 +109,24 @@ export async function createHandlerApp(options: HandlerAppOptions = {}): Promise
       await removeDir(dir)
     },
   }
+}
+
+/** A test's body as sent: a string verbatim, bytes as bytes, anything else as JSON. */
+export function encodeBody(body: unknown): string | Uint8Array<ArrayBuffer> {
+  if (typeof body === 'string') return body
+  return body instanceof Uint8Array ? new Uint8Array(body) : JSON.stringify(body)
+}
+
+/** An answer with its body parsed as JSON, or kept as text so that a failing assertion shows it. */
+export async function readAnswer(res: Response): Promise<ApiResponse> {
+  const text = await res.text()
+  let parsed: unknown = text
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, headers: res.headers, body: parsed }
 }
 
 /** Asserts the one error shape: exactly `{error, code, details}`, with the given status and code. */
