@@ -4,19 +4,20 @@
 const ORDER = { debug: 10, info: 20, warn: 30, error: 40 } as const
 export type Level = keyof typeof ORDER
 
-export type Logger = Record<Level, (message: string) => void>
+/** `fields` are JSON members of the line with LOG_FORMAT=json (the text line's message says them). */
+export type Logger = Record<Level, (message: string, fields?: Record<string, unknown>) => void>
 
 export type Format = 'text' | 'json'
 
 export function createLogger(level: Level, format: Format = 'text', name = 'maxq'): Logger {
   const at =
     (lineLevel: Level) =>
-    (message: string): void => {
+    (message: string, fields?: Record<string, unknown>): void => {
       if (ORDER[lineLevel] < ORDER[level]) return
       const time = new Date().toISOString()
       process.stderr.write(
         format === 'json'
-          ? `${JSON.stringify({ time, level: lineLevel, name, message })}\n`
+          ? `${JSON.stringify({ ...fields, time, level: lineLevel, name, message })}\n`
           : `${time} ${lineLevel.toUpperCase()} ${name}: ${message}\n`,
       )
     }

@@ -23,6 +23,7 @@ import {
 import { createLogger, errorText } from './log.js'
 import { watchForWorkers } from './no-worker-warning.js'
 import { runOneTick } from './run-one-tick.js'
+import { runTransitionLog } from './run-transition-log.js'
 import { startApi } from './start-api.js'
 import { startWorker } from './start-worker.js'
 
@@ -83,7 +84,7 @@ function onSignals(stop: () => Promise<void>): void {
 
 async function serveCommand(config: Config): Promise<void> {
   const log = createLogger(config.logLevel, config.logFormat)
-  const store = await openStore(databaseConfig(config))
+  const store = await openStore(databaseConfig(config), runTransitionLog(log))
   const api = await startApi(config, store, log)
   log.info(`API listening on http://${config.host}:${api.port}; state in ${describeDatabase(config)}`)
   // The tick processes log an invalid flow.json; a server without a tick says so once at start.
@@ -105,7 +106,7 @@ async function tickCommand(config: Config, args: string[]): Promise<void> {
   if (values.cron !== undefined && !cron.validate(values.cron)) {
     throw new Error(`--cron: ${JSON.stringify(values.cron)} is not a cron expression`)
   }
-  const store = await openStore(databaseConfig(config))
+  const store = await openStore(databaseConfig(config), runTransitionLog(log))
   const once = async (): Promise<void> => {
     const report = await runOneTick(config, store, (message) => log.warn(message))
     log.info(

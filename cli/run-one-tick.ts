@@ -21,6 +21,8 @@ export async function runOneTick(
     batchSize: config.batchSize,
     maxConcurrentSteps: config.maxConcurrentSteps,
     leaseMs: config.leaseMs,
+    maxLostAttempts: config.maxLostAttempts,
+    registryDir: config.runtimeDir,
     supervisor: {
       apiBase: config.apiBase,
       apiToken: config.apiToken,

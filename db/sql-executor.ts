@@ -34,6 +34,8 @@ export type Rows = Record<string, unknown>[]
 export interface TxExecutor extends SqlExecutor {
   pipeline(statements: SQL[]): Promise<Rows[]>
   beforeCommit(statements: SQL[]): Tail
+  /** A run transition for the operator's log: told to the sink after COMMIT, never on a rollback. */
+  systemLog(line: SystemLine): void
 }
 
 /** The answers of statements run last in a transaction, readable once it has committed. */
@@ -71,6 +73,8 @@ export interface Dialect {
   /** Subscribes to those events; answers the function that unsubscribes. */
   listen(onEvent: (event: WakeEvent) => void): Promise<() => Promise<void>>
   close(): Promise<void>
+  /** Where committed run transitions go (nowhere until cli/ points it at the process's log). */
+  readonly systemLog: SystemLogSink
 }
 
 export type WakeEvent = 'work' | 'abort'
@@ -99,6 +103,73 @@ export class TailQueue {
   /** The transaction committed with these answers, one per queued statement. */
   committed(answers: Rows[]): void {
     for (const { from, count, tail } of this.#tails) tail.answers = answers.slice(from, from + count)
+  }
+}
+
+/**
+ * One run transition, as the queries know it: built from rows they read or RETURN anyway, so the
+ * operator's log costs the hot paths no statement. cli/run-transition-log.ts words it.
+ */
+export type SystemLine =
+  | { event: 'run_started'; runId: string; flow: string }
+  | { event: 'stage_done'; runId: string; flow: string; stage: string; status: 'completed' | 'failed' }
+  | {
+      event: 'step_failed'
+      runId: string
+      flow: string | null
+      step: string
+      attempt: number | null
+      /** exit_code, signal, timeout, lease_expired, dependency_failed… */
+      reason: string
+      exitCode: number | null
+      signal: string | null
+      /** The step that failed first, for `dependency_failed`. */
+      failedStep: string | null
+      /** Set when the attempt is retried: the retry's number. */
+      retry: number | null
+      /** A lost attempt queued again without spending a retry. */
+      requeued: boolean
+    }
+  | {
+      event: 'run_ended'
+      runId: string
+      flow: string
+      status: 'completed' | 'failed'
+      reason: string | null
+      durationMs: number
+    }
+
+export type SystemLog = (line: SystemLine) => void
+
+/**
+ * A dialect's sink for run transitions. A transaction collects its lines and hands them over only
+ * after COMMIT answered; a statement atomic on its own tells them once it has answered. Logging
+ * never fails the change it reports: a sink that throws is ignored.
+ */
+export class SystemLogSink {
+  #write: SystemLog = () => undefined
+
+  /** Points the sink somewhere (cli/ wires the process's log); answers the sink. */
+  set(write: SystemLog): this {
+    this.#write = write
+    return this
+  }
+
+  /** Tells lines of changes that are already committed. */
+  tell(lines: readonly SystemLine[]): void {
+    for (const line of lines) {
+      try {
+        this.#write(line)
+      } catch {
+        // the change is committed; a log line that cannot be written must not turn it into an error
+      }
+    }
+  }
+
+  /** A transaction's collector: `add` during the work, `committed` after COMMIT (else dropped). */
+  collect(): { add: SystemLog; committed: () => void } {
+    const lines: SystemLine[] = []
+    return { add: (line) => lines.push(line), committed: () => this.tell(lines) }
   }
 }
 

@@ -21,6 +21,8 @@ export interface TickDeps {
   /** Reap expired leases in this tick (the loop does it every few seconds, not every tick). */
   reap: boolean
   leaseMs: number
+  /** MAXQ_MAX_LOST_ATTEMPTS: lost attempts of one step or flow call re-queued before it fails. */
+  maxLostAttempts?: number
   /** Starts the due runs of flow.json schedules first, so their first flow calls are claimed now. */
   schedules?: ScheduleKeeper
 }
@@ -36,7 +38,8 @@ export interface TickReport {
 }
 
 export async function tick(deps: TickDeps): Promise<TickReport> {
-  const reaped = deps.reap ? await deps.store.reapExpiredLeases(deps.now(), deps.leaseMs) : 0
+  if (deps.reap) await deps.recover?.()
+  const reaped = deps.reap ? await deps.store.reapExpiredLeases(deps.now(), deps.leaseMs, deps.maxLostAttempts) : 0
   const scheduled = deps.schedules ? await deps.schedules.startDue(deps.now()) : 0
   const limit = deps.slots.hold(deps.batchSize)
   let work: ClaimedWork = { flowCalls: [], steps: [] }

@@ -28,6 +28,8 @@ interface ClaimOptions {
   leaseMs: number
   /** The supervisor's own settings: where a detached report would go, and how it kills. */
   supervisor: { apiBase: string; apiToken: string | undefined; graceMs: number; spawner: Spawner }
+  /** MAXQ_MAX_LOST_ATTEMPTS (the store's default when not given). */
+  maxLostAttempts?: number
   /** An invalid flow.json, said once per problem (a worker without it says it through onInfo). */
   onWarn?: (message: string) => void
 }
@@ -136,6 +138,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   })
   loop.start()
   return {
+    ...(opts.maxLostAttempts === undefined ? {} : { maxLostAttempts: opts.maxLostAttempts }),
     loop,
     supervisor,
     slots,
@@ -202,3 +205,4 @@ export async function tickOnce(opts: OneTickOptions): Promise<TickReport> {
   )
   return report
 }
+    ...(opts.maxLostAttempts === undefined ? {} : { maxLostAttempts: opts.maxLostAttempts }),

@@ -5,6 +5,7 @@
 
 import { apiBaseFrom, ConfigError, databaseConfig, describeDatabase, loadConfig } from '../cli/config.js'
 import { createLogger, errorText } from '../cli/log.js'
+import { runTransitionLog } from '../cli/run-transition-log.js'
 import { startApi } from '../cli/start-api.js'
 import { startWorker, type RunningWorker } from '../cli/start-worker.js'
 import { openStore } from '../db/open-store.js'
@@ -13,7 +14,7 @@ async function main(): Promise<void> {
   // A laptop tool: only this machine may call it unless MAXQ_HOST says otherwise.
   const config = loadConfig(process.env, { host: '127.0.0.1' })
   const log = createLogger(config.logLevel, config.logFormat)
-  const store = await openStore(databaseConfig(config))
+  const store = await openStore(databaseConfig(config), runTransitionLog(log))
   let worker: RunningWorker | null = null
   const api = await startApi(config, store, log, (event) => worker?.wake(event))
   // MAXQ_PORT=0 lets the OS pick the port: scripts must be given the one actually bound.

@@ -3,6 +3,7 @@ import { sql, type SQL } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import postgres, { type Sql } from 'postgres'
 import {
+  SystemLogSink,
   TailQueue,
   type Dialect,
   type Rows,
@@ -68,6 +69,7 @@ function executorOf(client: Sql): SqlExecutor {
 async function inTransaction<T>(
   client: Sql,
   sender: string,
+  systemLog: SystemLogSink,
   work: (tx: TxExecutor, wake: Waker) => Promise<T>,
 ): Promise<T> {
   const connection = await client.reserve()
@@ -75,9 +77,11 @@ async function inTransaction<T>(
     const begun = handled(connection.unsafe('BEGIN').execute())
     const events = new Set<WakeEvent>()
     const tail = new TailQueue()
+    const lines = systemLog.collect()
     const q = executorOf(connection)
     const tx: TxExecutor = {
       ...q,
+      systemLog: lines.add,
       // Sent together without waiting in between: the connection keeps them in this order.
       pipeline: (statements) => Promise.all(statements.map((statement) => q.all<Rows[number]>(statement))),
       beforeCommit: (statements) => tail.add(statements),
@@ -103,6 +107,7 @@ async function inTransaction<T>(
     const failed = settled.find((answer) => answer.status === 'rejected')
     if (failed !== undefined) throw failed.reason
     tail.committed(await Promise.all(last))
+    lines.committed()
     return result
   } finally {
     connection.release()
@@ -169,8 +174,9 @@ export async function openPostgres(url: string, options: { poolSize?: number } =
   })
   const pool = executorOf(client)
   const sender = randomUUID()
+  const systemLog = new SystemLogSink()
   const transaction = <T>(work: (tx: TxExecutor, wake: Waker) => Promise<T>) =>
-    inTransaction(client, sender, work)
+    inTransaction(client, sender, systemLog, work)
 
   return {
     name: 'postgres',
@@ -199,5 +205,6 @@ export async function openPostgres(url: string, options: { poolSize?: number } =
     close: async () => {
       await client.end({ timeout: 5 })
     },
+    systemLog,
   }
 }

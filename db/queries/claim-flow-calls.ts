@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm'
 import { flowLease } from '../rules/lease-key.js'
-import { toNumber, type Dialect, type SqlExecutor, type Tail } from '../sql-executor.js'
+import { toNumber, type Dialect, type SqlExecutor, type SystemLine, type Tail } from '../sql-executor.js'
 import type { ClaimedFlowCall, ClaimLimits } from '../store.js'
 import type { Tx } from './tx.js'
 
@@ -29,14 +29,29 @@ export async function claimFlowCalls(
   if (claim.limit <= 0) return []
   if (d.name === 'postgres') {
     const rows = await d.db.all<Record<string, unknown>>(claimAndStart(d, claim, now))
+    // One statement, committed once it has answered.
+    d.systemLog.tell(startedLines(rows, (row) => Boolean(row.run_started)))
     return rows.map(toClaimedFlowCall)
   }
   return d.transaction(async (q) => {
     const rows = await q.all<Record<string, unknown>>(flowCallClaimStatement(d, claim, now))
     const runIds = [...new Set(rows.map((row) => String(row.run_id)))]
-    if (runIds.length > 0) await q.run(startRuns(d, sql`${d.isIn(sql`id`, runIds)}`, now))
+    const started =
+      runIds.length > 0 ? await q.all<{ id: string }>(startRuns(d, sql`${d.isIn(sql`id`, runIds)}`, now)) : []
+    const startedIds = new Set(started.map((row) => String(row.id)))
+    for (const line of startedLines(rows, (row) => startedIds.has(String(row.run_id)))) q.systemLog(line)
     return rows.map(toClaimedFlowCall)
   })
+}
+
+/** A run's first claimed call starts it: one `run_started` line per run the claim moved to running. */
+function startedLines(
+  rows: Record<string, unknown>[],
+  started: (row: Record<string, unknown>) => boolean,
+): SystemLine[] {
+  return rows
+    .filter(started)
+    .map((row) => ({ event: 'run_started', runId: String(row.run_id), flow: String(row.flow_name) }))
 }
 
 /**
@@ -84,7 +99,8 @@ export function flowCallClaimStatement(d: Dialect, claim: ClaimLimits, now: numb
 function startRuns(_d: Dialect, which: SQL, now: number): SQL {
   return sql`
     UPDATE runs SET status = 'running', started_at = COALESCE(started_at, ${now}), updated_at = ${now}
-    WHERE status = 'pending' AND ${which}`
+    WHERE status = 'pending' AND ${which}
+    RETURNING id`
 }
 
 /** PostgreSQL: the claim and the start of its runs in one statement, by the claimed rows' run ids. */
@@ -92,7 +108,8 @@ function claimAndStart(d: Dialect, claim: ClaimLimits, now: number, onlyRun = sq
   return sql`
     WITH claimed AS (${flowCallClaimStatement(d, claim, now, onlyRun)}),
       started AS (${startRuns(d, sql`id IN (SELECT run_id FROM claimed)`, now)})
-    SELECT * FROM claimed`
+    SELECT claimed.*, EXISTS (SELECT 1 FROM started WHERE started.id = claimed.run_id) AS run_started
+    FROM claimed`
 }
 
 function toClaimedFlowCall(row: Record<string, unknown>): ClaimedFlowCall {

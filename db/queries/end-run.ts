@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import type { Json } from '../types.js'
+import { runEndedLine } from './system-lines.js'
 import type { Tx } from './tx.js'
 import { logStatement } from './write-log.js'
 
@@ -26,7 +27,7 @@ export async function endRun(tx: Tx, runId: string, ending: RunEnding, now: numb
   // the step, now running. The second, starting after, sees it running and fails it. In the other
   // order such a step would be left running in an ended run. Queued calls before running ones, for
   // the same reason.
-  const [, runningSteps = [], , , runningCalls = []] = await tx.q.pipeline([
+  const [, runningSteps = [], , , runningCalls = [], ended = []] = await tx.q.pipeline([
     sql`
       UPDATE steps SET status = ${pendingBecome}, termination_reason = ${reason}, available_at = NULL,
         completed_at = ${now}, updated_at = ${now}
@@ -49,7 +50,8 @@ export async function endRun(tx: Tx, runId: string, ending: RunEnding, now: numb
     sql`
       UPDATE runs SET status = ${ending.status}, termination_reason = ${reason},
         error = ${ending.error === undefined ? null : tx.d.json(ending.error)}, completed_at = ${now}, updated_at = ${now}
-      WHERE id = ${runId}`,
+      WHERE id = ${runId}
+      RETURNING flow_name, started_at, created_at`,
     logStatement(
       tx,
       runId,
@@ -63,6 +65,7 @@ export async function endRun(tx: Tx, runId: string, ending: RunEnding, now: numb
       now,
     ),
   ])
+  tx.q.systemLog(runEndedLine(runId, ending, ended[0], now))
   const stopped = runningSteps.length + runningCalls.length
   // Their supervisors, in whichever process, should check their leases now rather than at the
   // next heartbeat.

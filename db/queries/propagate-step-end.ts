@@ -1,4 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm'
+import type { SystemLine } from '../sql-executor.js'
 import { chunks, list, type Tx } from './tx.js'
 
 /**
@@ -47,7 +48,10 @@ export async function failDependents(
         WHERE run_id = ${runId} AND status = 'pending' AND step_id IN (
           SELECT step_id FROM step_dependencies WHERE run_id = ${runId} AND depends_on IN (${list(part)}))
         RETURNING step_id`)
-      for (const row of rows) next.push(row.step_id)
+      for (const row of rows) {
+        next.push(row.step_id)
+        tx.q.systemLog(dependencyFailed(runId, row.step_id, failedStep))
+      }
     }
     frontier = next
   }
@@ -55,4 +59,20 @@ export async function failDependents(
     UPDATE steps SET status = 'cancelled', termination_reason = 'stage_failed', available_at = NULL,
       completed_at = ${now}, updated_at = ${now}
     WHERE run_id = ${runId} AND stage_seq = ${stageSeq} AND status = 'pending'`)
+}
+
+function dependencyFailed(runId: string, step: string, failedStep: string): SystemLine {
+  return {
+    event: 'step_failed',
+    runId,
+    flow: null,
+    step,
+    attempt: null,
+    reason: 'dependency_failed',
+    exitCode: null,
+    signal: null,
+    failedStep,
+    retry: null,
+    requeued: false,
+  }
 }

@@ -3,6 +3,7 @@ import type { SqlExecutor } from '../sql-executor.js'
 import type { StepListQuery } from '../store.js'
 import { fail, ok, type FlowCall, type Outcome, type Step } from '../types.js'
 import { mapFlowCall, mapStep, type Row } from './map-rows.js'
+import { flowCallAttempts, stepAttempts } from './read-attempts.js'
 import { loadRunWaitContext, loadUnmetDeps, stepWaitingFor } from './waiting-for.js'
 
 async function runExists(db: SqlExecutor, runId: string): Promise<boolean> {
@@ -82,13 +83,16 @@ export async function getStep(
 ): Promise<Outcome<Step>> {
   const rows = await db.all<Row>(sql`SELECT * FROM steps WHERE run_id = ${runId} AND step_id = ${stepId}`)
   const [step] = await withWaits(db, runId, rows, now, stepId)
-  if (step !== undefined) return ok(step)
+  if (step !== undefined) return ok({ ...step, attempts: await stepAttempts(db, runId, stepId) })
   if (!(await runExists(db, runId))) return fail('RUN_NOT_FOUND', { runId })
   return fail('STEP_NOT_FOUND', { runId, stepId })
 }
 
 export async function listFlowCalls(db: SqlExecutor, runId: string): Promise<Outcome<FlowCall[]>> {
   if (!(await runExists(db, runId))) return fail('RUN_NOT_FOUND', { runId })
-  const rows = await db.all<Row>(sql`SELECT * FROM flow_calls WHERE run_id = ${runId} ORDER BY id`)
-  return ok(rows.map(mapFlowCall))
+  const [rows, attempts] = await Promise.all([
+    db.all<Row>(sql`SELECT * FROM flow_calls WHERE run_id = ${runId} ORDER BY id`),
+    flowCallAttempts(db, runId),
+  ])
+  return ok(rows.map((row) => ({ ...mapFlowCall(row), attempts: attempts.get(Number(row.id)) ?? [] })))
 }

@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm'
-import { decideAttempt } from '../rules/decide-attempt.js'
+import { decideAttempt, decideLostAttempt, type RetryBackoff } from '../rules/decide-attempt.js'
+import type { StepLease } from '../rules/lease-key.js'
 import type { Json } from '../types.js'
 import { failDependents, releaseDependents } from './propagate-step-end.js'
 import {
@@ -11,6 +12,8 @@ import {
   type SettledStage,
 } from './settle-stage.js'
 import type { Row } from './map-rows.js'
+import { insertStepAttempt, runningStep, terminationOf } from './record-attempt.js'
+import { stepFailedLine } from './system-lines.js'
 import { isRunOpen, lockRun, lockRunStatement, type Tx } from './tx.js'
 import { writeLog } from './write-log.js'
 
@@ -21,8 +24,6 @@ export interface StepAttemptEnd {
   exitCode: number | null
   signal?: string | null
   timedOut?: boolean
-  /** The lease expired: the supervisor or its host died. */
-  leaseLost?: boolean
   stdout?: string
   stderr?: string
 }
@@ -35,8 +36,10 @@ function markCompleted(end: StepAttemptEnd, now: number): SQL {
       termination_reason = NULL, available_at = NULL, completed_at = ${now}, heartbeat_at = NULL,
       updated_at = ${now}
     WHERE run_id = ${end.runId} AND step_id = ${end.stepId} AND status = 'running' AND attempt = ${end.attempt}
-    RETURNING stage_seq`
+    RETURNING stage_seq, run_id, step_id, attempt, worker_id, started_at`
 }
+
+const outcomeOf = (end: StepAttemptEnd) => ({ ...end, terminationReason: terminationOf(end) })
 
 interface Completion {
   run: Row | null
@@ -58,6 +61,7 @@ async function completeInOneStatement(tx: Tx, end: StepAttemptEnd, now: number):
     lockRunStatement(tx, end.runId),
     sql`
       WITH done AS (${markCompleted(end, now)}),
+        attempted AS (${insertStepAttempt(sql`done`, outcomeOf(end), now)}),
         released AS (${releaseDependents(tx, end.runId, end.stepId, now, sql`AND EXISTS (SELECT 1 FROM done)`)}),
         settled AS (${closeStageStatement(end.runId, sql`SELECT stage_seq FROM done`, now, end.stepId)})
       SELECT (SELECT COUNT(*) FROM done) AS accepted,
@@ -80,6 +84,13 @@ async function completeInSteps(tx: Tx, end: StepAttemptEnd, now: number): Promis
   const done = run === null ? [] : await tx.q.all<{ stage_seq: number }>(markCompleted(end, now))
   const seq = done[0]?.stage_seq
   if (run === null || seq === undefined) return { run, accepted: false, released: 0, stage: undefined }
+  await tx.q.run(
+    insertStepAttempt(
+      sql`steps WHERE run_id = ${end.runId} AND step_id = ${end.stepId} AND attempt = ${end.attempt}`,
+      outcomeOf(end),
+      now,
+    ),
+  )
   const released = await tx.q.all<{ available_at: number | null }>(
     releaseDependents(tx, end.runId, end.stepId, now),
   )
@@ -93,7 +104,6 @@ async function completeInSteps(tx: Tx, end: StepAttemptEnd, now: number): Promis
 }
 
 function failureOf(end: StepAttemptEnd): { reason: string; error: Json } {
-  if (end.leaseLost) return { reason: 'lease_expired', error: { reason: 'lease_expired' } }
   if (end.timedOut) return { reason: 'timeout', error: { reason: 'timeout', signal: end.signal ?? null } }
   if (end.exitCode === null)
     return { reason: 'signal', error: { reason: 'signal', signal: end.signal ?? null } }
@@ -106,7 +116,7 @@ function failureOf(end: StepAttemptEnd): { reason: string; error: Json } {
  * running row with this attempt (the fencing token), so a stale or repeated report changes nothing.
  */
 export async function recordStepExit(tx: Tx, end: StepAttemptEnd, now: number): Promise<boolean> {
-  const succeeded = end.exitCode === 0 && !end.timedOut && !end.leaseLost
+  const succeeded = end.exitCode === 0 && !end.timedOut
   if (succeeded) {
     const completion =
       tx.d.name === 'postgres'
@@ -121,18 +131,27 @@ export async function recordStepExit(tx: Tx, end: StepAttemptEnd, now: number): 
   const run = await lockRun(tx, end.runId)
   if (run === null) return false
   const runRef = runRefOf(end.runId, run)
-  const rows = await tx.q.all<{ stage_seq: number; retry_count: number; max_retries: number }>(sql`
-    SELECT stage_seq, retry_count, max_retries FROM steps
-    WHERE run_id = ${end.runId} AND step_id = ${end.stepId} AND status = 'running' AND attempt = ${end.attempt}`)
+  const rows = await tx.q.all<{
+    stage_seq: number
+    retry_count: number
+    max_retries: number
+    retry_delay_ms: number
+    retry_backoff: RetryBackoff
+  }>(sql`
+    SELECT stage_seq, retry_count, max_retries, retry_delay_ms, retry_backoff FROM ${runningStep(end.runId, end.stepId, end.attempt)}`)
   const step = rows[0]
   if (step === undefined) return false
   const decision = decideAttempt({
     succeeded: false,
     retryCount: Number(step.retry_count),
     maxRetries: Number(step.max_retries),
+    retryDelayMs: Number(step.retry_delay_ms),
+    retryBackoff: step.retry_backoff,
+    random: Math.random(),
     now,
   })
   const failure = failureOf(end)
+  await tx.q.run(insertStepAttempt(runningStep(end.runId, end.stepId, end.attempt), outcomeOf(end), now))
   const finished = decision.status !== 'pending'
   await tx.q.run(sql`
     UPDATE steps SET status = ${decision.status}, exit_code = ${end.exitCode},
@@ -147,6 +166,9 @@ export async function recordStepExit(tx: Tx, end: StepAttemptEnd, now: number): 
     WHERE run_id = ${end.runId} AND step_id = ${end.stepId} AND attempt = ${end.attempt}`)
   // A retry is claimable work (its delay aside, which the tick loops' interval covers).
   if (decision.status === 'pending') tx.wake('work')
+  tx.q.systemLog(
+    stepFailedLine(runRef, end, failure.reason, decision.status === 'pending' ? decision.retryCount : null),
+  )
 
   const stageSeq = Number(step.stage_seq)
   await writeLog(
@@ -167,6 +189,72 @@ export async function recordStepExit(tx: Tx, end: StepAttemptEnd, now: number): 
   if (decision.status === 'failed') {
     await failDependents(tx, end.runId, end.stepId, stageSeq, now)
     await settleStage(tx, runRef, stageSeq, now)
+  }
+  return true
+}
+
+/**
+ * Records a lost attempt of a step: its lease expired, or its supervisor is known dead. The attempt
+ * is kept as `lease_expired`; the step is queued again ahead of fresh work without spending a
+ * retry, unless `maxLostAttempts` of its attempts were lost already: then it fails with
+ * `lost_attempts_exceeded`. Fenced on the attempt like an exit report, so whichever of the two
+ * comes second changes nothing.
+ */
+export async function recordLostStepAttempt(
+  tx: Tx,
+  lease: StepLease,
+  now: number,
+  maxLostAttempts: number,
+): Promise<boolean> {
+  const run = await lockRun(tx, lease.runId)
+  if (run === null) return false
+  const running = runningStep(lease.runId, lease.stepId, lease.attempt)
+  const rows = await tx.q.all<{ stage_seq: number; lost_attempts: number }>(
+    sql`SELECT stage_seq, lost_attempts FROM ${running}`,
+  )
+  const step = rows[0]
+  if (step === undefined) return false
+  await tx.q.run(insertStepAttempt(running, { exitCode: null, terminationReason: 'lease_expired' }, now))
+  const decision = decideLostAttempt(Number(step.lost_attempts), maxLostAttempts)
+  const requeued = decision.status === 'requeued'
+  const error = requeued ? null : { reason: 'lost_attempts_exceeded', lostAttempts: decision.lostAttempts }
+  await tx.q.run(sql`
+    UPDATE steps SET status = ${requeued ? 'pending' : 'failed'}, lost_attempts = ${decision.lostAttempts},
+      exit_code = NULL, error = ${error === null ? null : tx.d.json(error)},
+      termination_reason = ${requeued ? null : 'lost_attempts_exceeded'},
+      available_at = ${requeued && isRunOpen(run.status) ? decision.availableAt : null},
+      completed_at = ${requeued ? null : now}, heartbeat_at = NULL, updated_at = ${now},
+      worker_id = ${requeued ? null : sql`worker_id`}
+    WHERE run_id = ${lease.runId} AND step_id = ${lease.stepId} AND attempt = ${lease.attempt}`)
+  if (requeued) tx.wake('work')
+  tx.q.systemLog(
+    requeued
+      ? stepFailedLine(runRefOf(lease.runId, run), { ...lease, exitCode: null }, 'lease_expired', null, true)
+      : stepFailedLine(
+          runRefOf(lease.runId, run),
+          { ...lease, exitCode: null },
+          'lost_attempts_exceeded',
+          null,
+        ),
+  )
+  await writeLog(
+    tx,
+    lease.runId,
+    {
+      entityType: 'step',
+      entityId: lease.stepId,
+      level: requeued ? 'warn' : 'error',
+      message: requeued
+        ? `step ${lease.stepId} attempt ${lease.attempt} lost (lease expired: its supervisor or host died); queued again, not counted as a retry (lost ${decision.lostAttempts} of at most ${maxLostAttempts})`
+        : `step ${lease.stepId} failed: ${decision.lostAttempts} attempts lost (lease expired), more than MAXQ_MAX_LOST_ATTEMPTS=${maxLostAttempts}`,
+      metadata: { reason: 'lease_expired', attempt: lease.attempt, lostAttempts: decision.lostAttempts },
+    },
+    now,
+  )
+  if (!requeued) {
+    const stageSeq = Number(step.stage_seq)
+    await failDependents(tx, lease.runId, lease.stepId, stageSeq, now)
+    await settleStage(tx, runRefOf(lease.runId, run), stageSeq, now)
   }
   return true
 }

@@ -73,6 +73,13 @@ export async function moveOn(
 ): Promise<void> {
   if (stage === undefined) return
   const failed = stage.status === 'failed'
+  tx.q.systemLog({
+    event: 'stage_done',
+    runId: run.id,
+    flow: run.flowName,
+    stage: stage.name,
+    status: failed ? 'failed' : 'completed',
+  })
   const log = logStatement(
     tx,
     run.id,

@@ -3,6 +3,8 @@
 export type ParsedLease =
   | { kind: 'step'; runId: string; stepId: string; attempt: number }
   | { kind: 'flow'; runId: string; callId: number; attempt: number }
+export type StepLease = Extract<ParsedLease, { kind: 'step' }>
+export type FlowCallLease = Extract<ParsedLease, { kind: 'flow' }>
 
 export const stepLease = (runId: string, stepId: string, attempt: number): string =>
   `step/${runId}/${stepId}/${attempt}`

@@ -4,7 +4,9 @@ import Database from 'better-sqlite3'
 import { sql, type SQL } from 'drizzle-orm'
 import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core'
 import {
+  SystemLogSink,
   TailQueue,
+  type SystemLog,
   type Dialect,
   type Rows,
   type SqlExecutor,
@@ -82,8 +84,10 @@ export function openSqlite(path: string): Dialect {
   const lock = createLock()
   // In-process, nothing is saved by sending statements together: a pipeline and a tail are plain
   // statements one after the other, in one BEGIN IMMEDIATE transaction.
-  const tx = (tail: TailQueue): TxExecutor => ({
+  const systemLog = new SystemLogSink()
+  const tx = (tail: TailQueue, log: SystemLog): TxExecutor => ({
     ...raw,
+    systemLog: log,
     pipeline: async (statements) => {
       const answers: Rows[] = []
       for (const statement of statements) answers.push(await raw.all<Rows[number]>(statement))
@@ -96,11 +100,13 @@ export function openSqlite(path: string): Dialect {
       begin.run()
       try {
         const tail = new TailQueue()
-        const result = await work(tx(tail), wakeNobody)
+        const lines = systemLog.collect()
+        const result = await work(tx(tail, lines.add), wakeNobody)
         const answers: Rows[] = []
         for (const statement of tail.statements) answers.push(await raw.all<Rows[number]>(statement))
         commit.run()
         tail.committed(answers)
+        lines.committed()
         return result
       } catch (error) {
         if (client.inTransaction) rollback.run()
@@ -126,5 +132,6 @@ export function openSqlite(path: string): Dialect {
     close: async () => {
       await lock(async () => client.close())
     },
+    systemLog,
   }
 }

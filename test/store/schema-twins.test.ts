@@ -111,6 +111,7 @@ describe('schema twins', () => {
   it('has the same tables, columns, keys and indexes in both dialects', () => {
     const sqlite = sqliteShapes()
     expect(Object.keys(sqlite).sort()).toEqual([
+      'attempts',
       'flow_calls',
       'logs',
       'runs',
@@ -152,6 +153,7 @@ describe('schema twins', () => {
         '0008_workers',
         '0009_schedule_slots',
         '0010_runs_finished',
+        '0011_attempts',
       ])
       expect(await migratedColumns(dialect)).toEqual(columnsOf(pgShapes()))
       await expectRollbackAndReapply(dialect)

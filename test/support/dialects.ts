@@ -8,20 +8,23 @@ import { join } from 'node:path'
 import postgres from 'postgres'
 import { inject } from 'vitest'
 import { openStore } from '../../db/open-store.js'
+import type { SystemLog } from '../../db/sql-executor.js'
 import type { Store } from '../../db/store.js'
 
 export interface TestDatabase {
   name: 'sqlite' | 'postgres'
-  /** A fresh, empty, migrated store and a function that closes and removes it. */
-  open(): Promise<{ store: Store; databaseEnv: Record<string, string>; dispose(): Promise<void> }>
+  /** A fresh, empty, migrated store and a function that closes and removes it; `systemLog` hears it. */
+  open(
+    systemLog?: SystemLog,
+  ): Promise<{ store: Store; databaseEnv: Record<string, string>; dispose(): Promise<void> }>
 }
 
 export const sqliteDatabase: TestDatabase = {
   name: 'sqlite',
-  async open() {
+  async open(systemLog) {
     const dir = mkdtempSync(join(tmpdir(), 'maxq-test-'))
     const sqlitePath = join(dir, 'maxq.db')
-    const store = await openStore({ sqlitePath })
+    const store = await openStore({ sqlitePath }, systemLog)
     return {
       store,
       databaseEnv: { MAXQ_SQLITE_PATH: sqlitePath },
@@ -78,9 +81,9 @@ export async function createPostgresDatabase(
 
 export const postgresDatabase: TestDatabase = {
   name: 'postgres',
-  async open() {
+  async open(systemLog) {
     const { databaseUrl, drop } = await createPostgresDatabase()
-    const store = await openStore({ databaseUrl }).catch(async (error: unknown) => {
+    const store = await openStore({ databaseUrl }, systemLog).catch(async (error: unknown) => {
       await drop()
       throw error
     })
