@@ -17,6 +17,8 @@ import {
   writeFanoutFlow,
   writeFloorStep,
   writeHelloFlow,
+  writeNoopFlow,
+  writeSleepFlow,
   writeStagesFlow,
 } from './support/flows.js'
 import { startDeployment } from './support/deployment.js'
@@ -30,6 +32,10 @@ import { hello } from './workloads/hello.js'
 import { idle } from './workloads/idle.js'
 import { runs } from './workloads/runs.js'
 import { stages } from './workloads/stages.js'
+import { noop } from './workloads/noop.js'
+import { pgFloor } from './workloads/pg-floor.js'
+import { scale } from './workloads/scale.js'
+import { scaleout } from './workloads/scaleout.js'
 import { ticks } from './workloads/ticks.js'
 
 const WORKLOADS = [
@@ -43,10 +49,14 @@ const WORKLOADS = [
   'idle',
   'growth',
   'ticks',
+  'scale',
+  'noop',
+  'scaleout',
+  'pgfloor',
 ] as const
 type WorkloadName = (typeof WORKLOADS)[number]
 /** Workloads that need PostgreSQL: left out of the default set without --database-url. */
-const POSTGRES_ONLY: ReadonlySet<WorkloadName> = new Set(['ticks'])
+const POSTGRES_ONLY: ReadonlySet<WorkloadName> = new Set(['ticks', 'scaleout', 'pgfloor'])
 
 interface Args {
   quick: boolean
@@ -242,7 +252,10 @@ async function main(): Promise<void> {
   writeHelloFlow(flowsRoot)
   writeChainFlow(flowsRoot, sizes.chain)
   writeStagesFlow(flowsRoot, sizes.stages)
-  for (const n of new Set([sizes.fanoutSmall, sizes.fanoutLarge])) writeFanoutFlow(flowsRoot, n)
+  for (const n of new Set([sizes.fanoutSmall, sizes.fanoutLarge, sizes.bigFanout, sizes.runsAtOnceSteps]))
+    writeFanoutFlow(flowsRoot, n)
+  writeNoopFlow(flowsRoot, sizes.noopSteps)
+  writeSleepFlow(flowsRoot, sizes.sleepSteps)
   const floorServer = await startFloorServer(root)
   const floor = new Floor(floorServer, writeFloorStep(join(work, 'floor')))
 
@@ -259,9 +272,15 @@ async function main(): Promise<void> {
     cpuProfDir: args.cpuProfDir,
     startServer: (extra) =>
       startServer({ root, flowsRoot, env: args.env, databaseUrl: args.databaseUrl, ...(extra ?? {}) }),
-    startDeployment: (count) => {
+    startDeployment: (count, env) => {
       if (args.databaseUrl === undefined) throw new Error('bench: tick processes need --database-url')
-      return startDeployment({ root, flowsRoot, env: args.env, databaseUrl: args.databaseUrl, ticks: count })
+      return startDeployment({
+        root,
+        flowsRoot,
+        env: { ...args.env, ...env },
+        databaseUrl: args.databaseUrl,
+        ticks: count,
+      })
     },
     log: (line) => process.stderr.write(`  ${line}\n`),
   }
@@ -294,6 +313,14 @@ async function main(): Promise<void> {
     `ticks (fanout-${sizes.fanoutSmall} and fanout-${sizes.fanoutLarge}, 1 and 4 tick processes)`,
     () => ticks(ctx),
   )
+  await step('scale', `fanout-${sizes.bigFanout} and ${sizes.runsAtOnce}×${sizes.runsAtOnceSteps} runs`, () =>
+    scale(ctx),
+  )
+  await step('noop', `noop-${sizes.noopSteps}`, () => noop(ctx))
+  await step('scaleout', `scale-out (sleep-1 ×${sizes.sleepSteps}, 1 and 4 tick processes)`, () =>
+    scaleout(ctx),
+  )
+  await step('pgfloor', 'PostgreSQL round trip and commit beside chain and stages', () => pgFloor(ctx))
   const seconds = (Date.now() - started) / 1000
 
   console.log('')

@@ -15,6 +15,15 @@ export interface Sizes {
   idleSeconds: number
   growthFinishedSteps: number
   growthBlockedSteps: number
+  /** Steps per seeded finished run (history: 1,000,000 steps in 100,000 runs). */
+  growthStepsPerRun: number
+  bigFanout: number
+  runsAtOnce: number
+  runsAtOnceSteps: number
+  noopSteps: number
+  /** Steps of one second each, for the scale-out workload. */
+  sleepSteps: number
+  pgFloorSamples: number
 }
 
 export const FULL_SIZES: Sizes = {
@@ -26,8 +35,15 @@ export const FULL_SIZES: Sizes = {
   apiSeconds: 3,
   apiMaxRequests: 200_000,
   idleSeconds: 10,
-  growthFinishedSteps: 100_000,
+  growthFinishedSteps: 1_000_000,
   growthBlockedSteps: 10_000,
+  growthStepsPerRun: 10,
+  bigFanout: 10_000,
+  runsAtOnce: 100,
+  runsAtOnceSteps: 100,
+  noopSteps: 2_000,
+  sleepSteps: 400,
+  pgFloorSamples: 300,
 }
 
 export const QUICK_SIZES: Sizes = {
@@ -41,6 +57,13 @@ export const QUICK_SIZES: Sizes = {
   idleSeconds: 2,
   growthFinishedSteps: 2_000,
   growthBlockedSteps: 200,
+  growthStepsPerRun: 10,
+  bigFanout: 500,
+  runsAtOnce: 10,
+  runsAtOnceSteps: 20,
+  noopSteps: 100,
+  sleepSteps: 40,
+  pgFloorSamples: 50,
 }
 
 export interface BenchContext {
@@ -57,7 +80,7 @@ export interface BenchContext {
    * Starts MaxQ the multi-process way: one `maxq serve` and `ticks` × `maxq tick --watch`, on a
    * fresh database. PostgreSQL only (databaseUrl set).
    */
-  startDeployment(ticks: number): Promise<RunningDeployment>
+  startDeployment(ticks: number, env?: Record<string, string>): Promise<RunningDeployment>
   databaseUrl: string | undefined
   /** The --env settings every MaxQ process gets. */
   env: Record<string, string>

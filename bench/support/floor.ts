@@ -86,11 +86,14 @@ export class Floor {
     })
   }
 
-  /** The flow script once (see `chain`), then n steps, `parallel` at a time: total ms. */
-  fanout(flowScript: string, n: number): Promise<number> {
+  /**
+   * The flow script once (see `chain`), then n steps, `parallel` at a time: total ms. `stepPath`
+   * replaces the field-posting step (the no-op workload's floor runs its `exit 0` script).
+   */
+  fanout(flowScript: string, n: number, stepPath = this.#step): Promise<number> {
     return timeBash(
       `${FIRST_FLOW_CALL} && seq ${n} | xargs -P ${this.parallel} -I{} env MAXQ_STEP_ID=s{} "$STEP"`,
-      { ...this.#env, FLOW: flowScript },
+      { ...this.#env, FLOW: flowScript, STEP: stepPath },
     )
   }
 

@@ -2,9 +2,11 @@
 // finished runs (completed runs, stages and steps) and blocked steps of other open runs (pending,
 // unmet_deps > 0, available_at NULL). Seeded by direct SQL into a SQLite file migrated by MaxQ's own
 // migrations, before the server starts. The claim is timed by calling db/queries/claim-ready-steps
-// on that file, with 10 claimable steps inserted in a transaction that is rolled back.
+// on that file, with 10 claimable steps inserted in a transaction that is rolled back. Beside them:
+// trigger → first step, GET /runs/{run} and GET /runs with every sort and filter (medians of
+// sequential requests), each against an empty database, and the file's size per seeded step.
 
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -16,12 +18,23 @@ import { openSqlite } from '../../db/sqlite/open-sqlite.js'
 import type { BenchContext, Metric } from '../support/context.js'
 import { HELLO_FLOW } from '../support/flows.js'
 import { runFlow } from '../support/runs.js'
+import type { RunningServer } from '../support/server.js'
 import { median } from '../support/stats.js'
 import { chainSamples } from './chain.js'
 import { fanoutSamples } from './fanout.js'
 
-const STEPS_PER_RUN = 100
 const CLAIM_SAMPLES = 300
+const BLOCKED_STEPS_PER_RUN = 100
+/** Sequential requests per API figure. */
+const API_SAMPLES = 50
+/** Every sort and filter of GET /runs, on a page of 20. */
+const RUN_LISTS = [
+  ...['createdAt', 'startedAt', 'completedAt', 'status', 'flowName'].map((sortBy) => `sortBy=${sortBy}`),
+  'sortBy=createdAt&sortOrder=asc',
+  'status=completed',
+  'flowName=seeded',
+  'flowName=seeded&status=completed&sortBy=completedAt',
+].map((query) => `/api/v1/runs?limit=20&${query}`)
 
 async function migratedFile(dir: string): Promise<string> {
   const path = join(dir, 'maxq.db')
@@ -30,7 +43,7 @@ async function migratedFile(dir: string): Promise<string> {
   return path
 }
 
-function seed(path: string, finished: number, blocked: number): void {
+function seed(path: string, finished: number, blocked: number, stepsPerRun: number): void {
   const db = new Database(path)
   const now = Date.now() - 3_600_000
   const run = db.prepare(
@@ -48,24 +61,24 @@ function seed(path: string, finished: number, blocked: number): void {
   )
   const edge = db.prepare(`INSERT INTO step_dependencies (run_id, depends_on, step_id) VALUES (?, ?, ?)`)
   db.transaction(() => {
-    for (let r = 0; r * STEPS_PER_RUN < finished; r++) {
+    for (let r = 0; r * stepsPerRun < finished; r++) {
       const id = `done-${r}`
       const t = now + r
       run.run(id, 'completed', t, t, t + 1000, t + 1000)
       stage.run(id, 'completed', t, t, t + 1000)
-      for (let s = 0; s < STEPS_PER_RUN && r * STEPS_PER_RUN + s < finished; s++) {
+      for (let s = 0; s < stepsPerRun && r * stepsPerRun + s < finished; s++) {
         step.run(id, `s${s}`, 'completed', '[]', 0, 1, 0, 'ok\n', '{"n":1}', t, t, t + 10, t + 10)
       }
     }
     // Open runs whose steps all wait on a dependency that never completes (a gate in a cycle):
     // they sit in the steps table and the dependency index without ever being claimable.
-    for (let r = 0; r * STEPS_PER_RUN < blocked; r++) {
+    for (let r = 0; r * BLOCKED_STEPS_PER_RUN < blocked; r++) {
       const id = `blocked-${r}`
       const t = now + r
       run.run(id, 'running', t, t, null, t)
       stage.run(id, 'running', t, t, null)
-      for (let s = 0; s < STEPS_PER_RUN && r * STEPS_PER_RUN + s < blocked; s++) {
-        const dep = s === 0 ? `s${STEPS_PER_RUN - 1}` : 's0'
+      for (let s = 0; s < BLOCKED_STEPS_PER_RUN && r * BLOCKED_STEPS_PER_RUN + s < blocked; s++) {
+        const dep = s === 0 ? `s${BLOCKED_STEPS_PER_RUN - 1}` : 's0'
         step.run(id, `s${s}`, 'pending', JSON.stringify([dep]), 1, 0, null, null, '{}', t, null, null, t)
         edge.run(id, dep, `s${s}`)
       }
@@ -143,6 +156,45 @@ function find(metrics: Metric[], workload: string): number[] | null {
   return metrics.find((metric) => metric.workload === workload && metric.floor !== undefined)?.samples ?? null
 }
 
+/** What the history changes besides the chain and the fan-out: ms, medians of sequential samples. */
+interface ApiTimes {
+  triggerToFirstStep: number
+  getRun: number
+  lists: Map<string, number>
+}
+
+async function timeGet(server: RunningServer, path: string): Promise<number> {
+  const times: number[] = []
+  for (let i = 0; i < API_SAMPLES; i++) {
+    const t0 = performance.now()
+    await server.client.json('GET', path)
+    times.push(performance.now() - t0)
+  }
+  return median(times)
+}
+
+async function apiTimes(server: RunningServer, reps: number): Promise<ApiTimes> {
+  const firstStep: number[] = []
+  let runId = ''
+  for (let i = 0; i < Math.max(reps, 5); i++) {
+    const run = await runFlow(server.client, HELLO_FLOW)
+    runId = run.id
+    const { steps } = await server.client.json<{ steps: { id: string; startedAt: number | null }[] }>(
+      'GET',
+      `/api/v1/runs/${run.id}/steps`,
+    )
+    const first = steps.find((step) => step.id === 's1')?.startedAt
+    if (first != null) firstStep.push(first - run.createdAt)
+  }
+  const lists = new Map<string, number>()
+  for (const path of RUN_LISTS) lists.set(path, await timeGet(server, path))
+  return {
+    triggerToFirstStep: median(firstStep),
+    getRun: await timeGet(server, `/api/v1/runs/${runId}`),
+    lists,
+  }
+}
+
 export async function growth(ctx: BenchContext, earlier: Metric[]): Promise<Metric[]> {
   if (ctx.databaseUrl !== undefined) {
     ctx.log('growth: SQLite only (it seeds a SQLite file); skipped on PostgreSQL')
@@ -153,40 +205,53 @@ export async function growth(ctx: BenchContext, earlier: Metric[]): Promise<Metr
     fanoutSmall: fanN,
     growthFinishedSteps: finished,
     growthBlockedSteps: blocked,
+    growthStepsPerRun: stepsPerRun,
   } = ctx.sizes
   const dir = mkdtempSync(join(tmpdir(), 'maxq-bench-growth-'))
   try {
     const emptyPath = await migratedFile(mkdtempSync(join(dir, 'empty-')))
     const seededPath = await migratedFile(mkdtempSync(join(dir, 'seeded-')))
-    seed(seededPath, finished, blocked)
+    const emptyBytes = databaseBytes(emptyPath)
+    seed(seededPath, finished, blocked, stepsPerRun)
+    const bytesPerStep = (databaseBytes(seededPath) - emptyBytes) / (finished + blocked)
     const emptyClaim = await timeClaim(emptyPath)
     const seededClaim = await timeClaim(seededPath)
 
     let emptyChain = find(earlier, `chain-${chainN}`)
     let emptyFan = find(earlier, `fanout-${fanN}`)
-    if (emptyChain === null || emptyFan === null) {
-      const server = await ctx.startServer()
-      try {
-        await runFlow(server.client, HELLO_FLOW)
-        emptyChain ??= await chainSamples(server, chainN, ctx.reps)
-        emptyFan ??= await fanoutSamples(server, fanN, ctx.reps)
-      } finally {
-        await server.stop()
-      }
+    let emptyApi: ApiTimes
+    const empty = await ctx.startServer()
+    try {
+      await runFlow(empty.client, HELLO_FLOW)
+      emptyChain ??= await chainSamples(empty, chainN, ctx.reps)
+      emptyFan ??= await fanoutSamples(empty, fanN, ctx.reps)
+      emptyApi = await apiTimes(empty, ctx.reps)
+    } finally {
+      await empty.stop()
     }
     const server = await ctx.startServer({ sqlitePath: seededPath })
     let seededChain: number[]
     let seededFan: number[]
+    let seededApi: ApiTimes
     try {
       await runFlow(server.client, HELLO_FLOW)
       seededChain = await chainSamples(server, chainN, ctx.reps)
       seededFan = await fanoutSamples(server, fanN, ctx.reps)
+      seededApi = await apiTimes(server, ctx.reps)
     } finally {
       await server.stop()
     }
-    const label = `growth (${finished.toLocaleString('en')} done, ${blocked.toLocaleString('en')} blocked)`
-    const ratio = (a: number[], b: number[]): string =>
-      `${(median(a) / median(b)).toFixed(2)}× the empty database`
+    const label = `growth (${finished.toLocaleString('en')} done in ${(finished / stepsPerRun).toLocaleString('en')} runs, ${blocked.toLocaleString('en')} blocked)`
+    const times = (x: number, y: number): string => `${(x / y).toFixed(2)}× the empty database`
+    const ratio = (a: number[], b: number[]): string => times(median(a), median(b))
+    const apiMetric = (metric: string, seeded: number, emptyMs: number): Metric => ({
+      workload: label,
+      metric: `${metric} (target ≤ 1.2× empty)`,
+      unit: 'ms',
+      better: 'lower',
+      samples: [seeded],
+      note: `${times(seeded, emptyMs)} (${emptyMs.toFixed(2)} ms)`,
+    })
     return [
       {
         workload: label,
@@ -212,8 +277,30 @@ export async function growth(ctx: BenchContext, earlier: Metric[]): Promise<Metr
         samples: [seededClaim.medianUs],
         note: `empty database ${emptyClaim.medianUs.toFixed(0)} µs (${(seededClaim.medianUs / emptyClaim.medianUs).toFixed(2)}×); plan: ${seededClaim.plan}`,
       },
+      apiMetric('trigger → first step', seededApi.triggerToFirstStep, emptyApi.triggerToFirstStep),
+      apiMetric('GET /runs/{run}', seededApi.getRun, emptyApi.getRun),
+      ...RUN_LISTS.map((path) =>
+        apiMetric(
+          `GET ${path.replace('/api/v1', '')}`,
+          seededApi.lists.get(path) ?? Number.NaN,
+          emptyApi.lists.get(path) ?? Number.NaN,
+        ),
+      ),
+      {
+        workload: label,
+        metric: 'database size per step',
+        unit: 'bytes',
+        better: 'lower',
+        samples: [bytesPerStep],
+        note: 'seeded rows: a run, its stage and its steps with a small field and a line of stdout each',
+      },
     ]
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
+}
+
+/** The SQLite file with its WAL. */
+function databaseBytes(path: string): number {
+  return [path, `${path}-wal`].reduce((sum, file) => sum + (existsSync(file) ? statSync(file).size : 0), 0)
 }
