@@ -5,13 +5,21 @@
 // prints; docs/configuration.md explains each setting at length.
 
 import { existsSync, statSync } from 'node:fs'
-import { hostname } from 'node:os'
-import { resolve } from 'node:path'
+import { hostname, tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { DEFAULT_POOL_SIZE, DEFAULT_SQLITE_PATH, type DatabaseConfig } from '../db/open-dialect.js'
+import type { StoreOptions } from '../db/sql-store.js'
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_FIELDS_BYTES } from '../handlers/app-env.js'
 import { isRunToken } from '../security/run-token.js'
 import { DEFAULT_ABORT_GRACE_MS } from '../runtime/limits.js'
+import {
+  DEFAULT_MAX_LOST_ATTEMPTS,
+  MAX_RETRY_DELAY_SECONDS,
+  RETRY_BACKOFFS,
+  type RetryBackoff,
+  type RetryPolicy,
+} from '../db/rules/decide-attempt.js'
 import {
   resolveSpawner,
   SPAWNER_CHOICES,
@@ -32,6 +40,10 @@ export interface Config {
   maxConcurrentSteps: number
   abortGraceMs: number
   leaseMs: number
+  /** MAXQ_MAX_LOST_ATTEMPTS: lost attempts (expired leases) of one step or flow call re-queued before it fails. */
+  maxLostAttempts: number
+  /** MAXQ_RETRY_DELAY_SECONDS, MAXQ_RETRY_BACKOFF: a step's retry delay when its definition gives none. */
+  retryDefaults: RetryPolicy
   /** What scripts get as MAXQ_API, and where supervisors report: always ends in /api/v1. */
   apiBase: string
   logLevel: 'debug' | 'info' | 'warn' | 'error'
@@ -40,6 +52,8 @@ export interface Config {
   workerId: string
   /** How scripts are started (MAXQ_SPAWNER resolved: auto picks posix_spawn when the addon loads). */
   spawner: Spawner
+  /** MAXQ_RUNTIME_DIR: where this host's supervisors record the process groups they run. */
+  runtimeDir: string
   /** MAXQ_API_TOKEN: required as `Authorization: Bearer` on every route but /health when set. */
   apiToken: string | undefined
   /** MAXQ_PASSTHROUGH_ENV: names of the server's variables that scripts also get. */
@@ -108,7 +122,7 @@ export const SETTINGS: readonly Setting[] = [
   {
     name: 'MAXQ_ABORT_GRACE_MS',
     default: String(DEFAULT_ABORT_GRACE_MS),
-    summary: 'SIGTERM to SIGKILL on abort and timeout',
+    summary: 'SIGTERM to SIGKILL on abort and timeout; how long a flow call may outlive its completed run',
   },
   {
     name: 'MAXQ_API_URL',
@@ -121,6 +135,21 @@ export const SETTINGS: readonly Setting[] = [
     summary: 'a claimed attempt with no heartbeat this long is reaped',
   },
   {
+    name: 'MAXQ_MAX_LOST_ATTEMPTS',
+    default: String(DEFAULT_MAX_LOST_ATTEMPTS),
+    summary: 'lost attempts (expired leases) of a step or flow call re-queued before it fails',
+  },
+  {
+    name: 'MAXQ_RETRY_DELAY_SECONDS',
+    default: '0',
+    summary: "a step's first retry delay when its definition sets no retryDelaySeconds",
+  },
+  {
+    name: 'MAXQ_RETRY_BACKOFF',
+    default: 'exponential',
+    summary: 'fixed or exponential: retryBackoff of a step whose definition sets none',
+  },
+  {
     name: 'MAXQ_DATABASE_POOL_SIZE',
     default: String(DEFAULT_POOL_SIZE),
     summary: 'PostgreSQL connections per process (1 to 1000)',
@@ -129,6 +158,11 @@ export const SETTINGS: readonly Setting[] = [
     name: 'MAXQ_SPAWNER',
     default: 'auto',
     summary: 'posix_spawn, child_process, or auto (the addon when it loads)',
+  },
+  {
+    name: 'MAXQ_RUNTIME_DIR',
+    default: '<tmpdir>/maxq-<uid>',
+    summary: "per-user directory of this host's supervisor registry (mode 0700)",
   },
   {
     name: 'MAXQ_API_TOKEN',
@@ -233,11 +267,14 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     maxConcurrentSteps: integer(env, 'MAXQ_MAX_CONCURRENT_STEPS', 10, 1, 100_000),
     abortGraceMs: integer(env, 'MAXQ_ABORT_GRACE_MS', DEFAULT_ABORT_GRACE_MS, 0, 3_600_000),
     leaseMs: integer(env, 'MAXQ_LEASE_MS', 30_000, 1_000, 86_400_000),
+    maxLostAttempts: integer(env, 'MAXQ_MAX_LOST_ATTEMPTS', DEFAULT_MAX_LOST_ATTEMPTS, 0, 1_000),
+    retryDefaults: retryDefaults(env),
     apiBase: apiBaseFrom(env, host, port),
     logLevel,
     logFormat,
     workerId: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
     spawner: spawner(env),
+    runtimeDir: runtimeDir(env),
     apiToken: apiToken(env),
     passthroughEnv: passthroughEnv(env),
     ...bodyLimits(env),
@@ -245,6 +282,27 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
       ? integer(env, 'MAXQ_RETENTION_DAYS', 0, 1, 36_500)
       : undefined,
   }
+}
+
+function retryDefaults(env: Env): RetryPolicy {
+  const backoff = env.MAXQ_RETRY_BACKOFF?.trim().toLowerCase() || 'exponential'
+  if (!(RETRY_BACKOFFS as readonly string[]).includes(backoff)) {
+    throw new ConfigError(
+      'MAXQ_RETRY_BACKOFF',
+      `expected fixed or exponential, got ${JSON.stringify(env.MAXQ_RETRY_BACKOFF)}`,
+    )
+  }
+  const seconds = integer(env, 'MAXQ_RETRY_DELAY_SECONDS', 0, 0, MAX_RETRY_DELAY_SECONDS)
+  return { retryDelayMs: seconds * 1000, retryBackoff: backoff as RetryBackoff }
+}
+
+/**
+ * Per user, so that one user's workers never read or signal another's; every maxq process of the
+ * user on this host must use the same one, or they cannot stop each other's orphans.
+ */
+function runtimeDir(env: Env): string {
+  const given = env.MAXQ_RUNTIME_DIR?.trim()
+  return given ? resolve(given) : join(tmpdir(), `maxq-${process.getuid?.() ?? 'user'}`)
 }
 
 /** A file path made absolute; SQLite's `:memory:` stays what it is. */
@@ -342,8 +400,14 @@ function spawner(env: Env): Spawner {
 }
 
 /** What db/open-store.ts and db/open-dialect.ts need of the configuration. */
-export function databaseConfig(config: Config): DatabaseConfig {
-  return { databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath, poolSize: config.databasePoolSize }
+/** What openStore needs: where the store lives, and how long a run's end waits for its flow call. */
+export function databaseConfig(config: Config): DatabaseConfig & StoreOptions {
+  return {
+    databaseUrl: config.databaseUrl,
+    sqlitePath: config.sqlitePath,
+    poolSize: config.databasePoolSize,
+    runEndGraceMs: config.abortGraceMs,
+  }
 }
 
 /** Where the store lives, for messages: never prints a password. */

@@ -19,9 +19,12 @@ import { appendLog, listLogs } from './queries/logs.js'
 import { pauseRun, resumeRun } from './queries/pause-run.js'
 import { postFields } from './queries/post-fields.js'
 import { queryFields } from './queries/query-fields.js'
+import { readChanges, readRunHead } from './queries/read-changes.js'
+import { readMetrics } from './queries/read-metrics.js'
 import { getRun, getRunFlowName, listRuns } from './queries/read-runs.js'
 import { getStep, listFlowCalls, listSteps, listStepsPage } from './queries/read-steps.js'
-import { reapExpiredLeases } from './queries/reap-expired-leases.js'
+import { reapExpiredLeases, reapLostLeases } from './queries/reap-expired-leases.js'
+import { DEFAULT_MAX_LOST_ATTEMPTS } from './rules/decide-attempt.js'
 import { recordFlowExit } from './queries/record-flow-exit.js'
 import { recordRefusal } from './queries/record-refusal.js'
 import { recordStepExit } from './queries/record-step-exit.js'
@@ -126,6 +129,12 @@ function apiSide(
       await d.db.all(sql`SELECT 1 AS ok`)
     },
     listLiveWorkers: (now) => listLiveWorkers(d.db, now),
+    readMetrics: (now, since) => readMetrics(d.db, now, since),
+
+    // --- the event stream
+    readChanges: (scope, since) => readChanges(d, scope, since),
+    readRunHead: (runId) => readRunHead(d, runId),
+    subscribe: (onEvent) => d.listen(onEvent),
   }
 }
 
@@ -135,6 +144,7 @@ type ReportingStore = Pick<WorkerStore, 'recordExit' | 'heartbeat' | 'runTokenKe
 function reportingSide(
   d: Dialect,
   rememberRuns: (calls: ClaimedFlowCall[]) => ClaimedFlowCall[],
+  runEndGraceMs: number,
 ): ReportingStore {
   const { inTx } = transactions(d)
   let tokenKey: Promise<string> | undefined
@@ -182,7 +192,9 @@ function reportingSide(
       }
       return { accepted, leasesRevoked, claimed }
     },
-    heartbeat: async (workerId, leases, now) => ({ lost: await renewLeases(d.db, workerId, leases, now) }),
+    heartbeat: async (workerId, leases, now) => ({
+      lost: await renewLeases(d.db, workerId, leases, now, runEndGraceMs),
+    }),
     runTokenKey: () =>
       (tokenKey ??= runTokenKey(d.db).catch((error: unknown) => {
         tokenKey = undefined // a database that was down may answer the next time
@@ -200,7 +212,10 @@ function workerSide(
   const claimDueFlowCalls = async (claim: ClaimLimits, now: number) =>
     claim.limit > 0 && (await flowCallDue(d.db, now)) ? rememberRuns(await claimFlowCalls(d, claim, now)) : []
   return {
-    reapExpiredLeases: (now, leaseMs) => reapExpiredLeases(d, now, leaseMs),
+    reapExpiredLeases: (now, leaseMs, maxLost = DEFAULT_MAX_LOST_ATTEMPTS) =>
+      reapExpiredLeases(d, now, leaseMs, maxLost),
+    reapLostLeases: (leases, now, maxLost = DEFAULT_MAX_LOST_ATTEMPTS) =>
+      reapLostLeases(d, leases, now, maxLost),
     claimFlowCalls: claimDueFlowCalls,
     claimReadySteps: (claim, now) => claimReadySteps(d.db, d, claim, now),
     // Each claim is atomic on its own, so they do not share a transaction and go out side by side,
@@ -236,7 +251,19 @@ function workerSide(
   }
 }
 
-export function createSqlStore(d: Dialect): Store {
+/** MAXQ_ABORT_GRACE_MS's default (runtime/limits.ts DEFAULT_ABORT_GRACE_MS; db/ imports no runtime/). */
+export const DEFAULT_RUN_END_GRACE_MS = 5_000
+
+/** How this process's store behaves, beyond where it lives (cli/config.ts databaseConfig). */
+export interface StoreOptions {
+  /**
+   * MAXQ_ABORT_GRACE_MS: how long a flow call may keep running after its run completed before its
+   * heartbeat answers its lease as lost (db/queries/renew-leases.ts). DEFAULT_RUN_END_GRACE_MS by default.
+   */
+  runEndGraceMs?: number
+}
+
+export function createSqlStore(d: Dialect, options: StoreOptions = {}): Store {
   const flowNames = rememberFlowNames((runId) => getRunFlowName(d.db, runId))
   /** A claimed callback's flow is about to post a stage, here on the local runner. */
   const rememberRuns = (calls: ClaimedFlowCall[]): ClaimedFlowCall[] => {
@@ -246,7 +273,7 @@ export function createSqlStore(d: Dialect): Store {
   return {
     dialect: d.name,
     ...apiSide(d, flowNames),
-    ...reportingSide(d, rememberRuns),
+    ...reportingSide(d, rememberRuns, options.runEndGraceMs ?? DEFAULT_RUN_END_GRACE_MS),
     ...workerSide(d, rememberRuns),
     // One statement, atomic on its own: the API's prune and the worker's retention sweep.
     pruneRuns: (query) => pruneRuns(d.db, query),

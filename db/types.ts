@@ -77,6 +77,28 @@ export interface Step {
   heartbeatAt: number | null
   /** Why a pending step is not running (db/queries/waiting-for.ts); null otherwise. Set on reads. */
   waitingFor?: WaitingFor | null
+  /** Lost attempts (expired leases), re-queued without counting against maxRetries. */
+  lostAttempts?: number
+  /** Seconds before the first retry (0: at once); retryBackoff says how later ones grow. */
+  retryDelaySeconds?: number
+  retryBackoff?: 'fixed' | 'exponential'
+  /** Every finished attempt, oldest first: set by GET /runs/{run}/steps/{step} only. */
+  attempts?: Attempt[]
+}
+
+/** One finished attempt of a step or a flow call (the attempts table, migration 0011). */
+export interface Attempt {
+  attempt: number
+  workerId: string | null
+  startedAt: number | null
+  endedAt: number
+  exitCode: number | null
+  signal: string | null
+  /** exit (the script ended by itself), signal, timeout, or lease_expired (its supervisor died). */
+  terminationReason: string
+  /** The last ATTEMPT_TAIL_CHARS characters of its output, masked like the step's own. */
+  stdoutTail: string | null
+  stderrTail: string | null
 }
 
 export interface FieldsRow {
@@ -112,9 +134,19 @@ export interface FlowCall {
   exitCode: number | null
   stdout: string | null
   stderr: string | null
+  /**
+   * Why the call ended other than by its own exit: `run_ended` (still running MAXQ_ABORT_GRACE_MS
+   * after its run completed, so terminated), `lease_expired` or `worker_stopped` (after its run
+   * ended), or its run's own reason (`aborted`…). Null when its script's exit decided.
+   */
+  terminationReason: string | null
   createdAt: number
   startedAt: number | null
   completedAt: number | null
+  /** Lost attempts (expired leases) that were queued again. */
+  lostAttempts?: number
+  /** Every finished attempt, oldest first (GET /runs/{run}/flow-calls). */
+  attempts?: Attempt[]
 }
 
 /** Expected failures come back as values; the store throws only when something is broken. */

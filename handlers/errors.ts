@@ -64,7 +64,7 @@ const OUTCOME_ERRORS: Record<ErrorCode, { status: ContentfulStatusCode; message:
   DEPENDENCY_CYCLE: { status: 400, message: 'dependsOn forms a cycle' },
   RUN_COMPLETED: { status: 400, message: 'Run has completed; there is nothing to retry' },
   STAGE_CONFLICT: { status: 409, message: 'Stage was already scheduled with different step ids' },
-  RUN_NOT_ACTIVE: { status: 409, message: 'Run is not active' },
+  RUN_NOT_ACTIVE: { status: 409, message: 'Run has ended (details.status says how); it takes no new stages' },
   RUN_STILL_RUNNING: { status: 409, message: 'Run is still running' },
   RUN_NOT_FINISHED: { status: 409, message: 'Run has not finished; abort it first' },
   STEP_NOT_FAILED: { status: 409, message: 'Step has not failed' },

@@ -101,6 +101,9 @@ export const steps = pgTable(
     startedAt: bigint('started_at', { mode: 'number' }),
     completedAt: bigint('completed_at', { mode: 'number' }),
     updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+    lostAttempts: integer('lost_attempts').notNull().default(0),
+    retryDelayMs: bigint('retry_delay_ms', { mode: 'number' }).notNull().default(0),
+    retryBackoff: text('retry_backoff').notNull().default('fixed'),
   },
   (t) => [
     unique().on(t.runId, t.stepId),
@@ -149,6 +152,8 @@ export const flowCalls = pgTable(
     startedAt: bigint('started_at', { mode: 'number' }),
     completedAt: bigint('completed_at', { mode: 'number' }),
     refusal: jsonb('refusal').$type<Json>(),
+    lostAttempts: integer('lost_attempts').notNull().default(0),
+    terminationReason: text('termination_reason'),
   },
   (t) => [
     index('flow_calls_claimable')
@@ -208,3 +213,29 @@ export const workers = pgTable('workers', {
   stepLimit: integer('step_limit').notNull(),
   heartbeatMs: integer('heartbeat_ms').notNull(),
 })
+
+/** Every finished attempt of a step or a flow call (migration 0011), oldest first by attempt. */
+export const attempts = pgTable(
+  'attempts',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    stepId: text('step_id'),
+    flowCallId: bigint('flow_call_id', { mode: 'number' }),
+    attempt: integer('attempt').notNull(),
+    workerId: text('worker_id'),
+    startedAt: bigint('started_at', { mode: 'number' }),
+    endedAt: bigint('ended_at', { mode: 'number' }).notNull(),
+    exitCode: integer('exit_code'),
+    signal: text('signal'),
+    terminationReason: text('termination_reason').notNull(),
+    stdoutTail: text('stdout_tail'),
+    stderrTail: text('stderr_tail'),
+  },
+  (t) => [
+    index('attempts_run_step').on(t.runId, t.stepId, t.attempt),
+    index('attempts_run_flow_call').on(t.runId, t.flowCallId, t.attempt),
+  ],
+)

@@ -16,10 +16,14 @@ export interface RunEnding {
 /**
  * Ends a run and closes all of its open work. Running attempts are marked failed here; their
  * supervisors learn it from the next heartbeat (the lease is lost) and terminate the processes.
- * Answers how many running processes were told to stop.
+ * A run that completes leaves a flow call that is still running alone (it scheduled the final
+ * stage and has a little more to do): its own exit is recorded when it comes, and renew-leases
+ * ends it MAXQ_ABORT_GRACE_MS after the run did. Answers how many running processes were told to
+ * stop.
  */
 export async function endRun(tx: Tx, runId: string, ending: RunEnding, now: number): Promise<number> {
   const reason = ending.terminationReason ?? null
+  const completing = ending.status === 'completed'
   const pendingBecome = ending.pendingStepsBecome ?? 'cancelled'
   // One pipeline (db/sql-executor.ts): the statements run in the order written, each with its own
   // snapshot when it starts. Pending before running: on PostgreSQL a concurrent claim (which does
@@ -41,12 +45,16 @@ export async function endRun(tx: Tx, runId: string, ending: RunEnding, now: numb
       UPDATE stages SET status = CASE WHEN status = 'running' THEN 'failed' ELSE 'cancelled' END, completed_at = ${now}
       WHERE run_id = ${runId} AND status IN ('pending', 'running')`,
     sql`
-      UPDATE flow_calls SET status = 'cancelled', available_at = NULL, completed_at = ${now}
+      UPDATE flow_calls SET status = 'cancelled', termination_reason = ${reason}, available_at = NULL,
+        completed_at = ${now}
       WHERE run_id = ${runId} AND status = 'queued'`,
-    sql`
-      UPDATE flow_calls SET status = 'failed', completed_at = ${now}, worker_id = NULL
-      WHERE run_id = ${runId} AND status = 'running'
-      RETURNING id`,
+    completing
+      ? sql`SELECT id FROM flow_calls WHERE run_id = ${runId} AND status = 'running'`
+      : sql`
+          UPDATE flow_calls SET status = 'failed', termination_reason = ${reason}, completed_at = ${now},
+            worker_id = NULL
+          WHERE run_id = ${runId} AND status = 'running'
+          RETURNING id`,
     sql`
       UPDATE runs SET status = ${ending.status}, termination_reason = ${reason},
         error = ${ending.error === undefined ? null : tx.d.json(ending.error)}, completed_at = ${now}, updated_at = ${now}
@@ -65,8 +73,25 @@ export async function endRun(tx: Tx, runId: string, ending: RunEnding, now: numb
       now,
     ),
   ])
+  if (completing) {
+    tx.q.beforeCommit(
+      runningCalls.map((call) =>
+        logStatement(
+          tx,
+          runId,
+          {
+            entityType: 'flow',
+            entityId: String(call.id),
+            level: 'info',
+            message: `flow call ${String(call.id)} is still running; it may finish within MAXQ_ABORT_GRACE_MS of the run's end, and is terminated after that`,
+          },
+          now,
+        ),
+      ),
+    )
+  }
   tx.q.systemLog(runEndedLine(runId, ending, ended[0], now))
-  const stopped = runningSteps.length + runningCalls.length
+  const stopped = runningSteps.length + (completing ? 0 : runningCalls.length)
   // Their supervisors, in whichever process, should check their leases now rather than at the
   // next heartbeat.
   if (stopped > 0) tx.wake('abort')

@@ -5,9 +5,10 @@
 // here. The values stay `unknown`: each driver answers its own types (text JSON and integer
 // booleans on SQLite, bigint strings on PostgreSQL), which the mappers convert.
 
-import type { flowCalls, logs, runs, stages, steps } from '../sqlite/schema.js'
+import type { RetryBackoff } from '../rules/decide-attempt.js'
+import type { attempts, flowCalls, logs, runs, stages, steps } from '../sqlite/schema.js'
 import { parseJson, toNullableNumber, toNumber } from '../sql-executor.js'
-import type { FlowCall, Json, LogEntry, Run, Stage, Step } from '../types.js'
+import type { Attempt, FlowCall, Json, LogEntry, Run, Stage, Step } from '../types.js'
 
 export type Row = Record<string, unknown>
 
@@ -82,6 +83,9 @@ export function mapStep(untyped: Row): Step {
     startedAt: toNullableNumber(row.started_at),
     completedAt: toNullableNumber(row.completed_at),
     heartbeatAt: toNullableNumber(row.heartbeat_at),
+    lostAttempts: toNumber(row.lost_attempts),
+    retryDelaySeconds: toNumber(row.retry_delay_ms) / 1000,
+    retryBackoff: row.retry_backoff as RetryBackoff,
   }
 }
 
@@ -112,8 +116,25 @@ export function mapFlowCall(untyped: Row): FlowCall {
     exitCode: toNullableNumber(row.exit_code),
     stdout: text(row.stdout),
     stderr: text(row.stderr),
+    terminationReason: text(row.termination_reason),
     createdAt: toNumber(row.created_at),
     startedAt: toNullableNumber(row.started_at),
     completedAt: toNullableNumber(row.completed_at),
+    lostAttempts: toNumber(row.lost_attempts),
+  }
+}
+
+export function mapAttempt(untyped: Row): Attempt {
+  const row = untyped as RowOf<typeof attempts>
+  return {
+    attempt: toNumber(row.attempt),
+    workerId: text(row.worker_id),
+    startedAt: toNullableNumber(row.started_at),
+    endedAt: toNumber(row.ended_at),
+    exitCode: toNullableNumber(row.exit_code),
+    signal: text(row.signal),
+    terminationReason: String(row.termination_reason),
+    stdoutTail: text(row.stdout_tail),
+    stderrTail: text(row.stderr_tail),
   }
 }

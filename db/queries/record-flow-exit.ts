@@ -2,6 +2,8 @@ import { sql } from 'drizzle-orm'
 import { parseJson } from '../sql-executor.js'
 import type { Json } from '../types.js'
 import { endRun } from './end-run.js'
+import { insertFlowCallAttempt, runningFlowCall, terminationOf } from './record-attempt.js'
+import { lateExitLog, RUN_ENDED } from './outlived-flow-call.js'
 import { isRunActive, lockRunStatement, type Tx } from './tx.js'
 import { writeLog } from './write-log.js'
 
@@ -24,16 +26,22 @@ export interface FlowAttemptEnd {
  */
 export async function recordFlowExit(tx: Tx, end: FlowAttemptEnd, now: number): Promise<boolean> {
   const succeeded = end.exitCode === 0 && !end.timedOut
-  // One pipeline, one flight on PostgreSQL: the lock first, then the call's update, then the
-  // question of what is left, which runs after the update and so sees it.
-  const [locked = [], changed = [], open = []] = await tx.q.pipeline([
+  // One pipeline, one flight on PostgreSQL: the lock first, then the attempt's history row and the
+  // call's update, then the question of what is left, which runs after the update and so sees it.
+  const [locked = [], , changed = [], open = []] = await tx.q.pipeline([
     lockRunStatement(tx, end.runId),
+    insertFlowCallAttempt(
+      runningFlowCall(end.runId, end.callId, end.attempt),
+      { ...end, terminationReason: terminationOf(end) },
+      now,
+    ),
     sql`
-      UPDATE flow_calls SET status = ${succeeded ? 'completed' : 'failed'}, exit_code = ${end.exitCode},
+      UPDATE flow_calls SET status = CASE WHEN termination_reason = ${RUN_ENDED} THEN 'cancelled'
+          ELSE ${succeeded ? 'completed' : 'failed'} END, exit_code = ${end.exitCode},
         stdout = ${end.stdout ?? null}, stderr = ${end.stderr ?? null}, completed_at = ${now},
         heartbeat_at = NULL
       WHERE id = ${end.callId} AND run_id = ${end.runId} AND status = 'running' AND attempt = ${end.attempt}
-      RETURNING id`,
+      RETURNING id, termination_reason`,
     sql`
       SELECT
         (SELECT COUNT(*) FROM stages WHERE run_id = ${end.runId} AND status IN ('pending', 'running')) AS stages,
@@ -41,7 +49,19 @@ export async function recordFlowExit(tx: Tx, end: FlowAttemptEnd, now: number): 
   ])
   const run = locked[0]
   if (run === undefined || changed.length === 0) return false
-  if (!isRunActive(run.status)) return true
+  if (!isRunActive(run.status)) {
+    // A call that outlived its run (db/queries/outlived-flow-call.ts): recorded, the run unchanged.
+    const reason = changed[0]?.termination_reason
+    const exit = {
+      callId: end.callId,
+      exitCode: end.exitCode,
+      signal: end.signal ?? null,
+      runStatus: String(run.status),
+      terminationReason: typeof reason === 'string' ? reason : null,
+    }
+    tx.q.beforeCommit([lateExitLog(tx, end.runId, exit, now)])
+    return true
+  }
 
   if (!succeeded) {
     // A refused stage post is most often why a flow exits non-zero (curl --fail-with-body, set -e):

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { parseLease } from '../rules/lease-key.js'
-import { isRunOpen, lockRun, type Tx } from './tx.js'
+import { closeOutlivedFlowCall } from './outlived-flow-call.js'
+import { isRunActive, isRunOpen, lockRun, type Tx } from './tx.js'
 import { writeLog } from './write-log.js'
 
 /**
@@ -13,6 +14,10 @@ export async function releaseLease(tx: Tx, lease: string, now: number): Promise<
   if (parsed === null) return false
   const run = await lockRun(tx, parsed.runId)
   if (run === null) return false
+  if (parsed.kind === 'flow' && !isRunActive(run.status)) {
+    // It outlived its run (db/queries/outlived-flow-call.ts): an ended run calls nothing again.
+    return closeOutlivedFlowCall(tx, parsed.runId, parsed.callId, parsed.attempt, 'worker_stopped', now)
+  }
   const changed =
     parsed.kind === 'step'
       ? await tx.q.run(sql`

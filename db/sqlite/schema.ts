@@ -90,6 +90,9 @@ export const steps = sqliteTable(
     startedAt: integer('started_at'),
     completedAt: integer('completed_at'),
     updatedAt: integer('updated_at').notNull(),
+    lostAttempts: integer('lost_attempts').notNull().default(0),
+    retryDelayMs: integer('retry_delay_ms').notNull().default(0),
+    retryBackoff: text('retry_backoff').notNull().default('fixed'),
   },
   (t) => [
     unique().on(t.runId, t.stepId),
@@ -138,6 +141,8 @@ export const flowCalls = sqliteTable(
     startedAt: integer('started_at'),
     completedAt: integer('completed_at'),
     refusal: text('refusal', { mode: 'json' }).$type<Json>(),
+    lostAttempts: integer('lost_attempts').notNull().default(0),
+    terminationReason: text('termination_reason'),
   },
   (t) => [
     index('flow_calls_claimable')
@@ -197,3 +202,29 @@ export const workers = sqliteTable('workers', {
   stepLimit: integer('step_limit').notNull(),
   heartbeatMs: integer('heartbeat_ms').notNull(),
 })
+
+/** Every finished attempt of a step or a flow call (migration 0011), oldest first by attempt. */
+export const attempts = sqliteTable(
+  'attempts',
+  {
+    id: integer('id').primaryKey(),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    stepId: text('step_id'),
+    flowCallId: integer('flow_call_id'),
+    attempt: integer('attempt').notNull(),
+    workerId: text('worker_id'),
+    startedAt: integer('started_at'),
+    endedAt: integer('ended_at').notNull(),
+    exitCode: integer('exit_code'),
+    signal: text('signal'),
+    terminationReason: text('termination_reason').notNull(),
+    stdoutTail: text('stdout_tail'),
+    stderrTail: text('stderr_tail'),
+  },
+  (t) => [
+    index('attempts_run_step').on(t.runId, t.stepId, t.attempt),
+    index('attempts_run_flow_call').on(t.runId, t.flowCallId, t.attempt),
+  ],
+)

@@ -154,6 +154,7 @@ describe('schema twins', () => {
         '0009_schedule_slots',
         '0010_runs_finished',
         '0011_attempts',
+        '0012_flow_call_termination',
       ])
       expect(await migratedColumns(dialect)).toEqual(columnsOf(pgShapes()))
       await expectRollbackAndReapply(dialect)

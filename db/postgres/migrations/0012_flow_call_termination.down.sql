@@ -1,0 +1,1 @@
+ALTER TABLE flow_calls DROP COLUMN termination_reason;
