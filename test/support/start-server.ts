@@ -34,6 +34,8 @@ export interface RunningServer {
   apiBase: string
   /** The complete environment the server was started with, for sibling processes (`maxq tick`). */
   env: Record<string, string>
+  /** The server process, for tests that kill it (test/faults/). */
+  pid: number
   stop(): Promise<void>
   /** Everything the server wrote to stdout and stderr so far. */
   logs(): string
@@ -127,5 +129,5 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       `${error instanceof Error ? error.message : String(error)}\n--- server output ---\n${output}`,
     )
   }
-  return { baseUrl, apiBase: `${baseUrl}/api/v1`, env, stop, logs: () => output }
+  return { baseUrl, apiBase: `${baseUrl}/api/v1`, env, pid: child.pid ?? 0, stop, logs: () => output }
 }
