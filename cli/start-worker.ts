@@ -28,6 +28,7 @@ export async function startWorker(
     batchSize: config.batchSize,
     maxConcurrentSteps: config.maxConcurrentSteps,
     leaseMs: config.leaseMs,
+    maxLostAttempts: config.maxLostAttempts,
     intervalMs: config.intervalMs,
     reapEveryMs: REAP_EVERY_MS,
     supervisor: {

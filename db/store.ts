@@ -5,6 +5,7 @@
 import type { PruneOutcome, PruneQuery } from './queries/delete-runs.js'
 import type { Refusal } from './queries/record-refusal.js'
 import type { LastSlot, ScheduledRunRequest, ScheduleSlot, SlotDecision } from './queries/schedule-slots.js'
+import type { ParsedLease } from './rules/lease-key.js'
 import type {
   FieldsRow,
   Fields,
@@ -246,8 +247,13 @@ export interface ApiStore {
 export interface WorkerStore {
   readonly dialect: 'sqlite' | 'postgres'
 
-  /** Fails or re-queues attempts whose lease has not been renewed within leaseMs. */
-  reapExpiredLeases(now: number, leaseMs: number): Promise<number>
+  /**
+   * Reaps as lost the attempts whose lease has not been renewed within leaseMs: re-queued without
+   * spending a retry, up to maxLostAttempts (default DEFAULT_MAX_LOST_ATTEMPTS) lost attempts each.
+   */
+  reapExpiredLeases(now: number, leaseMs: number, maxLostAttempts?: number): Promise<number>
+  /** Reaps these attempts as lost now, whatever their heartbeat (their supervisor is known dead). */
+  reapLostLeases(leases: readonly ParsedLease[], now: number, maxLostAttempts?: number): Promise<number>
 
   // --- flow.json schedules (db/queries/schedule-slots.ts)
   /** The newest decided slot of each schedule of these flows. */

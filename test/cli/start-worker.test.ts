@@ -45,6 +45,8 @@ describe.each(testDatabases)('a worker’s claims on $name', (database) => {
     maxConcurrentSteps: LIMIT,
     abortGraceMs: 100,
     leaseMs: 30_000,
+    maxLostAttempts: 3,
+    retryDefaults: { retryDelayMs: 0, retryBackoff: 'exponential' },
     apiBase: 'http://127.0.0.1:9/api/v1',
     logLevel: 'error',
     logFormat: 'text',
