@@ -110,6 +110,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
     launch,
     now: () => Date.now(),
     leaseMs: opts.leaseMs,
+    ...(opts.maxLostAttempts === undefined ? {} : { maxLostAttempts: opts.maxLostAttempts }),
     schedules: new ScheduleKeeper({
       store,
       flowsRoot: opts.jobs.flowsRoot,
@@ -138,7 +139,6 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   })
   loop.start()
   return {
-    ...(opts.maxLostAttempts === undefined ? {} : { maxLostAttempts: opts.maxLostAttempts }),
     loop,
     supervisor,
     slots,
@@ -192,6 +192,7 @@ export async function tickOnce(opts: OneTickOptions): Promise<TickReport> {
     now: () => Date.now(),
     reap: true,
     leaseMs: opts.leaseMs,
+    ...(opts.maxLostAttempts === undefined ? {} : { maxLostAttempts: opts.maxLostAttempts }),
     schedules: new ScheduleKeeper({
       store: opts.store,
       flowsRoot: opts.jobs.flowsRoot,
@@ -205,4 +206,3 @@ export async function tickOnce(opts: OneTickOptions): Promise<TickReport> {
   )
   return report
 }
-    ...(opts.maxLostAttempts === undefined ? {} : { maxLostAttempts: opts.maxLostAttempts }),
