@@ -10,6 +10,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { packageRoot } from './package-root.js'
 import type { SupervisorJobsFile } from './supervisor-main.js'
+import { recordHandedOver } from './supervisor-registry.js'
 
 /** Starts `node supervisor-main.js <jobs file>` in its own process group; returns its pid. */
 export function launchSupervisor(jobs: SupervisorJobsFile): number {
@@ -28,6 +29,16 @@ export function launchSupervisor(jobs: SupervisorJobsFile): number {
       // already gone
     }
     throw new Error(`maxq: cannot start the supervisor (${process.execPath} ${script})`)
+  }
+  if (jobs.registry !== undefined) {
+    // Under the supervisor's name, before it has started: if it dies before it writes its own
+    // record, the next worker on this host still hands these leases back at once.
+    recordHandedOver(
+      jobs.registry,
+      child.pid,
+      jobs.workerId,
+      jobs.jobs.map((job) => job.lease),
+    )
   }
   return child.pid
 }

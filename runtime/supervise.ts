@@ -15,6 +15,7 @@ import { maskSecrets } from './mask-secrets.js'
 import type { ExitReportBody, ProcessJob } from './process-job.js'
 import { httpSinks, reportExit, type FetchLike, type ReportSinks } from './report-exit.js'
 import { killGroup, resolveSpawner, spawnDetached, type ScriptExit, type Spawner } from './spawn-detached.js'
+import type { SupervisorRegistry } from './supervisor-registry.js'
 
 export interface SupervisorOptions {
   /** Base of the API the reports go to, e.g. http://127.0.0.1:3000/api/v1. */
@@ -39,6 +40,11 @@ export interface SupervisorOptions {
   onExit?: (lease: string) => void
   /** How scripts are started; defaults to the posix_spawn addon when it loads. */
   spawner?: Spawner
+  /**
+   * Where this process records the process group of each script it starts, so that the next
+   * worker on the host can stop them if this process dies (runtime/supervisor-registry.ts).
+   */
+  registry?: SupervisorRegistry | null
 }
 
 interface Tracked {
@@ -61,6 +67,7 @@ export class Supervisor {
   readonly #maxOutputBytes: number
   readonly #onExit: ((lease: string) => void) | undefined
   readonly #spawner: Spawner
+  readonly #registry: SupervisorRegistry | null
   readonly #jobs = new Map<string, Tracked>()
   #heartbeat: NodeJS.Timeout | null = null
   #heartbeatInFlight: Promise<void> | null = null
@@ -77,6 +84,7 @@ export class Supervisor {
     this.#maxOutputBytes = opts.maxOutputBytes ?? MAX_CAPTURED_OUTPUT_BYTES
     this.#onExit = opts.onExit
     this.#spawner = opts.spawner ?? resolveSpawner('auto')
+    this.#registry = opts.registry ?? null
   }
 
   /** Jobs started and not yet reported (a job whose report is still being delivered counts). */
@@ -94,6 +102,8 @@ export class Supervisor {
     const stdout = new BoundedOutput(this.#maxOutputBytes)
     const stderr = new BoundedOutput(this.#maxOutputBytes)
     const child = spawnDetached({ command: job.command, cwd: job.cwd, env: job.env }, this.#spawner)
+    // Synchronously, before anything else can run: a crash now loses only this instant.
+    if (child.pid !== null) this.#registry?.started(job.lease, child.pid)
     child.stdout?.on('data', (chunk: Buffer) => stdout.write(chunk))
     child.stderr?.on('data', (chunk: Buffer) => stderr.write(chunk))
     const tracked: Tracked = {
@@ -220,6 +230,7 @@ export class Supervisor {
 
   #forget(lease: string): void {
     this.#jobs.delete(lease)
+    this.#registry?.ended(lease)
     try {
       this.#onExit?.(lease)
     } catch (error) {

@@ -2,13 +2,16 @@
 //   node dist/runtime/supervisor-main.js <jobs.json>
 // It reads its jobs from the file (then deletes it: the environments inside may hold secrets),
 // runs them all, and exits once every exit report has been answered. If it dies, the leases stop
-// being renewed and the next tick reaps them.
+// being renewed; the next maxq worker on this host finds its record in the supervisor registry,
+// kills its scripts and hands the leases back (runtime/dead-supervisors.ts), and a tick on any host
+// reaps them once they expire.
 
 import { readFile, unlink } from 'node:fs/promises'
 import { pathToFileURL } from 'node:url'
 import type { ProcessJob } from './process-job.js'
 import type { Spawner } from './spawn-detached.js'
 import { Supervisor } from './supervise.js'
+import { SupervisorRegistry, type RegistryPlace } from './supervisor-registry.js'
 
 export interface SupervisorJobsFile {
   apiBase: string
@@ -17,6 +20,8 @@ export interface SupervisorJobsFile {
   workerId: string
   graceMs: number
   spawner: Spawner
+  /** Where to record the scripts' process groups (MAXQ_RUNTIME_DIR); absent: not recorded. */
+  registry?: RegistryPlace
   jobs: ProcessJob[]
 }
 
@@ -31,30 +36,52 @@ export async function supervisorMain(jobsFile: string): Promise<number> {
     process.stderr.write(`maxq supervisor: cannot read ${jobsFile}: ${String(error)}\n`)
     return 1
   }
+  const registry =
+    parsed.registry === undefined
+      ? null
+      : SupervisorRegistry.open({ place: parsed.registry, workerId: parsed.workerId })
+  registry?.expect(parsed.jobs.map((job) => job.lease))
   const supervisor = new Supervisor({
     apiBase: parsed.apiBase,
     apiToken: parsed.apiToken,
     workerId: parsed.workerId,
     graceMs: parsed.graceMs,
     spawner: parsed.spawner,
+    registry,
   })
   for (const job of parsed.jobs) supervisor.start(job)
   // The heartbeat interval is unref'd; the children's pipes and pending reports keep us alive.
   await supervisor.idle()
   supervisor.stop()
+  registry?.close()
   return 0
 }
 
 export function parseJobsFile(value: unknown): SupervisorJobsFile {
   if (!isRecord(value)) throw new TypeError('jobs file: not an object')
-  const { apiBase, apiToken, workerId, graceMs, spawner, jobs } = value
+  const { apiBase, apiToken, workerId, graceMs, spawner, registry, jobs } = value
   if (typeof apiBase !== 'string' || typeof workerId !== 'string')
     throw new TypeError('jobs file: apiBase, workerId')
   if (typeof graceMs !== 'number' || !(graceMs >= 0)) throw new TypeError('jobs file: graceMs')
   if (spawner !== 'posix_spawn' && spawner !== 'child_process') throw new TypeError('jobs file: spawner')
   if (!Array.isArray(jobs)) throw new TypeError('jobs file: jobs')
   if (apiToken !== undefined && typeof apiToken !== 'string') throw new TypeError('jobs file: apiToken')
-  return { apiBase, apiToken, workerId, graceMs, spawner, jobs: jobs.map(parseJob) }
+  return {
+    apiBase,
+    apiToken,
+    workerId,
+    graceMs,
+    spawner,
+    ...(registry === undefined ? {} : { registry: parsePlace(registry) }),
+    jobs: jobs.map(parseJob),
+  }
+}
+
+function parsePlace(value: unknown): RegistryPlace {
+  if (!isRecord(value) || typeof value.dir !== 'string' || typeof value.scope !== 'string') {
+    throw new TypeError('jobs file: registry')
+  }
+  return { dir: value.dir, scope: value.scope }
 }
 
 function parseJob(value: unknown, index: number): ProcessJob {

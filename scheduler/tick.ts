@@ -25,6 +25,11 @@ export interface TickDeps {
   maxLostAttempts?: number
   /** Starts the due runs of flow.json schedules first, so their first flow calls are claimed now. */
   schedules?: ScheduleKeeper
+  /**
+   * With the reap, first: kills the scripts of this host's dead supervisors and hands their leases
+   * back (scheduler/recover-dead-supervisors.ts), before any expired lease is re-queued and claimed.
+   */
+  recover?: () => Promise<void>
 }
 
 export interface TickReport {
@@ -38,6 +43,7 @@ export interface TickReport {
 }
 
 export async function tick(deps: TickDeps): Promise<TickReport> {
+  if (deps.reap) await deps.recover?.()
   if (deps.reap) await deps.recover?.()
   const reaped = deps.reap ? await deps.store.reapExpiredLeases(deps.now(), deps.leaseMs, deps.maxLostAttempts) : 0
   const scheduled = deps.schedules ? await deps.schedules.startDue(deps.now()) : 0

@@ -10,7 +10,9 @@ import type { ProcessJob } from '../runtime/process-job.js'
 import { launchSupervisor } from '../runtime/launch-supervisor.js'
 import type { Spawner } from '../runtime/spawn-detached.js'
 import { Supervisor } from '../runtime/supervise.js'
+import { SupervisorRegistry, type RegistryPlace } from '../runtime/supervisor-registry.js'
 import { jobsFor, type JobContext } from './build-jobs.js'
+import { describeRecovery, recoverDeadSupervisors, registryPlace } from './recover-dead-supervisors.js'
 import { SlotPool } from './slot-pool.js'
 import { ScheduleKeeper } from './start-scheduled-runs.js'
 import { storeSinks } from './store-sinks.js'
@@ -26,12 +28,30 @@ interface ClaimOptions {
   batchSize: number
   maxConcurrentSteps: number
   leaseMs: number
-  /** The supervisor's own settings: where a detached report would go, and how it kills. */
-  supervisor: { apiBase: string; apiToken: string | undefined; graceMs: number; spawner: Spawner }
   /** MAXQ_MAX_LOST_ATTEMPTS (the store's default when not given). */
   maxLostAttempts?: number
+  /** The supervisor's own settings: where a detached report would go, and how it kills. */
+  supervisor: { apiBase: string; apiToken: string | undefined; graceMs: number; spawner: Spawner }
   /** An invalid flow.json, said once per problem (a worker without it says it through onInfo). */
   onWarn?: (message: string) => void
+  /**
+   * MAXQ_RUNTIME_DIR: where this host's supervisors record their scripts, so that a dead one's are
+   * stopped and its leases handed back at once (runtime/supervisor-registry.ts). Absent: neither.
+   */
+  registryDir?: string
+}
+
+/** The recovery a tick runs with its reap, telling what it did; undefined without a registry. */
+function recovery(
+  opts: ClaimOptions,
+  place: RegistryPlace | null,
+  tell: (message: string) => void,
+): (() => Promise<void>) | undefined {
+  if (place === null) return undefined
+  return async () => {
+    const recovered = await recoverDeadSupervisors(opts.store, place, () => Date.now(), opts.maxLostAttempts)
+    if (recovered.supervisors > 0) tell(describeRecovery(recovered))
+  }
 }
 
 export interface WorkerOptions extends ClaimOptions {
@@ -65,6 +85,11 @@ const isStep = (lease: LeaseKey): boolean => lease.startsWith('step/')
 export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   const { store, workerId } = opts
   const slots = new SlotPool(opts.maxConcurrentSteps)
+  const place = opts.registryDir === undefined ? null : await registryPlace(store, opts.registryDir)
+  const tell = opts.onInfo ?? (() => {})
+  const registry =
+    place === null ? null : SupervisorRegistry.open({ place, workerId, onError: opts.onWarn ?? tell })
+  const recover = recovery(opts, place, tell)
   let loop: TickLoop | null = null
   let stopping = false
 
@@ -74,6 +99,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   const supervisor = new Supervisor({
     ...opts.supervisor,
     workerId,
+    registry,
     sinks: storeSinks(store, {
       now: () => Date.now(),
       onLeasesRevoked: () => wake('abort'),
@@ -118,6 +144,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
     }),
     intervalMs: opts.intervalMs,
     reapEveryMs: opts.reapEveryMs,
+    ...(recover === undefined ? {} : { recover }),
     onError: (error) => opts.onError('tick failed', error),
     ...(opts.onTick === undefined ? {} : { onTick: opts.onTick }),
   })
@@ -137,6 +164,9 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
     running: () => slots.used,
     onError: (error) => opts.onError('recording the worker failed', error),
   })
+  // A predecessor on this host that died (this worker restarted): its scripts are stopped and its
+  // attempts queued again before the first claim, so they run again now, not after the lease.
+  await recover?.().catch((error: unknown) => opts.onError('recovering dead supervisors failed', error))
   loop.start()
   return {
     loop,
@@ -165,6 +195,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
         clearTimeout(timer)
       }
       supervisor.stop()
+      if (supervisor.running === 0) registry?.close()
       await presence.stop()
     },
   }
@@ -178,6 +209,9 @@ export type OneTickOptions = ClaimOptions
  * pool is what the database says is free.
  */
 export async function tickOnce(opts: OneTickOptions): Promise<TickReport> {
+  const place = opts.registryDir === undefined ? null : await registryPlace(opts.store, opts.registryDir)
+  // Before counting what runs: a dead supervisor's steps are not running any more.
+  await recovery(opts, place, opts.onWarn ?? (() => {}))?.()
   const running = await opts.store.countRunningSteps()
   const slots = new SlotPool(opts.maxConcurrentSteps - running)
   const report = await tick({
@@ -187,7 +221,12 @@ export async function tickOnce(opts: OneTickOptions): Promise<TickReport> {
     batchSize: opts.batchSize,
     slots,
     launch: (jobs) => {
-      launchSupervisor({ ...opts.supervisor, workerId: opts.workerId, jobs })
+      launchSupervisor({
+        ...opts.supervisor,
+        workerId: opts.workerId,
+        ...(place === null ? {} : { registry: place }),
+        jobs,
+      })
     },
     now: () => Date.now(),
     reap: true,

@@ -3,6 +3,7 @@
 // (a change made through the API only wakes a worker). The loop's claim is held back here until the
 // post has committed, so the claim sees the posted steps and takes only as many as the limit.
 
+import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Config } from '../../cli/config.js'
 import { createLogger } from '../../cli/log.js'
@@ -52,6 +53,7 @@ describe.each(testDatabases)('a worker’s claims on $name', (database) => {
     logFormat: 'text',
     workerId: 'worker',
     spawner: resolveSpawner('auto'),
+    runtimeDir: path.join(flowsRoot, 'runtime'),
     apiToken: undefined,
     passthroughEnv: [],
     maxBodyBytes: 1024 * 1024,
