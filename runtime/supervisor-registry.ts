@@ -1,0 +1,258 @@
+// The host's record of which process groups each live supervisor runs, for which lease. When a
+// supervisor dies (SIGKILL, out of memory, a crashed tick loop) nobody renews its leases and nobody
+// waits for its scripts; the next maxq worker on the host reads its record, kills the groups it
+// left and hands the leases back at once (runtime/dead-supervisors.ts, then
+// scheduler/recover-dead-supervisors.ts), instead of the scripts running on unsupervised while the
+// lease expires and their re-run starts beside them.
+//
+// One small JSON file per supervisor process in MAXQ_RUNTIME_DIR (per user, mode 0700), named
+// `<pid>-<start time>.json`: the start time (/proc/<pid>/stat) tells the process from a later one
+// that reuses its pid, and the boot id and pid namespace inside say whether the pid means anything
+// here. The file is rewritten (write, rename) synchronously as each script starts and as each
+// job's exit report is answered, and deleted when nothing is left in it. What a crash can lose is
+// the instant between a spawn and the write after it: such a script is not killed, and its lease
+// is left to expire (docs/failure-modes.md).
+
+import { randomBytes } from 'node:crypto'
+import { linkSync, lstatSync, mkdirSync, chmodSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { bootId, pidNamespace, readProcStat } from './proc-stat.js'
+
+export interface RegistryPlace {
+  /** MAXQ_RUNTIME_DIR. */
+  dir: string
+  /** Names the database the leases belong to: only a worker on the same one hands them back. */
+  scope: string
+}
+
+export interface RegistryEntry {
+  lease: string
+  /** The script's process group (its pid); null while it has not been started. */
+  pgid: number | null
+  /** The group leader's start time, so that a pgid reused by another process is never killed. */
+  leaderStart: string | null
+}
+
+export interface RegistryRecord {
+  version: 1
+  pid: number
+  startTime: string
+  bootId: string
+  pidNamespace: string
+  scope: string
+  workerId: string
+  entries: RegistryEntry[]
+}
+
+/** `<pid>-<start time>.json`; anything else in the directory (temp files) is not a record. */
+export const RECORD_NAME = /^(\d+)-(\d+)\.json$/
+
+/** What identifies this host's processes here: null where there is no /proc (no registry then). */
+export interface HostIdentity {
+  bootId: string
+  pidNamespace: string
+}
+
+export function hostIdentity(): HostIdentity | null {
+  const boot = bootId()
+  const namespace = pidNamespace()
+  return boot === null || namespace === null ? null : { bootId: boot, pidNamespace: namespace }
+}
+
+/**
+ * Creates the directory (mode 0700) if needed and checks it is a directory of ours that nobody
+ * else can write into; answers why it cannot be used, or null.
+ */
+export function prepareRegistryDir(dir: string): string | null {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    const stat = lstatSync(dir)
+    if (!stat.isDirectory()) return `${dir} is not a directory`
+    const uid = process.getuid?.()
+    if (uid !== undefined && stat.uid !== uid) return `${dir} belongs to uid ${stat.uid}, not to us (${uid})`
+    if ((stat.mode & 0o077) !== 0) chmodSync(dir, 0o700)
+    return null
+  } catch (error) {
+    return `cannot use ${dir}: ${error instanceof Error ? error.message : String(error)}`
+  }
+}
+
+export function recordFile(dir: string, pid: number, startTime: string): string {
+  return path.join(dir, `${pid}-${startTime}.json`)
+}
+
+/** Writes a record atomically (a temp file renamed, or with `exclusive` linked, over the name). */
+function writeRecord(file: string, record: RegistryRecord, exclusive: boolean): void {
+  const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`
+  writeFileSync(temp, JSON.stringify(record), { mode: 0o600 })
+  try {
+    if (exclusive) linkSync(temp, file)
+    else renameSync(temp, file)
+  } finally {
+    if (exclusive) unlinkQuietly(temp)
+  }
+}
+
+export function unlinkQuietly(file: string): void {
+  try {
+    unlinkSync(file)
+  } catch {
+    // already gone
+  }
+}
+
+export interface RegistryOptions {
+  place: RegistryPlace
+  workerId: string
+  /** Told once when the record cannot be written: supervision goes on, the lease still holds. */
+  onError?: (message: string) => void
+}
+
+/** The record one supervisor process keeps of its own scripts. */
+export class SupervisorRegistry {
+  readonly #file: string
+  readonly #base: Omit<RegistryRecord, 'entries'>
+  readonly #entries = new Map<string, RegistryEntry>()
+  readonly #onError: (message: string) => void
+  #complained = false
+
+  /** Null where the registry cannot work (no /proc, a directory that is not ours): said once. */
+  static open(opts: RegistryOptions): SupervisorRegistry | null {
+    const onError = opts.onError ?? ((message: string) => process.stderr.write(`maxq: ${message}\n`))
+    const host = hostIdentity()
+    const self = readProcStat(process.pid)
+    if (host === null || self === null) return null
+    const problem = prepareRegistryDir(opts.place.dir)
+    if (problem !== null) {
+      onError(`supervisor registry off (${problem}); a dead supervisor's scripts are not stopped`)
+      return null
+    }
+    return new SupervisorRegistry(
+      recordFile(opts.place.dir, process.pid, self.startTime),
+      {
+        version: 1,
+        pid: process.pid,
+        startTime: self.startTime,
+        ...host,
+        scope: opts.place.scope,
+        workerId: opts.workerId,
+      },
+      onError,
+    )
+  }
+
+  private constructor(file: string, base: Omit<RegistryRecord, 'entries'>, onError: (m: string) => void) {
+    this.#file = file
+    this.#base = base
+    this.#onError = onError
+  }
+
+  get file(): string {
+    return this.#file
+  }
+
+  /** Leases handed to this process that it has not started yet (a detached supervisor's jobs). */
+  expect(leases: readonly string[]): void {
+    for (const lease of leases) this.#entries.set(lease, { lease, pgid: null, leaderStart: null })
+    this.#save()
+  }
+
+  /** Right after the spawn, in the same turn of the event loop. */
+  started(lease: string, pgid: number): void {
+    // The leader is our child and cannot have been waited for yet, so its stat is there.
+    const leaderStart = readProcStat(pgid)?.startTime ?? null
+    this.#entries.set(lease, { lease, pgid, leaderStart })
+    this.#save()
+  }
+
+  /** Once the job's exit report has been answered: the lease is no longer ours to hand back. */
+  ended(lease: string): void {
+    if (this.#entries.delete(lease)) this.#save()
+  }
+
+  /** A clean exit: nothing is left to recover. */
+  close(): void {
+    this.#entries.clear()
+    unlinkQuietly(this.#file)
+  }
+
+  #save(): void {
+    try {
+      if (this.#entries.size === 0) unlinkQuietly(this.#file)
+      else writeRecord(this.#file, { ...this.#base, entries: [...this.#entries.values()] }, false)
+    } catch (error) {
+      if (this.#complained) return
+      this.#complained = true
+      this.#onError(
+        `cannot write the supervisor registry ${this.#file} (${error instanceof Error ? error.message : String(error)}); ` +
+          'if this process dies its scripts are not stopped before their leases expire',
+      )
+    }
+  }
+}
+
+/**
+ * A one-shot tick records the leases it hands to a detached supervisor under that supervisor's
+ * name, right after starting it: if it dies before it has written its own record, the leases are
+ * still handed back at once. The supervisor's own record, when it exists first, wins.
+ */
+export function recordHandedOver(
+  place: RegistryPlace,
+  pid: number,
+  workerId: string,
+  leases: string[],
+): void {
+  const host = hostIdentity()
+  // Our child, not waited for: its stat is there even if it has already exited.
+  const child = readProcStat(pid)
+  if (host === null || child === null || leases.length === 0) return
+  if (prepareRegistryDir(place.dir) !== null) return
+  const record: RegistryRecord = {
+    version: 1,
+    pid,
+    startTime: child.startTime,
+    ...host,
+    scope: place.scope,
+    workerId,
+    entries: leases.map((lease) => ({ lease, pgid: null, leaderStart: null })),
+  }
+  try {
+    writeRecord(recordFile(place.dir, pid, child.startTime), record, true)
+  } catch {
+    // EEXIST: the supervisor wrote its own record first. Anything else: the lease still holds.
+  }
+}
+
+/** A record read back, or null when it is not one (a partial write of an older version, …). */
+export function parseRecord(text: string): RegistryRecord | null {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return null
+  }
+  if (typeof value !== 'object' || value === null) return null
+  const r = value as Partial<RegistryRecord>
+  if (
+    r.version !== 1 ||
+    typeof r.pid !== 'number' ||
+    typeof r.startTime !== 'string' ||
+    typeof r.bootId !== 'string' ||
+    typeof r.pidNamespace !== 'string' ||
+    typeof r.scope !== 'string' ||
+    typeof r.workerId !== 'string' ||
+    !Array.isArray(r.entries)
+  ) {
+    return null
+  }
+  const entries: RegistryEntry[] = []
+  for (const entry of r.entries as unknown[]) {
+    if (typeof entry !== 'object' || entry === null) return null
+    const { lease, pgid, leaderStart } = entry as Partial<RegistryEntry>
+    if (typeof lease !== 'string') return null
+    if (pgid !== null && !(typeof pgid === 'number' && Number.isSafeInteger(pgid) && pgid > 1)) return null
+    if (leaderStart !== null && typeof leaderStart !== 'string') return null
+    entries.push({ lease, pgid, leaderStart })
+  }
+  return { ...(r as RegistryRecord), entries }
+}
