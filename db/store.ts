@@ -3,6 +3,7 @@
 // statement atomic on its own). ApiStore is what handlers/ gets, WorkerStore what scheduler/ gets.
 
 import type { PruneOutcome, PruneQuery } from './queries/delete-runs.js'
+import type { Changes, ChangeScope } from './queries/read-changes.js'
 import type { Refusal } from './queries/record-refusal.js'
 import type { LastSlot, ScheduledRunRequest, ScheduleSlot, SlotDecision } from './queries/schedule-slots.js'
 import type { ParsedLease } from './rules/lease-key.js'
@@ -23,6 +24,7 @@ import type {
 } from './types.js'
 
 export type { PruneOutcome, PruneQuery } from './queries/delete-runs.js'
+export type { Change, Changes, ChangeScope } from './queries/read-changes.js'
 export type { Refusal } from './queries/record-refusal.js'
 export type { LastSlot, ScheduledRunRequest, ScheduleSlot, SlotDecision } from './queries/schedule-slots.js'
 
@@ -241,6 +243,14 @@ export interface ApiStore {
   ping(): Promise<void>
   /** Workers seen within WORKER_LIVE_HEARTBEATS of their own heartbeat interval (GET /health). */
   listLiveWorkers(now: number): Promise<WorkerRecord[]>
+
+  // --- the event stream (docs/events.md)
+  /** States of the scope's runs, stages, steps and flow calls changed at or after `since`. */
+  readChanges(scope: ChangeScope, since: number): Promise<Changes>
+  /** A run's status and last change (null: no such run). */
+  readRunHead(runId: string): Promise<{ status: RunStatus; updatedAt: number } | null>
+  /** Wake-ups from other processes (PostgreSQL LISTEN/NOTIFY); never fires on SQLite. */
+  subscribe(onEvent: (event: 'work' | 'abort') => void): Promise<() => Promise<void>>
 }
 
 /** What a worker (scheduler/worker.ts) calls: claims, its supervisor's reports, its leases. */

@@ -4,6 +4,7 @@
 import type { Catalog } from '../catalog/flow-catalog.js'
 import type { ApiStore } from '../db/store.js'
 import type { RunTokens } from '../security/run-token.js'
+import type { EventHub } from './events/event-hub.js'
 
 export interface Clock {
   now(): number
@@ -29,6 +30,8 @@ export interface AppDeps {
   requestLog?: (line: string) => void
   /** Where unexpected errors are written; defaults to stderr. */
   logger?: (line: string) => void
+  /** The process's poller for the event streams (handlers/events/); by default one per app. */
+  events?: EventHub
 }
 
 /** 'work': something may be claimable. 'abort': leases were taken away, so supervisors should check theirs. */
@@ -51,5 +54,6 @@ export interface AppEnv {
     catalog: Catalog
     maxBodyBytes: number
     maxFieldsBytes: number
+    events: EventHub
   }
 }

@@ -13,6 +13,9 @@ import { runTokens } from '../security/run-token.js'
 import { authenticate } from './auth/authenticate.js'
 import { checkUrl } from './check-url.js'
 import { handleError, handleNotFound } from './errors.js'
+import { allEvents } from './events/all-events.js'
+import { EventHub } from './events/event-hub.js'
+import { runEvents } from './events/run-events.js'
 import { discardUnreadBody } from './read-body.js'
 import { getFlow } from './flows/get-flow.js'
 import { listFlows } from './flows/list-flows.js'
@@ -45,9 +48,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   const maxFieldsBytes = deps.maxFieldsBytes ?? DEFAULT_MAX_FIELDS_BYTES
   const clock = deps.clock ?? { now: () => Date.now() }
+  // Idle (no timer, no query) until a stream opens; this process's changes wake it at once.
+  const events = deps.events ?? new EventHub(deps.store, { logger })
   // A failing wake-up must not turn a committed write into a 500 (the caller would retry a change
   // that already happened); the scheduler's interval picks the work up anyway.
   const wake = (event?: WakeEvent): void => {
+    events.wake()
     try {
       deps.wake?.(event)
     } catch (err) {
@@ -76,7 +82,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.set('catalog', deps.catalog)
     c.set('maxBodyBytes', maxBodyBytes)
     c.set('maxFieldsBytes', maxFieldsBytes)
+    c.set('events', events)
     await next()
+    // Any change this process's API made may be news to its event streams (a no-op without any).
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') events.wake()
     // A body no handler read (a 401, a 415, a GET with a body) must still leave the wire.
     discardUnreadBody(c)
   })
@@ -114,6 +123,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/api/v1', queryFields)
   app.route('/api/v1', createLog)
   app.route('/api/v1', listLogs)
+  app.route('/api/v1', runEvents)
+  app.route('/api/v1', allEvents)
   app.route('/api/v1', reportExit)
   app.route('/api/v1', heartbeat)
   return app
