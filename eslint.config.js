@@ -9,7 +9,7 @@ import tseslint from 'typescript-eslint'
 function fence(folder, forbidden, message) {
   const names = forbidden.join('|')
   return {
-    files: [`${folder}/**/*.ts`],
+    files: [`${folder}/**/*.ts`, `${folder}/**/*.tsx`],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -63,6 +63,12 @@ export default tseslint.config(
     'catalog',
     ['handlers', 'db', 'scheduler', 'runtime', 'cli', 'wrangler-free-local'],
     'catalog/ knows only the flows on disk',
+  ),
+  // metrics/ holds this process's prom-client counters: the worker and the handlers record into it.
+  fence(
+    'metrics',
+    ['handlers', 'db', 'scheduler', 'runtime', 'catalog', 'security', 'cli', 'wrangler-free-local'],
+    'metrics/ knows only prom-client: whoever measures something records it here',
   ),
   // security/ holds pure rules (tokens, secret names, env names) that every layer may use.
   fence(
