@@ -29,6 +29,7 @@ export async function startApi(
     apiToken: config.apiToken,
     maxBodyBytes: config.maxBodyBytes,
     maxFieldsBytes: config.maxFieldsBytes,
+    retryDefaults: config.retryDefaults,
   })
   return new Promise((resolve, reject) => {
     const server = serve(

@@ -7,6 +7,7 @@ import type { Changes, ChangeScope } from './queries/read-changes.js'
 import type { Refusal } from './queries/record-refusal.js'
 import type { LastSlot, ScheduledRunRequest, ScheduleSlot, SlotDecision } from './queries/schedule-slots.js'
 import type { ParsedLease } from './rules/lease-key.js'
+import type { RetryBackoff } from './rules/decide-attempt.js'
 import type {
   FieldsRow,
   Fields,
@@ -56,6 +57,10 @@ export interface StepDefinition {
   maxRetries?: number
   env?: Record<string, string>
   timeoutSeconds?: number
+  /** Unset: 0 (the API fills in MAXQ_RETRY_DELAY_SECONDS). */
+  retryDelaySeconds?: number
+  /** Unset: 'exponential' (the API fills in MAXQ_RETRY_BACKOFF). */
+  retryBackoff?: RetryBackoff
 }
 
 export interface StageDefinition {

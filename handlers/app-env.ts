@@ -2,6 +2,7 @@
 // injected here by createApp, so any number of API processes can serve one database.
 
 import type { Catalog } from '../catalog/flow-catalog.js'
+import type { RetryPolicy } from '../db/rules/decide-attempt.js'
 import type { ApiStore } from '../db/store.js'
 import type { RunTokens } from '../security/run-token.js'
 import type { EventHub } from './events/event-hub.js'
@@ -22,6 +23,8 @@ export interface AppDeps {
   maxBodyBytes?: number
   /** Largest fields post (MAXQ_MAX_FIELDS_BYTES); defaults to DEFAULT_MAX_FIELDS_BYTES. */
   maxFieldsBytes?: number
+  /** MAXQ_RETRY_DELAY_SECONDS, MAXQ_RETRY_BACKOFF: for steps whose definition sets neither; defaults to DEFAULT_RETRY_POLICY. */
+  retryDefaults?: RetryPolicy
   /** MAXQ_API_TOKEN: when set, every route but /health needs it or a run token (handlers/auth/). */
   apiToken?: string
   /** Checks run tokens; by default made from the store's key on first use. */
@@ -54,6 +57,7 @@ export interface AppEnv {
     catalog: Catalog
     maxBodyBytes: number
     maxFieldsBytes: number
+    retryDefaults: RetryPolicy
     events: EventHub
   }
 }

@@ -9,6 +9,7 @@ import {
   type AppEnv,
   type WakeEvent,
 } from './app-env.js'
+import { DEFAULT_RETRY_POLICY } from '../db/rules/decide-attempt.js'
 import { runTokens } from '../security/run-token.js'
 import { authenticate } from './auth/authenticate.js'
 import { checkUrl } from './check-url.js'
@@ -82,6 +83,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.set('catalog', deps.catalog)
     c.set('maxBodyBytes', maxBodyBytes)
     c.set('maxFieldsBytes', maxFieldsBytes)
+    c.set('retryDefaults', deps.retryDefaults ?? DEFAULT_RETRY_POLICY)
     c.set('events', events)
     await next()
     // Any change this process's API made may be news to its event streams (a no-op without any).

@@ -1,8 +1,8 @@
 // Deleting finished runs: one by hand (DELETE /runs/{run}) or a bounded batch of old ones (POST
 // /runs/prune, `maxq prune`, the retention sweep). A run's stages, steps, step dependencies,
-// flow calls and logs reference it with ON DELETE CASCADE (SQLite opens with `foreign_keys = ON`),
-// so deleting the run row deletes everything of it in the same statement. Fields, attempts,
-// captured output and errors are columns of those rows.
+// flow calls, attempt history and logs reference it with ON DELETE CASCADE (SQLite opens with
+// `foreign_keys = ON`), so deleting the run row deletes everything of it in the same statement.
+// Fields, captured output and errors are columns of those rows.
 
 import { sql } from 'drizzle-orm'
 import type { SqlExecutor } from '../sql-executor.js'

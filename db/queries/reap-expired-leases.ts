@@ -92,14 +92,6 @@ async function recordLostFlowCallAttempt(
     return closeOutlivedFlowCall(tx, lease.runId, lease.callId, lease.attempt, 'lease_expired', now)
   }
   const decision = decideLostAttempt(Number(call.lost_attempts), maxLostAttempts)
-  if (!isRunActive(run.status)) {
-    // Its run has ended: there is nothing left for it to schedule, so it is not run again.
-    await tx.q.run(sql`
-      UPDATE flow_calls SET status = 'cancelled', lost_attempts = ${decision.lostAttempts},
-        completed_at = ${now}, heartbeat_at = NULL
-      WHERE id = ${lease.callId} AND attempt = ${lease.attempt}`)
-    return true
-  }
   if (decision.status === 'requeued') {
     // A paused run's calls stay queued (the claim skips runs that are not open), as new ones do.
     await tx.q.run(sql`

@@ -81,11 +81,12 @@ export async function scheduleStage(
       const unmet = deps.filter((dep) => statusOf.get(dep) !== 'completed').length
       return sql`(${runId}, ${step.id}, ${flowName}, ${seq}, ${def.stage}, ${step.name}, 'pending',
         ${tx.d.json(deps)}, ${unmet}, ${step.maxRetries ?? 0}, ${tx.d.json(step.env ?? {})},
-        ${step.timeoutSeconds ?? null}, ${now}, ${now})`
+        ${step.timeoutSeconds ?? null}, ${Math.round((step.retryDelaySeconds ?? 0) * 1000)},
+        ${step.retryBackoff ?? 'exponential'}, ${now}, ${now})`
     })
     writes.push(sql`
       INSERT INTO steps (run_id, step_id, flow_name, stage_seq, stage_name, name, status, depends_on,
-        unmet_deps, max_retries, env, timeout_seconds, created_at, updated_at)
+        unmet_deps, max_retries, env, timeout_seconds, retry_delay_ms, retry_backoff, created_at, updated_at)
       VALUES ${sql.join(values, sql`, `)}`)
     const edges = part.flatMap((step) =>
       (step.dependsOn ?? []).map((dep) => sql`(${runId}, ${dep}, ${step.id})`),

@@ -25,6 +25,9 @@ export interface RetryPolicy {
   retryBackoff: RetryBackoff
 }
 
+/** MAXQ_RETRY_DELAY_SECONDS and MAXQ_RETRY_BACKOFF unset: retries at once, as before issue 17. */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { retryDelayMs: 0, retryBackoff: 'exponential' }
+
 export type AttemptDecision =
   | { status: 'completed' }
   | { status: 'pending'; availableAt: number; retryCount: number }

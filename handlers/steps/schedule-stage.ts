@@ -25,7 +25,15 @@ export const scheduleStage = new Hono<AppEnv>().post(
     const names = stage.steps.map((step) => step.name)
     const missing = checkStepScripts(flowName, await c.var.catalog.unusableStepScripts(flowName, names))
     if (missing) throw missing
-    const outcome = await c.var.store.scheduleStage(runId, stage, c.var.clock.now())
+    // A step that sets no retry delay gets this server's, stored on the step (its policy is then
+    // the same whoever records its failures).
+    const defaults = c.var.retryDefaults
+    const steps = stage.steps.map((step) => ({
+      ...step,
+      retryDelaySeconds: step.retryDelaySeconds ?? defaults.retryDelayMs / 1000,
+      retryBackoff: step.retryBackoff ?? defaults.retryBackoff,
+    }))
+    const outcome = await c.var.store.scheduleStage(runId, { ...stage, steps }, c.var.clock.now())
     if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details)
     c.var.wake()
     return c.json(outcome.value, 201)

@@ -4,6 +4,7 @@
 // limit its author asked for. Step `env` names go through security/step-env-names.ts.
 
 import * as v from 'valibot'
+import { MAX_RETRY_DELAY_SECONDS, RETRY_BACKOFFS } from '../../db/rules/decide-attempt.js'
 import { forbiddenEnvName } from '../../security/step-env-names.js'
 import { MAX_ID_LENGTH, printable } from '../shared-schemas.js'
 import { unknownKeyMessage } from '../unknown-key.js'
@@ -49,7 +50,16 @@ const integerIn = (min: number, max: number) =>
     v.maxValue(max, `must be at most ${max}`),
   )
 
-const STEP_KEYS = ['id', 'name', 'dependsOn', 'maxRetries', 'env', 'timeoutSeconds'] as const
+const STEP_KEYS = [
+  'id',
+  'name',
+  'dependsOn',
+  'maxRetries',
+  'env',
+  'timeoutSeconds',
+  'retryDelaySeconds',
+  'retryBackoff',
+] as const
 
 // Keyed by the spelling with case and separators removed (see handlers/unknown-key.ts).
 const STEP_KEY_ALIASES = {
@@ -65,6 +75,12 @@ const STEP_KEY_ALIASES = {
   timeout: 'timeoutSeconds',
   timeoutsecs: 'timeoutSeconds',
   timeoutms: 'timeoutSeconds',
+  retrydelay: 'retryDelaySeconds',
+  retrydelaysecs: 'retryDelaySeconds',
+  retrydelayms: 'retryDelaySeconds',
+  delay: 'retryDelaySeconds',
+  backoff: 'retryBackoff',
+  retrystrategy: 'retryBackoff',
   environment: 'env',
   vars: 'env',
   variables: 'env',
@@ -86,6 +102,17 @@ export const StepDefinition = v.strictObject(
     maxRetries: v.optional(integerIn(0, MAX_RETRIES), 0),
     env: v.optional(Env),
     timeoutSeconds: v.optional(integerIn(1, MAX_TIMEOUT_SECONDS)),
+    // Seconds before the first retry (fractions allowed, kept to the millisecond); unset: the
+    // server's MAXQ_RETRY_DELAY_SECONDS. How later retries grow is retryBackoff's.
+    retryDelaySeconds: v.optional(
+      v.pipe(
+        v.number('must be a number'),
+        v.finite('must be a finite number'),
+        v.minValue(0, 'must be at least 0'),
+        v.maxValue(MAX_RETRY_DELAY_SECONDS, `must be at most ${MAX_RETRY_DELAY_SECONDS}`),
+      ),
+    ),
+    retryBackoff: v.optional(v.picklist(RETRY_BACKOFFS, `must be one of ${RETRY_BACKOFFS.join(', ')}`)),
   },
   unknownKeyMessage(STEP_KEYS, STEP_KEY_ALIASES),
 )

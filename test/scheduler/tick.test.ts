@@ -95,16 +95,22 @@ describe.each(testDatabases)('tick on $name', (database) => {
     expect(slots.used).toBe(2)
   })
 
-  it('reaps an attempt whose lease expired as a failed attempt', async () => {
+  it('reaps an attempt whose lease expired as lost, not failed, and claims it again', async () => {
     await runWithStage(1)
     await tick(deps())
     const lease = launched[0]!.lease
     now += 60_000
     const report = await tick(deps({ reap: true }))
     expect(report.reaped).toBeGreaterThanOrEqual(1)
-    // maxRetries is 0, so the step failed; the stage failed and the flow is called back.
-    const steps = await store.listSteps(lease.split('/')[1]!)
-    expect(steps.ok && steps.value[0]?.status).toBe('failed')
-    expect(steps.ok && steps.value[0]?.error).toEqual({ reason: 'lease_expired' })
+    // maxRetries is 0 and the step runs again all the same: its supervisor died, not its script.
+    // The same tick reaps, then claims the re-queued attempt.
+    const step = await store.getStep(lease.split('/')[1]!, lease.split('/')[2]!)
+    expect(step.ok && step.value).toMatchObject({
+      status: 'running',
+      attempt: 2,
+      retryCount: 0,
+      lostAttempts: 1,
+    })
+    expect(step.ok && step.value.attempts?.map((a) => a.terminationReason)).toEqual(['lease_expired'])
   })
 })
