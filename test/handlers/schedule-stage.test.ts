@@ -87,6 +87,45 @@ describe('POST /api/v1/runs/:runId/steps', () => {
     expect(second.ok && second.value).toMatchObject({ dependsOn: ['greet-1'], maxRetries: 0 })
   })
 
+  it('stores retryDelaySeconds and retryBackoff, and the server defaults for a step without them', async () => {
+    const res = await schedule(
+      stage([
+        { id: 'fixed', name: 'greet', maxRetries: 2, retryDelaySeconds: 2.5, retryBackoff: 'fixed' },
+        { id: 'plain', name: 'greet' },
+      ]),
+    )
+    expect(res.status).toBe(201)
+    const fixed = await api.store.getStep(run.id, 'fixed')
+    expect(fixed.ok && fixed.value).toMatchObject({ retryDelaySeconds: 2.5, retryBackoff: 'fixed' })
+    // MAXQ_RETRY_DELAY_SECONDS and MAXQ_RETRY_BACKOFF unset: retries at once.
+    const plain = await api.store.getStep(run.id, 'plain')
+    expect(plain.ok && plain.value).toMatchObject({ retryDelaySeconds: 0, retryBackoff: 'exponential' })
+  })
+
+  it("takes a step's missing retry delay from the server's MAXQ_RETRY_DELAY_SECONDS and MAXQ_RETRY_BACKOFF", async () => {
+    const configured = await createHandlerApp({
+      retryDefaults: { retryDelayMs: 30_000, retryBackoff: 'fixed' },
+    })
+    try {
+      const created = (await configured.send('POST', '/api/v1/flows/hello/runs', {})).body as Run
+      const res = await configured.send(
+        'POST',
+        `/api/v1/runs/${created.id}/steps`,
+        stage([
+          { id: 'a', name: 'greet' },
+          { id: 'b', name: 'greet', retryDelaySeconds: 0 },
+        ]),
+      )
+      expect(res.status).toBe(201)
+      const a = await configured.store.getStep(created.id, 'a')
+      expect(a.ok && a.value).toMatchObject({ retryDelaySeconds: 30, retryBackoff: 'fixed' })
+      const b = await configured.store.getStep(created.id, 'b')
+      expect(b.ok && b.value).toMatchObject({ retryDelaySeconds: 0, retryBackoff: 'fixed' })
+    } finally {
+      await configured.close()
+    }
+  })
+
   it('accepts the body from curl -d without a JSON Content-Type', async () => {
     const res = await api.send(
       'POST',
@@ -151,6 +190,26 @@ describe('POST /api/v1/runs/:runId/steps', () => {
         'steps.0.timeoutSeconds',
       ],
       ['dependsOn not a list', stage([{ id: 'a', name: 'greet', dependsOn: 'b' }]), 'steps.0.dependsOn'],
+      [
+        'a negative retryDelaySeconds',
+        stage([{ id: 'a', name: 'greet', retryDelaySeconds: -1 }]),
+        'steps.0.retryDelaySeconds',
+      ],
+      [
+        'a string retryDelaySeconds',
+        stage([{ id: 'a', name: 'greet', retryDelaySeconds: '5' }]),
+        'steps.0.retryDelaySeconds',
+      ],
+      [
+        'a retryDelaySeconds over a day',
+        stage([{ id: 'a', name: 'greet', retryDelaySeconds: 86_401 }]),
+        'steps.0.retryDelaySeconds',
+      ],
+      [
+        'an unknown retryBackoff',
+        stage([{ id: 'a', name: 'greet', retryBackoff: 'linear' }]),
+        'steps.0.retryBackoff',
+      ],
       ['a number env value', stage([{ id: 'a', name: 'greet', env: { N: 1 } }]), 'steps.0.env.N'],
       [
         'an env key that is no shell identifier',

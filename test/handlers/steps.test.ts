@@ -98,6 +98,40 @@ describe('GET /api/v1/runs/:runId/steps/:stepId', () => {
     })
   })
 
+  it('lists every finished attempt, oldest first, beside the step (issue 17)', async () => {
+    const call = await claimFlowCall(api.store, run.id)
+    const res = await api.send('POST', `/api/v1/runs/${run.id}/steps`, {
+      stage: 'greeting',
+      final: true,
+      steps: [{ id: 'greet-1', name: 'greet', maxRetries: 1 }],
+    })
+    expect(res.status).toBe(201)
+    await reportExit(api.store, call.lease, 0)
+    const first = await claimStep(api.store, run.id, 'greet-1')
+    await api.store.recordExit({ lease: first.lease, exitCode: 2, stderr: 'no greeting today' }, Date.now())
+    const second = await claimStep(api.store, run.id, 'greet-1')
+    await api.store.recordExit({ lease: second.lease, exitCode: 0, stdout: 'hi' }, Date.now())
+
+    const got = await api.send('GET', `/api/v1/runs/${run.id}/steps/greet-1`)
+    expect(got.status).toBe(200)
+    const step = got.body as Step
+    expect(step).toMatchObject({ status: 'completed', retryCount: 1, lostAttempts: 0, stdout: 'hi' })
+    expect(step.attempts).toEqual([
+      {
+        attempt: 1,
+        workerId: expect.any(String),
+        startedAt: expect.any(Number),
+        endedAt: expect.any(Number),
+        exitCode: 2,
+        signal: null,
+        terminationReason: 'exit',
+        stdoutTail: null,
+        stderrTail: 'no greeting today',
+      },
+      expect.objectContaining({ attempt: 2, exitCode: 0, terminationReason: 'exit', stdoutTail: 'hi' }),
+    ])
+  })
+
   it('answers 404 STEP_NOT_FOUND for an unknown step', async () => {
     expectApiError(await api.send('GET', `/api/v1/runs/${run.id}/steps/nope`), 404, 'STEP_NOT_FOUND')
   })

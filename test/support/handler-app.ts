@@ -7,6 +7,7 @@ import type { Hono } from 'hono'
 import { expect } from 'vitest'
 import { flowCatalog } from '../../catalog/flow-catalog.js'
 import { openStore } from '../../db/open-store.js'
+import type { RetryPolicy } from '../../db/rules/decide-attempt.js'
 import type { Store } from '../../db/store.js'
 import { createApp } from '../../handlers/app.js'
 import type { AppEnv, Clock } from '../../handlers/app-env.js'
@@ -54,6 +55,8 @@ export interface HandlerAppOptions {
   database?: TestDatabase
   /** The app's clock; by default the wall clock. */
   clock?: Clock
+  /** MAXQ_RETRY_DELAY_SECONDS / MAXQ_RETRY_BACKOFF; by default the app's own default. */
+  retryDefaults?: RetryPolicy
 }
 
 /** Flows every handler test can use: `hello` (greet, farewell) and `other` (work). */
@@ -74,6 +77,7 @@ export async function createHandlerApp(options: HandlerAppOptions = {}): Promise
     catalog: flowCatalog(flowsRoot),
     maxBodyBytes: options.maxBodyBytes,
     maxFieldsBytes: options.maxFieldsBytes,
+    ...(options.retryDefaults ? { retryDefaults: options.retryDefaults } : {}),
     apiToken: options.apiToken,
     ...(options.requestLog ? { requestLog: options.requestLog } : {}),
     clock: options.clock,
