@@ -22,6 +22,7 @@ import { queryFields } from './queries/query-fields.js'
 import { readChanges, readRunHead } from './queries/read-changes.js'
 import { readMetrics } from './queries/read-metrics.js'
 import { getRun, getRunFlowName, listRuns } from './queries/read-runs.js'
+import { foldRunCounts } from './queries/run-counts.js'
 import { getStep, listFlowCalls, listSteps, listStepsPage } from './queries/read-steps.js'
 import { reapExpiredLeases, reapLostLeases } from './queries/reap-expired-leases.js'
 import { DEFAULT_MAX_LOST_ATTEMPTS } from './rules/decide-attempt.js'
@@ -212,6 +213,7 @@ function workerSide(
   const claimDueFlowCalls = async (claim: ClaimLimits, now: number) =>
     claim.limit > 0 && (await flowCallDue(d.db, now)) ? rememberRuns(await claimFlowCalls(d, claim, now)) : []
   return {
+    foldRunCounts: () => foldRunCounts(d),
     reapExpiredLeases: (now, leaseMs, maxLost = DEFAULT_MAX_LOST_ATTEMPTS) =>
       reapExpiredLeases(d, now, leaseMs, maxLost),
     reapLostLeases: (leases, now, maxLost = DEFAULT_MAX_LOST_ATTEMPTS) =>

@@ -299,6 +299,8 @@ export interface WorkerStore {
   hasWork(now: number): Promise<boolean>
   /** The retention sweep: one batch of old finished runs, deleted. */
   pruneRuns(query: PruneQuery): Promise<PruneOutcome>
+  /** Folds GET /runs's run-count changes when there are many; answers how many rows it folded. */
+  foldRunCounts(): Promise<number>
   /** Wake-ups from other processes (PostgreSQL LISTEN/NOTIFY); never fires on SQLite. */
   subscribe(onEvent: (event: 'work' | 'abort') => void): Promise<() => Promise<void>>
   /** The worker says it is alive (its start, each heartbeat): one upsert of its `workers` row. */

@@ -38,9 +38,14 @@ export const runs = pgTable(
     secrets: jsonb('secrets').$type<string[]>(),
   },
   (t) => [
-    index('runs_created_at').on(t.createdAt),
-    index('runs_flow_name_created_at').on(t.flowName, t.createdAt),
-    index('runs_status_created_at').on(t.status, t.createdAt),
+    // GET /runs orders (db/queries/read-runs.ts, migration 0015).
+    index('runs_created_at').on(t.createdAt, t.id),
+    index('runs_flow_name_created_at').on(t.flowName, t.createdAt, t.id),
+    index('runs_status_created_at').on(t.status, t.createdAt, t.id),
+    index('runs_started_at_desc').on(sql`(COALESCE(started_at, -1))`, t.id),
+    index('runs_started_at_asc').on(sql`(COALESCE(started_at, 9007199254740991))`, t.id),
+    index('runs_completed_at_desc').on(sql`(COALESCE(completed_at, -1))`, t.id),
+    index('runs_completed_at_asc').on(sql`(COALESCE(completed_at, 9007199254740991))`, t.id),
     index('runs_finished_completed_at')
       .on(t.completedAt)
       .where(sql`status IN ('completed', 'failed')`),
@@ -239,3 +244,11 @@ export const attempts = pgTable(
     index('attempts_run_flow_call').on(t.runId, t.flowCallId, t.attempt),
   ],
 )
+
+/** +1/−1 per change of a run's (flow, status), appended by triggers (migration 0016). */
+export const runCountChanges = pgTable('run_count_changes', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+  flowName: text('flow_name').notNull(),
+  status: text('status').notNull(),
+  delta: bigint('delta', { mode: 'number' }).notNull(),
+})

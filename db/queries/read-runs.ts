@@ -3,6 +3,7 @@ import { parseJson, type Dialect, type SqlExecutor } from '../sql-executor.js'
 import type { RunListQuery } from '../store.js'
 import type { Run, RunWithStages } from '../types.js'
 import { mapRun, mapStage, type Row } from './map-rows.js'
+import { countRuns } from './run-counts.js'
 import { loadRunWaitContext, runWaitingFor } from './waiting-for.js'
 
 // A run's stages as one JSON array of stage rows (column names as keys, so mapStage reads them as
@@ -45,12 +46,29 @@ export async function getRunFlowName(db: SqlExecutor, runId: string): Promise<st
   return rows[0] === undefined ? null : String(rows[0].flow_name)
 }
 
-const SORT_COLUMNS: Record<RunListQuery['sortBy'], string> = {
-  createdAt: 'created_at',
-  startedAt: 'started_at',
-  completedAt: 'completed_at',
-  status: 'status',
-  flowName: 'flow_name',
+/** Larger than any time in ms: a run not started or finished sorts after every other in asc. */
+const NULL_TIME_ASC = '9007199254740991'
+
+/**
+ * The ORDER BY of each sort, per direction: every key in the same direction, so that one index
+ * (migration 0015) gives the page without sorting the table. A time that is still NULL (a run not
+ * started or not finished) sorts last in both directions; the expressions are written exactly as
+ * the indexes are, which is what lets the planners use them.
+ */
+function runOrder(sortBy: RunListQuery['sortBy'], dir: 'ASC' | 'DESC'): string {
+  const nullTime = dir === 'ASC' ? NULL_TIME_ASC : '-1'
+  switch (sortBy) {
+    case 'createdAt':
+      return `created_at ${dir}, id ${dir}`
+    case 'startedAt':
+      return `(COALESCE(started_at, ${nullTime})) ${dir}, id ${dir}`
+    case 'completedAt':
+      return `(COALESCE(completed_at, ${nullTime})) ${dir}, id ${dir}`
+    case 'status':
+      return `status ${dir}, created_at ${dir}, id ${dir}`
+    case 'flowName':
+      return `flow_name ${dir}, created_at ${dir}, id ${dir}`
+  }
 }
 
 export async function listRuns(
@@ -61,16 +79,10 @@ export async function listRuns(
   if (query.flowName !== undefined) filters.push(sql`flow_name = ${query.flowName}`)
   if (query.status !== undefined) filters.push(sql`status = ${query.status}`)
   const where = sql.join(filters, sql` AND `)
-  // The column and direction come from fixed tables above, never from the request text.
-  // NULLS LAST: SQLite and PostgreSQL put NULLs (runs not started or not finished) at opposite ends
-  // by default; both dialects list them last.
-  const direction = query.sortOrder === 'asc' ? 'ASC' : 'DESC'
-  const order = sql.raw(`${SORT_COLUMNS[query.sortBy]} ${direction} NULLS LAST, id ASC`)
-  const counted = await db.all<{ total: number | string }>(
-    sql`SELECT COUNT(*) AS total FROM runs WHERE ${where}`,
-  )
+  // The order comes from the fixed text above, never from the request's.
+  const order = sql.raw(runOrder(query.sortBy, query.sortOrder === 'asc' ? 'ASC' : 'DESC'))
   const rows = await db.all<Row>(
     sql`SELECT * FROM runs WHERE ${where} ORDER BY ${order} LIMIT ${query.limit} OFFSET ${query.offset}`,
   )
-  return { runs: rows.map(mapRun), total: Number(counted[0]?.total ?? 0) }
+  return { runs: rows.map(mapRun), total: await countRuns(db, query) }
 }

@@ -114,6 +114,7 @@ describe('schema twins', () => {
       'attempts',
       'flow_calls',
       'logs',
+      'run_count_changes',
       'runs',
       'schedule_slots',
       'settings',
@@ -155,6 +156,8 @@ describe('schema twins', () => {
         '0010_runs_finished',
         '0011_attempts',
         '0012_flow_call_termination',
+        '0015_run_list_order',
+        '0016_run_counts',
       ])
       expect(await migratedColumns(dialect)).toEqual(columnsOf(pgShapes()))
       await expectRollbackAndReapply(dialect)

@@ -1,0 +1,10 @@
+DROP INDEX runs_completed_at_asc;
+DROP INDEX runs_completed_at_desc;
+DROP INDEX runs_started_at_asc;
+DROP INDEX runs_started_at_desc;
+DROP INDEX runs_status_created_at;
+CREATE INDEX runs_status_created_at ON runs (status, created_at);
+DROP INDEX runs_flow_name_created_at;
+CREATE INDEX runs_flow_name_created_at ON runs (flow_name, created_at);
+DROP INDEX runs_created_at;
+CREATE INDEX runs_created_at ON runs (created_at);
