@@ -54,7 +54,8 @@ export async function scheduleStage(
         : [{ id: String(row.step_id), name: String(row.name), status: row.status ?? 'pending' }],
     )
     const ids = existing.map((step) => step.id)
-    const sameIds = ids.length === requested.length && requested.every((id) => ids.includes(id))
+    const idSet = new Set(ids)
+    const sameIds = ids.length === requested.length && requested.every((id) => idSet.has(id))
     if (!sameIds) return fail('STAGE_CONFLICT', { stage: def.stage, existingSteps: ids })
     return ok({ stage: def.stage, scheduled: existing.length, steps: existing })
   }
