@@ -22,6 +22,8 @@ export interface ApiClient {
   readonly base: string
   get<T>(path: string): Promise<T>
   send<T>(method: 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T>
+  /** A GET whose answer the caller reads itself (an event stream); throws only when unreachable. */
+  open(path: string, init: { headers: Record<string, string>; signal: AbortSignal }): Promise<Response>
 }
 
 export const DEFAULT_URL = 'http://127.0.0.1:3000'
@@ -71,6 +73,16 @@ export function createClient(options: ClientOptions): ApiClient {
     base,
     get: (path) => request('GET', path),
     send: (method, path, body) => request(method, path, body),
+    open: async (path, init) => {
+      const url = `${base}${path}`
+      const auth: Record<string, string> =
+        options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }
+      try {
+        return await fetch(url, { headers: { ...init.headers, ...auth }, signal: init.signal })
+      } catch (error) {
+        throw new ClientError(`cannot reach MaxQ at ${url}: ${networkReason(error)}`)
+      }
+    },
   }
 }
 

@@ -1,9 +1,11 @@
 // `maxq run --follow` and `maxq watch`: a run's progress until it ends. On a terminal the picture
 // (each stage with steps done/total and the steps running, failures with their exit and the last
 // lines of their stderr, the run's warnings) is redrawn in place; piped, each change is one line,
-// so a log file or CI output reads as a history.
+// so a log file or CI output reads as a history. It redraws when the run's event stream
+// (docs/events.md) says something changed; a server without one is polled every `intervalMs`.
 
 import type { ApiClient } from './api-client.js'
+import { openEventStream } from './event-stream.js'
 import { elapsed, lastLines, symbol, time } from './format.js'
 import type { LogView, RunView, StepView } from './views.js'
 
@@ -13,6 +15,7 @@ export interface FollowOptions {
   write: (text: string) => void
   /** Redraw in place (a terminal) or print changes (a pipe). */
   tty: boolean
+  /** How often to poll when the server has no event stream; also the wait before reconnecting it. */
   intervalMs?: number
 }
 
@@ -20,11 +23,53 @@ const ENDED = new Set(['completed', 'failed'])
 
 /** Follows the run until it ends; answers it as it ended. */
 export async function follow(options: FollowOptions): Promise<RunView> {
-  const { client, runId, write, tty } = options
+  const { client, runId, write } = options
   const path = `/runs/${encodeURIComponent(runId)}`
+  const interval = options.intervalMs ?? 500
+  const pause = () => new Promise((resolve) => setTimeout(resolve, interval))
+  const draw = drawer(options, path)
+  const finish = (run: RunView): RunView => {
+    if (run.status === 'failed' && run.error !== null) write(`error: ${JSON.stringify(run.error)}\n`)
+    return run
+  }
+
+  let run = await draw()
+  if (ENDED.has(run.status)) return finish(run)
+  let lastId: string | undefined
+  let stream = await openEventStream(client, `${path}/events`)
+  while (stream !== null) {
+    const event = await stream.next()
+    if (event === null) {
+      // The server ends the stream after the run's final event; anything else was a drop: resume.
+      run = await draw()
+      if (ENDED.has(run.status)) return finish(run)
+      await pause()
+      stream = await openEventStream(client, `${path}/events`, lastId)
+      continue
+    }
+    lastId = event.id ?? lastId
+    // Everything already here is one redraw: a run's first events arrive all at once.
+    while (stream.pending()) lastId = (await stream.next())?.id ?? lastId
+    run = await draw()
+    if (ENDED.has(run.status)) {
+      stream.close()
+      return finish(run)
+    }
+  }
+  // No event stream (an older server): poll.
+  for (;;) {
+    await pause()
+    run = await draw()
+    if (ENDED.has(run.status)) return finish(run)
+  }
+}
+
+/** Reads the run, its steps and its warnings, and draws them; answers the run. */
+function drawer(options: FollowOptions, path: string): () => Promise<RunView> {
+  const { client, write, tty } = options
   let drawn = 0
   const printed = new Set<string>()
-  for (;;) {
+  return async () => {
     const run = await client.get<RunView>(path)
     const { steps } = await client.get<{ steps: StepView[] }>(`${path}/steps?limit=1000`)
     const { logs } = await client.get<{ logs: LogView[] }>(`${path}/logs?limit=1000`)
@@ -47,11 +92,7 @@ export async function follow(options: FollowOptions): Promise<RunView> {
         write(`${time(Date.now())} ${line.trim()}\n`)
       }
     }
-    if (ENDED.has(run.status)) {
-      if (run.status === 'failed' && run.error !== null) write(`error: ${JSON.stringify(run.error)}\n`)
-      return run
-    }
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 500))
+    return run
   }
 }
 
