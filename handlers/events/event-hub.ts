@@ -187,9 +187,10 @@ export class EventHub {
     }
     const started = Date.now()
     const since = (this.#lastStart ?? started) - OVERLAP_MS
-    this.#lastStart = started
     this.#reads++
     const { changes, runs } = await this.#store.readChanges(scope, since)
+    // Only a read that answered moves the window: after a failed one the next reads from as far back.
+    this.#lastStart = started
     for (const subscriber of joined) this.#hand(subscriber, changes, runs, started - OVERLAP_MS, since)
   }
 
