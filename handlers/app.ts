@@ -18,6 +18,7 @@ import { allEvents } from './events/all-events.js'
 import { EventHub } from './events/event-hub.js'
 import { runEvents } from './events/run-events.js'
 import { discardUnreadBody } from './read-body.js'
+import { createUi } from './ui/create-ui.js'
 import { getFlow } from './flows/get-flow.js'
 import { listFlows } from './flows/list-flows.js'
 import { listFlowCalls } from './flow-calls/list-flow-calls.js'
@@ -129,5 +130,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/api/v1', allEvents)
   app.route('/api/v1', reportExit)
   app.route('/api/v1', heartbeat)
+  // The dashboard (/ui, and / sends a browser there) calls this same app for everything it shows
+  // and does, with the API token, once its own login let the visitor in.
+  app.route('/', createUi({ apiToken: deps.apiToken, dispatch: async (request) => app.request(request) }))
   return app
 }
