@@ -107,7 +107,6 @@ export const StepDefinition = v.strictObject(
     retryDelaySeconds: v.optional(
       v.pipe(
         v.number('must be a number'),
-        v.finite('must be a finite number'),
         v.minValue(0, 'must be at least 0'),
         v.maxValue(MAX_RETRY_DELAY_SECONDS, `must be at most ${MAX_RETRY_DELAY_SECONDS}`),
       ),
