@@ -5,16 +5,29 @@
 // scheduler/recover-dead-supervisors.ts), instead of the scripts running on unsupervised while the
 // lease expires and their re-run starts beside them.
 //
-// One small JSON file per supervisor process in MAXQ_RUNTIME_DIR (per user, mode 0700), named
+// One small file per supervisor process in MAXQ_RUNTIME_DIR (per user, mode 0700), named
 // `<pid>-<start time>.json`: the start time (/proc/<pid>/stat) tells the process from a later one
-// that reuses its pid, and the boot id and pid namespace inside say whether the pid means anything
-// here. The file is rewritten (write, rename) synchronously as each script starts and as each
-// job's exit report is answered, and deleted when nothing is left in it. What a crash can lose is
-// the instant between a spawn and the write after it: such a script is not killed, and its lease
-// is left to expire (docs/failure-modes.md).
+// that reuses its pid, and the boot id and pid namespace in its first line say whether the pid
+// means anything here. After that line, one JSON line per change, appended synchronously with one
+// write(2) (a few microseconds, whatever the number of scripts): a script started, or a job whose
+// exit report was answered. The file is rewritten compactly (write, rename) when the changes
+// outnumber the live entries, and deleted when nothing is left in it. What a crash can lose is the
+// instant between a spawn and the write after it: such a script is not killed, and its lease is
+// left to expire (docs/failure-modes.md). A torn last line (a write cut short) is ignored.
 
 import { randomBytes } from 'node:crypto'
-import { linkSync, lstatSync, mkdirSync, chmodSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  closeSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs'
 import path from 'node:path'
 import { bootId, pidNamespace, readProcStat } from './proc-stat.js'
 
@@ -81,10 +94,21 @@ export function recordFile(dir: string, pid: number, startTime: string): string 
   return path.join(dir, `${pid}-${startTime}.json`)
 }
 
+type RecordHeader = Omit<RegistryRecord, 'entries'>
+
+/** A change after the header line: an entry set (started, expected) or ended. */
+type RecordLine = RegistryEntry | { lease: string; end: true }
+
+/** The text of a record: its header line, then one line per entry. */
+export function formatRecord(record: RegistryRecord): string {
+  const { entries, ...header } = record
+  return [header, ...entries].map((line) => `${JSON.stringify(line)}\n`).join('')
+}
+
 /** Writes a record atomically (a temp file renamed, or with `exclusive` linked, over the name). */
 function writeRecord(file: string, record: RegistryRecord, exclusive: boolean): void {
   const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`
-  writeFileSync(temp, JSON.stringify(record), { mode: 0o600 })
+  writeFileSync(temp, formatRecord(record), { mode: 0o600 })
   try {
     if (exclusive) linkSync(temp, file)
     else renameSync(temp, file)
@@ -108,12 +132,19 @@ export interface RegistryOptions {
   onError?: (message: string) => void
 }
 
+/** Lines appended beyond the live entries before the file is rewritten compactly. */
+const COMPACT_SLACK = 64
+
 /** The record one supervisor process keeps of its own scripts. */
 export class SupervisorRegistry {
   readonly #file: string
-  readonly #base: Omit<RegistryRecord, 'entries'>
+  readonly #base: RecordHeader
   readonly #entries = new Map<string, RegistryEntry>()
   readonly #onError: (message: string) => void
+  /** Open for appending while the file exists. */
+  #fd: number | null = null
+  /** Lines in the file after its header. */
+  #lines = 0
   #complained = false
 
   /** Null where the registry cannot work (no /proc, a directory that is not ours): said once. */
@@ -141,7 +172,7 @@ export class SupervisorRegistry {
     )
   }
 
-  private constructor(file: string, base: Omit<RegistryRecord, 'entries'>, onError: (m: string) => void) {
+  private constructor(file: string, base: RecordHeader, onError: (m: string) => void) {
     this.#file = file
     this.#base = base
     this.#onError = onError
@@ -154,32 +185,63 @@ export class SupervisorRegistry {
   /** Leases handed to this process that it has not started yet (a detached supervisor's jobs). */
   expect(leases: readonly string[]): void {
     for (const lease of leases) this.#entries.set(lease, { lease, pgid: null, leaderStart: null })
-    this.#save()
+    // Replaces the record a one-shot tick may have written under our name: it has nothing more.
+    this.#guard(() => this.#rewrite())
   }
 
   /** Right after the spawn, in the same turn of the event loop. */
   started(lease: string, pgid: number): void {
     // The leader is our child and cannot have been waited for yet, so its stat is there.
-    const leaderStart = readProcStat(pgid)?.startTime ?? null
-    this.#entries.set(lease, { lease, pgid, leaderStart })
-    this.#save()
+    const entry = { lease, pgid, leaderStart: readProcStat(pgid)?.startTime ?? null }
+    this.#entries.set(lease, entry)
+    this.#guard(() => this.#append(entry))
   }
 
   /** Once the job's exit report has been answered: the lease is no longer ours to hand back. */
   ended(lease: string): void {
-    if (this.#entries.delete(lease)) this.#save()
+    if (!this.#entries.delete(lease)) return
+    this.#guard(() => (this.#entries.size === 0 ? this.#remove() : this.#append({ lease, end: true })))
   }
 
   /** A clean exit: nothing is left to recover. */
   close(): void {
     this.#entries.clear()
+    this.#remove()
+  }
+
+  #append(line: RecordLine): void {
+    if (this.#fd === null || this.#lines > 2 * this.#entries.size + COMPACT_SLACK) return this.#rewrite()
+    writeSync(this.#fd, `${JSON.stringify(line)}\n`)
+    this.#lines++
+  }
+
+  /** The live entries alone, in a new file renamed over the old one, then appended to. */
+  #rewrite(): void {
+    if (this.#entries.size === 0) return this.#remove()
+    writeRecord(this.#file, { ...this.#base, entries: [...this.#entries.values()] }, false)
+    this.#closeFd()
+    this.#fd = openSync(this.#file, 'a')
+    this.#lines = this.#entries.size
+  }
+
+  #remove(): void {
+    this.#closeFd()
     unlinkQuietly(this.#file)
   }
 
-  #save(): void {
+  #closeFd(): void {
+    if (this.#fd === null) return
     try {
-      if (this.#entries.size === 0) unlinkQuietly(this.#file)
-      else writeRecord(this.#file, { ...this.#base, entries: [...this.#entries.values()] }, false)
+      closeSync(this.#fd)
+    } catch {
+      // nothing to do about it
+    }
+    this.#fd = null
+  }
+
+  #guard(change: () => void): void {
+    try {
+      change()
     } catch (error) {
       if (this.#complained) return
       this.#complained = true
@@ -223,36 +285,47 @@ export function recordHandedOver(
   }
 }
 
-/** A record read back, or null when it is not one (a partial write of an older version, …). */
+/**
+ * A record read back: its header, and its entries after every change line is applied. Null when
+ * the header is not one of ours; a line that does not parse (the torn last one) is skipped.
+ */
 export function parseRecord(text: string): RegistryRecord | null {
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch {
-    return null
-  }
-  if (typeof value !== 'object' || value === null) return null
-  const r = value as Partial<RegistryRecord>
+  const [first, ...rest] = text.split('\n')
+  const header = parseJson(first ?? '') as Partial<RecordHeader> | null
   if (
-    r.version !== 1 ||
-    typeof r.pid !== 'number' ||
-    typeof r.startTime !== 'string' ||
-    typeof r.bootId !== 'string' ||
-    typeof r.pidNamespace !== 'string' ||
-    typeof r.scope !== 'string' ||
-    typeof r.workerId !== 'string' ||
-    !Array.isArray(r.entries)
+    header === null ||
+    header.version !== 1 ||
+    typeof header.pid !== 'number' ||
+    typeof header.startTime !== 'string' ||
+    typeof header.bootId !== 'string' ||
+    typeof header.pidNamespace !== 'string' ||
+    typeof header.scope !== 'string' ||
+    typeof header.workerId !== 'string'
   ) {
     return null
   }
-  const entries: RegistryEntry[] = []
-  for (const entry of r.entries as unknown[]) {
-    if (typeof entry !== 'object' || entry === null) return null
-    const { lease, pgid, leaderStart } = entry as Partial<RegistryEntry>
-    if (typeof lease !== 'string') return null
-    if (pgid !== null && !(typeof pgid === 'number' && Number.isSafeInteger(pgid) && pgid > 1)) return null
-    if (leaderStart !== null && typeof leaderStart !== 'string') return null
-    entries.push({ lease, pgid, leaderStart })
+  const entries = new Map<string, RegistryEntry>()
+  for (const text of rest) {
+    const line = parseJson(text) as Partial<RegistryEntry & { end: true }> | null
+    if (line === null || typeof line.lease !== 'string') continue
+    if (line.end === true) {
+      entries.delete(line.lease)
+      continue
+    }
+    const { lease, pgid = null, leaderStart = null } = line
+    if (pgid !== null && !(typeof pgid === 'number' && Number.isSafeInteger(pgid) && pgid > 1)) continue
+    if (leaderStart !== null && typeof leaderStart !== 'string') continue
+    entries.set(lease, { lease, pgid, leaderStart })
   }
-  return { ...(r as RegistryRecord), entries }
+  const { version, pid, startTime, bootId, pidNamespace, scope, workerId } = header as RecordHeader
+  return { version, pid, startTime, bootId, pidNamespace, scope, workerId, entries: [...entries.values()] }
+}
+
+function parseJson(text: string): object | null {
+  try {
+    const value: unknown = JSON.parse(text)
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : null
+  } catch {
+    return null
+  }
 }

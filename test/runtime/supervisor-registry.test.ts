@@ -17,6 +17,7 @@ import type { ExitReportBody } from '../../runtime/process-job.js'
 import { spawnDetached } from '../../runtime/spawn-detached.js'
 import { Supervisor } from '../../runtime/supervise.js'
 import {
+  formatRecord,
   hostIdentity,
   parseRecord,
   recordFile,
@@ -64,11 +65,12 @@ async function longScript(name: string): Promise<string> {
 }
 
 async function pidsOf(name: string): Promise<number[]> {
-  return waitFor(() => {
+  const found = await waitFor(() => {
     const files = [`${name}.shell`, `${name}.bg`].map((file) => path.join(dir, file))
     if (!files.every((file) => existsSync(file) && readFileSync(file, 'utf8').endsWith('\n'))) return null
     return files.map((file) => Number(readFileSync(file, 'utf8')))
   })
+  return found ?? []
 }
 
 const running = (pid: number): boolean => isRunning(readProcStat(pid))
@@ -114,7 +116,7 @@ function writeRecordOf(
     ...overrides,
   }
   SupervisorRegistry.open({ place, workerId: 'prepare' })?.close()
-  writeFileSync(recordFile(place.dir, pid, stat.startTime), JSON.stringify(record), { mode: 0o600 })
+  writeFileSync(recordFile(place.dir, pid, stat.startTime), formatRecord(record), { mode: 0o600 })
 }
 
 describe.skipIf(!linux)('the supervisor registry', () => {
@@ -142,6 +144,23 @@ describe.skipIf(!linux)('the supervisor registry', () => {
     registry?.ended('step/r/a/1')
     expect(records()[0]?.entries.map((entry) => entry.lease)).toEqual(['step/r/b/1'])
     registry?.ended('step/r/b/1')
+    expect(readdirSync(place.dir)).toEqual([])
+  })
+
+  it('appends one line per change, stays small through many starts and ends, and skips a torn last line', async () => {
+    const registry = SupervisorRegistry.open({ place, workerId: 'w' })
+    if (registry === null) throw new Error('no registry')
+    registry.started('step/r/keep/1', process.pid)
+    for (let i = 0; i < 1_000; i++) {
+      registry.started(`step/r/s${i}/1`, process.pid)
+      registry.ended(`step/r/s${i}/1`)
+    }
+    registry.started('step/r/last/1', process.pid)
+    const text = readFileSync(registry.file, 'utf8')
+    expect(text.split('\n').length).toBeLessThan(200)
+    writeFileSync(registry.file, `${text}{"lease":"step/r/torn/1","pg`)
+    expect(records()[0]?.entries.map((entry) => entry.lease)).toEqual(['step/r/keep/1', 'step/r/last/1'])
+    registry.close()
     expect(readdirSync(place.dir)).toEqual([])
   })
 

@@ -75,11 +75,12 @@ describe.skipIf(!built || hostIdentity() === null).each(testDatabases)(
           },
         ],
       })
-      const [shell, background] = await waitFor(() => {
+      const pids = await waitFor(() => {
         const files = ['shell', 'bg'].map((name) => path.join(dir, name))
         if (!files.every((file) => existsSync(file) && readFileSync(file, 'utf8').endsWith('\n'))) return null
         return files.map((file) => Number(readFileSync(file, 'utf8')))
       })
+      const [shell, background] = pids ?? []
 
       // Alive: nothing to recover.
       expect(await recoverDeadSupervisors(store, place, () => ++now)).toEqual({
