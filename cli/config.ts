@@ -12,6 +12,7 @@ import { DEFAULT_POOL_SIZE, DEFAULT_SQLITE_PATH, type DatabaseConfig } from '../
 import type { StoreOptions } from '../db/sql-store.js'
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_FIELDS_BYTES } from '../handlers/app-env.js'
 import { isRunToken } from '../security/run-token.js'
+import { NO_WORKER_WARN_AFTER_MS } from './no-worker-warning.js'
 import { DEFAULT_ABORT_GRACE_MS } from '../runtime/limits.js'
 import {
   DEFAULT_MAX_LOST_ATTEMPTS,
@@ -64,6 +65,8 @@ export interface Config {
   maxFieldsBytes: number
   /** MAXQ_RETENTION_DAYS: finished runs older than this are deleted by the tick; undefined keeps all. */
   retentionDays: number | undefined
+  /** MAXQ_NO_WORKER_WARNING_MS: `maxq serve` warns after runs waited this long with no live worker. */
+  noWorkerWarningMs: number
 }
 
 export interface ConfigDefaults {
@@ -189,6 +192,11 @@ export const SETTINGS: readonly Setting[] = [
     default: 'unset (keep every run)',
     summary: 'ticks delete finished runs that ended more than this many days ago (1 to 36500)',
   },
+  {
+    name: 'MAXQ_NO_WORKER_WARNING_MS',
+    default: String(NO_WORKER_WARN_AFTER_MS),
+    summary: 'maxq serve warns when runs waited this long and no worker is alive (1000 to 86400000)',
+  },
   { name: 'LOG_LEVEL', default: 'info', summary: 'debug (adds a line per request), info, warn or error' },
   {
     name: 'LOG_FORMAT',
@@ -281,6 +289,7 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     retentionDays: env.MAXQ_RETENTION_DAYS?.trim()
       ? integer(env, 'MAXQ_RETENTION_DAYS', 0, 1, 36_500)
       : undefined,
+    noWorkerWarningMs: integer(env, 'MAXQ_NO_WORKER_WARNING_MS', NO_WORKER_WARN_AFTER_MS, 1_000, 86_400_000),
   }
 }
 

@@ -92,7 +92,7 @@ async function serveCommand(config: Config): Promise<void> {
     if (flow.problem !== null) log.warn(`flow ${flow.flowName}: ${flow.problem}; its schedules are not run`)
   }
   // The API alone starts nothing: say so when runs wait and no worker is alive (issue 18).
-  const stopWatching = watchForWorkers(store, log)
+  const stopWatching = watchForWorkers(store, log, config.noWorkerWarningMs)
   onSignals(async () => {
     stopWatching()
     await api.close()

@@ -1,7 +1,8 @@
 // `maxq serve` runs the API only: with open runs and no live worker (db/queries/workers.ts) nothing
-// ever starts them. Every CHECK_EVERY_MS it asks the database; after NO_WORKER_WARN_AFTER_MS of
-// open runs with no worker it warns, saying how to start one, at most every REPEAT_WARN_MS, and it
-// says so when a worker appears again. Reads only: no commit on an idle PostgreSQL.
+// ever starts them. Every CHECK_EVERY_MS (or a third of the threshold, when that is shorter) it
+// asks the database; after MAXQ_NO_WORKER_WARNING_MS (default NO_WORKER_WARN_AFTER_MS) of open
+// runs with no worker it warns, saying how to start one, at most every REPEAT_WARN_MS, and it says
+// so when a worker appears again. Reads only: no commit on an idle PostgreSQL.
 
 import type { ApiStore } from '../db/store.js'
 import { errorText, type Logger } from './log.js'
@@ -22,6 +23,8 @@ export class NoWorkerWarning {
   #since: number | null = null
   #warnedAt: number | null = null
 
+  constructor(readonly warnAfterMs = NO_WORKER_WARN_AFTER_MS) {}
+
   observe(now: number, watch: WorkerWatch): WatchSay {
     if (watch.liveWorkers > 0) {
       const warned = this.#warnedAt !== null
@@ -39,7 +42,7 @@ export class NoWorkerWarning {
       return null
     }
     this.#since ??= now
-    if (now - this.#since < NO_WORKER_WARN_AFTER_MS) return null
+    if (now - this.#since < this.warnAfterMs) return null
     if (this.#warnedAt !== null && now - this.#warnedAt < REPEAT_WARN_MS) return null
     this.#warnedAt = now
     const seconds = Math.round((now - this.#since) / 1000)
@@ -54,8 +57,13 @@ export class NoWorkerWarning {
 }
 
 /** Wires the decision to a timer; answers a stop function. */
-export function watchForWorkers(store: ApiStore, log: Logger, everyMs = CHECK_EVERY_MS): () => void {
-  const warning = new NoWorkerWarning()
+export function watchForWorkers(
+  store: ApiStore,
+  log: Logger,
+  warnAfterMs = NO_WORKER_WARN_AFTER_MS,
+): () => void {
+  const warning = new NoWorkerWarning(warnAfterMs)
+  const everyMs = Math.min(CHECK_EVERY_MS, Math.max(100, Math.floor(warnAfterMs / 3)))
   const check = async (): Promise<void> => {
     const now = Date.now()
     const page = { limit: 1, offset: 0, sortBy: 'createdAt', sortOrder: 'desc' } as const

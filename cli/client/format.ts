@@ -41,6 +41,8 @@ function waitValue(key: string, value: unknown): string {
   return String(value)
 }
 
+const START_WORKER = 'maxq tick --watch'
+
 /**
  * Why a pending thing waits, as the API says it (`waitingFor`), in one line: `no_worker`,
  * `dependencies (steps: a, b)`, `retry_delay (until: 2026-12-07 02:30:00Z)`.
@@ -53,6 +55,9 @@ export function waitingText(waitingFor: unknown): string {
     const more = Object.entries(rest)
       .map(([key, value]) => `${key}: ${waitValue(key, value)}`)
       .join('; ')
+    // The one reason a person must act on: say how.
+    if (reason === 'no_worker' && more === '')
+      return `no_worker (no worker is alive; start one: ${START_WORKER})`
     return more === '' ? reason : `${reason} (${more})`
   }
   return JSON.stringify(waitingFor)

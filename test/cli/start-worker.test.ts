@@ -59,6 +59,7 @@ describe.each(testDatabases)('a worker’s claims on $name', (database) => {
     maxBodyBytes: 1024 * 1024,
     maxFieldsBytes: 8 * 1024 * 1024,
     retentionDays: undefined,
+    noWorkerWarningMs: 30_000,
   })
 
   it('claims through its loop, up to the limit, never through a stage post', async () => {

@@ -40,20 +40,19 @@ describe.each(cases)('e2e run transition log ($database.name, $format)', ({ data
       'failed:work': { exit: 0 },
     })
     expect((await e2e.waitForRun(runId, ['completed', 'failed'], 60_000)).status).toBe('failed')
-    const ofRun = await waitFor(
-      () => {
-        const lines = e2e.server
-          .logs()
-          .split('\n')
-          .filter((line) => line.includes(runId))
-        return lines.some(
+    const linesOfRun = () =>
+      e2e.server
+        .logs()
+        .split('\n')
+        .filter((line) => line.includes(runId))
+    await waitFor(
+      () =>
+        linesOfRun().some(
           (line) => line.includes('run_ended') || / failed \(stage_failed\) after /.test(line),
-        )
-          ? lines
-          : null
-      },
+        ),
       { timeoutMs: 30_000, message: 'no run-ended line in the server log' },
     )
+    const ofRun = linesOfRun()
 
     if (format === 'text') {
       const expected = [
