@@ -37,7 +37,24 @@ describe('GET /api/v1/runs/:runId/flow-calls', () => {
 
     const ended = await api.send('GET', `/api/v1/runs/${run.id}/flow-calls`)
     expect((ended.body as { flowCalls: FlowCall[] }).flowCalls).toMatchObject([
-      { status: 'failed', exitCode: 3, stdout: 'planned\n', stderr: 'oops\n', attempt: 1 },
+      {
+        status: 'failed',
+        exitCode: 3,
+        stdout: 'planned\n',
+        stderr: 'oops\n',
+        attempt: 1,
+        lostAttempts: 0,
+        // Every attempt is kept (issue 17): here the only one.
+        attempts: [
+          expect.objectContaining({
+            attempt: 1,
+            exitCode: 3,
+            terminationReason: 'exit',
+            stdoutTail: 'planned\n',
+            stderrTail: 'oops\n',
+          }),
+        ],
+      },
     ])
   })
 

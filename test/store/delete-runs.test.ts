@@ -60,6 +60,8 @@ describe.each(testDatabases)('deleting runs on $name', (database) => {
     const kept = await richRun()
     const open = (await store.createRun({ flowName: 'open' }, Date.now())).id
     expect((await rowsOf(doomed)).length).toBeGreaterThan(5)
+    // Its attempt history too (issue 17): the flow call's attempt and each step's.
+    expect((await rowsOf(doomed)).filter((row) => row.startsWith('attempts: '))).toHaveLength(3)
     const keptRows = await rowsOf(kept)
 
     expect(await store.deleteRun(doomed)).toEqual({ ok: true, value: { id: doomed } })
