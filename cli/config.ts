@@ -65,6 +65,8 @@ export interface Config {
   maxFieldsBytes: number
   /** MAXQ_RETENTION_DAYS: finished runs older than this are deleted by the tick; undefined keeps all. */
   retentionDays: number | undefined
+  /** MAXQ_METRICS_PUBLIC: GET /metrics needs no token even where MAXQ_API_TOKEN is set. */
+  metricsPublic: boolean
   /** MAXQ_NO_WORKER_WARNING_MS: `maxq serve` warns after runs waited this long with no live worker. */
   noWorkerWarningMs: number
 }
@@ -197,6 +199,11 @@ export const SETTINGS: readonly Setting[] = [
     default: String(NO_WORKER_WARN_AFTER_MS),
     summary: 'maxq serve warns when runs waited this long and no worker is alive (1000 to 86400000)',
   },
+  {
+    name: 'MAXQ_METRICS_PUBLIC',
+    default: '0',
+    summary: '1: GET /metrics needs no token (a Prometheus without one may scrape it)',
+  },
   { name: 'LOG_LEVEL', default: 'info', summary: 'debug (adds a line per request), info, warn or error' },
   {
     name: 'LOG_FORMAT',
@@ -289,8 +296,17 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
     retentionDays: env.MAXQ_RETENTION_DAYS?.trim()
       ? integer(env, 'MAXQ_RETENTION_DAYS', 0, 1, 36_500)
       : undefined,
+    metricsPublic: flag(env, 'MAXQ_METRICS_PUBLIC'),
     noWorkerWarningMs: integer(env, 'MAXQ_NO_WORKER_WARNING_MS', NO_WORKER_WARN_AFTER_MS, 1_000, 86_400_000),
   }
+}
+
+/** 1/true/yes or 0/false/no (any case); unset or empty is false. */
+function flag(env: Env, name: string): boolean {
+  const value = env[name]?.trim().toLowerCase() ?? ''
+  if (['1', 'true', 'yes'].includes(value)) return true
+  if (['', '0', 'false', 'no'].includes(value)) return false
+  throw new ConfigError(name, 'use 1 or 0')
 }
 
 function retryDefaults(env: Env): RetryPolicy {

@@ -27,6 +27,7 @@ export async function startApi(
     logger: (line) => log.error(line),
     ...(config.logLevel === 'debug' ? { requestLog: (line: string) => log.debug(line) } : {}),
     apiToken: config.apiToken,
+    metricsPublic: config.metricsPublic,
     maxBodyBytes: config.maxBodyBytes,
     maxFieldsBytes: config.maxFieldsBytes,
     retryDefaults: config.retryDefaults,

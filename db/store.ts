@@ -4,6 +4,7 @@
 
 import type { PruneOutcome, PruneQuery } from './queries/delete-runs.js'
 import type { Changes, ChangeScope } from './queries/read-changes.js'
+import type { MetricsCounts } from './queries/read-metrics.js'
 import type { Refusal } from './queries/record-refusal.js'
 import type { LastSlot, ScheduledRunRequest, ScheduleSlot, SlotDecision } from './queries/schedule-slots.js'
 import type { ParsedLease } from './rules/lease-key.js'
@@ -26,6 +27,7 @@ import type {
 
 export type { PruneOutcome, PruneQuery } from './queries/delete-runs.js'
 export type { Change, Changes, ChangeScope } from './queries/read-changes.js'
+export type { MetricsCounts } from './queries/read-metrics.js'
 export type { Refusal } from './queries/record-refusal.js'
 export type { LastSlot, ScheduledRunRequest, ScheduleSlot, SlotDecision } from './queries/schedule-slots.js'
 
@@ -248,6 +250,8 @@ export interface ApiStore {
   ping(): Promise<void>
   /** Workers seen within WORKER_LIVE_HEARTBEATS of their own heartbeat interval (GET /health). */
   listLiveWorkers(now: number): Promise<WorkerRecord[]>
+  /** Counts for GET /metrics (db/queries/read-metrics.ts); run durations of runs finished since `since`. */
+  readMetrics(now: number, since: number): Promise<MetricsCounts>
 
   // --- the event stream (docs/events.md)
   /** States of the scope's runs, stages, steps and flow calls changed at or after `since`. */

@@ -27,6 +27,8 @@ export interface AppDeps {
   retryDefaults?: RetryPolicy
   /** MAXQ_API_TOKEN: when set, every route but /health needs it or a run token (handlers/auth/). */
   apiToken?: string
+  /** MAXQ_METRICS_PUBLIC: GET /metrics is open to anyone, as /health is. */
+  metricsPublic?: boolean
   /** Checks run tokens; by default made from the store's key on first use. */
   runTokens?: RunTokens
   /** Given, every request is told here when answered (`LOG_LEVEL=debug`): method, path, status, ms. */

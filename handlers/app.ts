@@ -29,6 +29,9 @@ import { heartbeat } from './leases/heartbeat.js'
 import { reportExit } from './leases/report-exit.js'
 import { createLog } from './logs/create-log.js'
 import { listLogs } from './logs/list-logs.js'
+import { countRequests } from './metrics/count-requests.js'
+import { getMetrics } from './metrics/get-metrics.js'
+import { getOpenApi } from './openapi/get-openapi.js'
 import { abortRun } from './runs/abort-run.js'
 import { createRun } from './runs/create-run.js'
 import { deleteRun } from './runs/delete-run.js'
@@ -64,6 +67,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   }
 
   const app = new Hono<AppEnv>()
+  app.use('*', countRequests)
   const requestLog = deps.requestLog
   if (requestLog !== undefined) {
     app.use('*', async (c, next) => {
@@ -96,6 +100,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     '*',
     authenticate({
       apiToken: deps.apiToken,
+      metricsPublic: deps.metricsPublic ?? false,
       // The store keeps the key once it has read it; a RunTokens over it is two closures.
       runTokens: async () => deps.runTokens ?? runTokens(await deps.store.runTokenKey()),
     }),
@@ -104,6 +109,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.route('/', getHealth)
   app.route('/api/v1', getHealth)
+  app.route('/api/v1', getOpenApi)
+  app.route('/', getMetrics)
   app.route('/api/v1', listFlows)
   app.route('/api/v1', getFlow)
   app.route('/api/v1', triggerRun)

@@ -4,6 +4,7 @@
 // An exit can also carry the worker's claim for the slot it frees, answered with its commit.
 
 import type { ClaimedWork, LeaseKey, WorkClaim, WorkerStore } from '../db/store.js'
+import { recordAttemptEnd } from '../metrics/process-metrics.js'
 import type { ReportSinks } from '../runtime/report-exit.js'
 
 export interface StoreSinkOptions {
@@ -26,7 +27,9 @@ export function storeSinks(store: WorkerStore, opts: StoreSinkOptions): ReportSi
       const claim = opts.claimFor?.(body.lease)
       let claimed: ClaimedWork = { flowCalls: [], steps: [] }
       try {
-        const outcome = await store.recordExit(body, opts.now(), claim)
+        const now = opts.now()
+        const outcome = await store.recordExit(body, now, claim)
+        if (outcome.accepted) recordAttemptEnd(body.lease, body.exitCode, body.startedAt, now)
         if (outcome.claimed !== undefined) claimed = outcome.claimed
         if (outcome.leasesRevoked) opts.onLeasesRevoked()
         return { accepted: outcome.accepted }

@@ -3,6 +3,7 @@
 // records a step's exit (db/queries/record-step-exit.ts), so no tick can see half of them.
 
 import type { ClaimedWork, WorkerStore } from '../db/store.js'
+import { recordClaim, recordTick } from '../metrics/process-metrics.js'
 import type { ProcessJob } from '../runtime/process-job.js'
 import { jobsFor, type JobContext } from './build-jobs.js'
 import type { SlotPool } from './slot-pool.js'
@@ -43,6 +44,7 @@ export interface TickReport {
 }
 
 export async function tick(deps: TickDeps): Promise<TickReport> {
+  const tickStarted = performance.now()
   if (deps.reap) await deps.recover?.()
   if (deps.reap) await deps.recover?.()
   const reaped = deps.reap ? await deps.store.reapExpiredLeases(deps.now(), deps.leaseMs, deps.maxLostAttempts) : 0
@@ -53,10 +55,12 @@ export async function tick(deps: TickDeps): Promise<TickReport> {
   let work: ClaimedWork = { flowCalls: [], steps: [] }
   let started: string[] = []
   try {
+    const claimStarted = performance.now()
     work = await deps.store.claimWork(
       { workerId: deps.workerId, flowCallLimit: deps.batchSize, stepLimit: limit },
       deps.now(),
     )
+    recordClaim((performance.now() - claimStarted) / 1000)
     const jobs = jobsFor(deps.jobs, work)
     if (jobs.length > 0) deps.launch(jobs)
     started = work.steps.map((step) => step.lease)
@@ -64,6 +68,7 @@ export async function tick(deps: TickDeps): Promise<TickReport> {
     // Held until launched, so a claim made meanwhile (an exit's) never counts these slots free.
     deps.slots.launched(limit, started)
   }
+  recordTick((performance.now() - tickStarted) / 1000, reaped)
   return {
     reaped,
     scheduled,

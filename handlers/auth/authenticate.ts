@@ -1,6 +1,7 @@
-// Who is calling. With MAXQ_API_TOKEN set, every route but /health needs `Authorization: Bearer
-// <token>`: the API token (an operator, the CLI, a supervisor) may do anything, a run token (the
-// MAXQ_TOKEN of a flow or step process) only touches its own run, and only while the run is open.
+// Who is calling. With MAXQ_API_TOKEN set, every route but /health and /api/v1/openapi.json (and
+// /metrics with MAXQ_METRICS_PUBLIC=1) needs `Authorization: Bearer <token>`: the API token (an
+// operator, the CLI, a supervisor) may do anything, a run token (the MAXQ_TOKEN of a flow or step
+// process) only touches its own run, and only while the run is open.
 // Without MAXQ_API_TOKEN anyone may call, but a request that presents a run token is still held to
 // that run: a script cannot reach into another run by mistake, and its refusals can be told apart.
 // Runs before any body is read, so a refused request changes nothing.
@@ -13,11 +14,14 @@ import { ApiError } from '../errors.js'
 export interface AuthOptions {
   /** MAXQ_API_TOKEN; undefined leaves the API open. */
   apiToken: string | undefined
+  /** MAXQ_METRICS_PUBLIC: GET /metrics needs no token. */
+  metricsPublic: boolean
   /** Checks run tokens; made once from the store's key. */
   runTokens: () => Promise<RunTokens>
 }
 
-const OPEN_PATHS = new Set(['/health', '/api/v1/health'])
+// The OpenAPI document describes routes, not data (docs/observability.md).
+const OPEN_PATHS = new Set(['/health', '/api/v1/health', '/api/v1/openapi.json'])
 const RUN_PATH = /^\/api\/v1\/runs\/([^/]+)(?:\/|$)/
 /** The dashboard: a browser sends no bearer token; the dashboard's own login guards it (handlers/ui/). */
 const DASHBOARD_PATH = /^\/(?:ui(?:\/.*)?)?$/
@@ -35,7 +39,7 @@ export function authenticate(options: AuthOptions): MiddlewareHandler<AppEnv> {
       c.set('caller', { kind: 'anonymous' })
       return next()
     }
-    if (OPEN_PATHS.has(c.req.path)) {
+    if (OPEN_PATHS.has(c.req.path) || (options.metricsPublic && c.req.path === '/metrics')) {
       // Open to anyone; a valid API token only adds what the answer shows (GET /health's hosts).
       const caller = await identify(c.req.header('authorization'), options).catch((): Caller => ({
         kind: 'anonymous',

@@ -4,6 +4,7 @@
 
 import { Hono } from 'hono'
 import * as v from 'valibot'
+import { recordAttemptEnd } from '../../metrics/process-metrics.js'
 import type { AppEnv } from '../app-env.js'
 import { body } from '../validate.js'
 
@@ -30,10 +31,12 @@ export const reportExit = new Hono<AppEnv>().post(
   body(ReportExitBody, { limit: MAX_EXIT_REPORT_BYTES }),
   async (c) => {
     const report = c.req.valid('json')
-    const outcome = await c.var.store.recordExit(report, c.var.clock.now())
+    const now = c.var.clock.now()
+    const outcome = await c.var.store.recordExit(report, now)
     // Only an accepted report changed anything (a freed slot, a retry, a stage end) worth waking for.
     // If it stopped other running work (a failed flow call fails its run), supervisors check leases.
     if (outcome.accepted) {
+      recordAttemptEnd(report.lease, report.exitCode, report.startedAt, now)
       c.var.wake()
       if (outcome.leasesRevoked) c.var.wake('abort')
     }

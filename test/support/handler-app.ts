@@ -46,6 +46,8 @@ export interface HandlerAppOptions {
   maxFieldsBytes?: number
   /** MAXQ_API_TOKEN for the app; unset leaves the API open. */
   apiToken?: string
+  /** MAXQ_METRICS_PUBLIC: GET /metrics open without the API token. */
+  metricsPublic?: boolean
   /** Lets a test replace store methods (e.g. make one throw); gets the real store. */
   wrapStore?: (store: Store) => Store
   wake?: () => void
@@ -79,6 +81,7 @@ export async function createHandlerApp(options: HandlerAppOptions = {}): Promise
     maxFieldsBytes: options.maxFieldsBytes,
     ...(options.retryDefaults ? { retryDefaults: options.retryDefaults } : {}),
     apiToken: options.apiToken,
+    metricsPublic: options.metricsPublic ?? false,
     ...(options.requestLog ? { requestLog: options.requestLog } : {}),
     clock: options.clock,
     logger: (line) => logged.push(line),
