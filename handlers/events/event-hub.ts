@@ -14,6 +14,8 @@ export const FALLBACK_POLL_MS = 1000
 export const MIN_POLL_GAP_MS = 100
 /** A stream this many events behind (a client that stopped reading) is ended; it can resume. */
 export const MAX_QUEUED_EVENTS = 10_000
+/** A comment at least this often, so proxies and clients see an idle stream is alive. */
+export const KEEPALIVE_MS = 15_000
 
 export interface StreamEvent {
   event: Change['event']
@@ -35,6 +37,8 @@ export interface Listener {
 
 export interface EventHubOptions {
   fallbackPollMs?: number
+  /** How often an idle stream says `: keepalive` (KEEPALIVE_MS; tests make it short). */
+  keepaliveMs?: number
   logger?: (line: string) => void
 }
 
@@ -72,6 +76,8 @@ export function eventPosition(id: string): number | null {
 export class EventHub {
   readonly #store: Pick<ApiStore, 'readChanges' | 'subscribe'>
   readonly #fallbackMs: number
+  /** How often the streams of this hub send `: keepalive`. */
+  readonly keepaliveMs: number
   readonly #logger: (line: string) => void
   readonly #subscribers = new Set<Subscriber>()
   #dirty = false
@@ -87,6 +93,7 @@ export class EventHub {
   constructor(store: Pick<ApiStore, 'readChanges' | 'subscribe'>, options: EventHubOptions = {}) {
     this.#store = store
     this.#fallbackMs = options.fallbackPollMs ?? FALLBACK_POLL_MS
+    this.keepaliveMs = options.keepaliveMs ?? KEEPALIVE_MS
     this.#logger = options.logger ?? ((line) => console.error(line))
   }
 

@@ -10,8 +10,6 @@ import { eventPosition } from './event-hub.js'
 
 /** The client reconnects this long after a drop (an EventSource reads it from `retry:`). */
 export const RETRY_MS = 2000
-/** A comment at least this often, so proxies and clients see the stream is alive. */
-export const KEEPALIVE_MS = 15_000
 
 /** The resume point: `Last-Event-ID` (what an EventSource sends) or `?after=`; null for a new stream. */
 export function resumePoint(c: Context<AppEnv>, after: string | undefined): number | null {
@@ -44,7 +42,7 @@ export function streamEvents(c: Context<AppEnv>, runId: string | null, after: nu
     })
     const keepalive = setInterval(() => {
       stream.write(': keepalive\n\n').catch(finish)
-    }, KEEPALIVE_MS)
+    }, c.var.events.keepaliveMs)
     try {
       await done
     } finally {

@@ -5,7 +5,10 @@
 import type { AddressInfo } from 'node:net'
 import { serve, type ServerType } from '@hono/node-server'
 import { afterEach, describe, expect, it } from 'vitest'
+import { flowCatalog } from '../../catalog/flow-catalog.js'
 import type { Store } from '../../db/store.js'
+import { createApp } from '../../handlers/app.js'
+import { EventHub } from '../../handlers/events/event-hub.js'
 import { testDatabases } from '../support/dialects.js'
 import { createHandlerApp, type HandlerApp } from '../support/handler-app.js'
 import { openSse } from '../support/read-sse.js'
@@ -36,7 +39,7 @@ function counted(store: Store, counts: Counts): Store {
   }
 }
 
-function listen(api: HandlerApp): Promise<{ server: ServerType; base: string }> {
+function listen(api: Pick<HandlerApp, 'app'>): Promise<{ server: ServerType; base: string }> {
   return new Promise((resolve) => {
     const server = serve({ fetch: api.app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
       resolve({ server, base: `http://127.0.0.1:${info.port}/api/v1` }),
@@ -89,5 +92,20 @@ describe.each(testDatabases)('event hub ($name)', (database) => {
     await api.send('GET', `/api/v1/runs/${runId}`)
     expect(counts.reads).toBe(reads)
     expect(counts.listens).toBe(1)
+  })
+
+  it('says `: keepalive` on an idle stream, after `retry: 2000`', async () => {
+    api = await createHandlerApp({ database })
+    const hub = new EventHub(api.store, { keepaliveMs: 50 })
+    const app = createApp({ store: api.store, catalog: flowCatalog(api.flowsRoot), events: hub })
+    const listening = await listen({ app })
+    server = listening.server
+    const stream = await openSse(`${listening.base}/events`)
+    expect(stream.status).toBe(200)
+    expect(stream.headers.get('cache-control')).toBe('no-cache')
+    expect(await stream.readComment('keepalive')).toBe(true)
+    expect(stream.retries).toEqual([2000])
+    stream.close()
+    await waitFor(() => hub.stats.listeners === 0 && !hub.stats.active, { timeoutMs: 10_000 })
   })
 })

@@ -22,6 +22,8 @@ export interface SseStream {
   readUntil(stop: (event: SseEvent) => boolean): Promise<SseEvent[]>
   /** Every event until the server ends the stream. */
   readToEnd(): Promise<SseEvent[]>
+  /** Reads until a `:` comment with this text arrives (true) or the stream ends (false). */
+  readComment(text: string): Promise<boolean>
   close(): void
 }
 
@@ -61,22 +63,35 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     if (data.length > 0) ready.push({ event, id, data: data.join('\n') })
   }
 
+  /** Reads one more chunk and parses the blocks it completes; false once the stream has ended. */
+  const pump = async (): Promise<boolean> => {
+    if (ended || reader === null) return false
+    const chunk = await reader.read().catch(() => ({ done: true as const, value: undefined }))
+    if (chunk.done) {
+      ended = true
+      return false
+    }
+    buffer += decoder.decode(chunk.value, { stream: true }).replaceAll('\r\n', '\n')
+    let end: number
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      parse(buffer.slice(0, end))
+      buffer = buffer.slice(end + 2)
+    }
+    return true
+  }
+
   const next = async (): Promise<SseEvent | null> => {
     for (;;) {
       const event = ready.shift()
       if (event !== undefined) return event
-      if (ended || reader === null) return null
-      const chunk = await reader.read().catch(() => ({ done: true as const, value: undefined }))
-      if (chunk.done) {
-        ended = true
-        continue
-      }
-      buffer += decoder.decode(chunk.value, { stream: true }).replaceAll('\r\n', '\n')
-      let end: number
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        parse(buffer.slice(0, end))
-        buffer = buffer.slice(end + 2)
-      }
+      if (!(await pump())) return ready.shift() ?? null
+    }
+  }
+
+  const readComment = async (text: string): Promise<boolean> => {
+    for (;;) {
+      if (comments.includes(text)) return true
+      if (!(await pump())) return comments.includes(text)
     }
   }
 
@@ -99,6 +114,7 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     next,
     readUntil,
     readToEnd: () => readUntil(() => false),
+    readComment,
     close: () => {
       ended = true
       controller.abort()
