@@ -1,6 +1,7 @@
 import type { AbortOutcome } from '../store.js'
 import { fail, ok, type Outcome } from '../types.js'
 import { endRun } from './end-run.js'
+import { stopOutlivedFlowCalls } from './outlived-flow-call.js'
 import { isRunActive, lockRun, type Tx } from './tx.js'
 
 /**
@@ -12,7 +13,11 @@ export async function abortRun(tx: Tx, runId: string, now: number): Promise<Outc
   const run = await lockRun(tx, runId)
   if (run === null) return fail('RUN_NOT_FOUND', { runId })
   if (!isRunActive(run.status)) {
-    return ok({ message: `Run is already ${String(run.status)}`, processesKilled: 0, alreadyCompleted: true })
+    // A completed run's flow call may still be running (db/queries/outlived-flow-call.ts): an abort
+    // ends its grace now, and its supervisor terminates it as it would after the grace.
+    const told = await stopOutlivedFlowCalls(tx, runId, now)
+    const message = `Run is already ${String(run.status)}${told > 0 ? '; its flow call still running is stopped' : ''}`
+    return ok({ message, processesKilled: told, alreadyCompleted: true })
   }
   const processesKilled = await endRun(
     tx,

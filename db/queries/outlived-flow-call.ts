@@ -11,6 +11,8 @@ import { logStatement, writeLog } from './write-log.js'
 
 /** The call was still running MAXQ_ABORT_GRACE_MS after its run completed, and was terminated. */
 export const RUN_ENDED = 'run_ended'
+/** The completed run was aborted while the call was still running, and it was terminated. */
+export const ABORTED = 'aborted'
 
 /** What a call's exit report wrote, for the log line of an exit that came after its run ended. */
 export interface LateExit {
@@ -18,21 +20,25 @@ export interface LateExit {
   runStatus: string
   exitCode: number | null
   signal: string | null
-  /** RUN_ENDED when the call was told to stop (renew-leases); null when it ended by itself. */
+  /** Why it was told to stop (RUN_ENDED, ABORTED); null when it ended by itself. */
   terminationReason: string | null
 }
 
 /**
  * The log line of an exit recorded after the run ended: info for exit 0, warn otherwise. The call
  * row itself was written by recordFlowExit (its real exit code and output; `cancelled` with
- * RUN_ENDED when it was terminated), and the run keeps its status.
+ * with its reason when it was told to stop), and the run keeps its status.
  */
 export function lateExitLog(tx: Tx, runId: string, exit: LateExit, now: number): SQL {
   const how =
     exit.exitCode !== null ? `exited ${exit.exitCode}` : `was killed by ${exit.signal ?? 'a signal'}`
-  const terminated = exit.terminationReason === RUN_ENDED
+  const terminated = exit.terminationReason !== null
+  const why =
+    exit.terminationReason === RUN_ENDED
+      ? `was still running MAXQ_ABORT_GRACE_MS after the run ${exit.runStatus}, so it was terminated`
+      : `was terminated (${String(exit.terminationReason)}) after the run ${exit.runStatus}`
   const message = terminated
-    ? `flow call ${exit.callId} was still running MAXQ_ABORT_GRACE_MS after the run ${exit.runStatus}, so it was terminated; it ${how}`
+    ? `flow call ${exit.callId} ${why}; it ${how}`
     : `flow call ${exit.callId} ${how} after the run ${exit.runStatus}; the run stays ${exit.runStatus}`
   const level: LogLevel = !terminated && exit.exitCode === 0 ? 'info' : 'warn'
   return logStatement(
@@ -81,4 +87,34 @@ export async function closeOutlivedFlowCall(
     now,
   )
   return true
+}
+
+/**
+ * An abort of a run that has completed: its flow calls still running are marked ABORTED now, so
+ * their next heartbeat (woken at once where it can be) answers them lost and their supervisors
+ * terminate them, without waiting for the rest of the grace. Answers how many were told.
+ */
+export async function stopOutlivedFlowCalls(tx: Tx, runId: string, now: number): Promise<number> {
+  const told = await tx.q.all<{ id: number }>(sql`
+    UPDATE flow_calls SET termination_reason = ${ABORTED}
+    WHERE run_id = ${runId} AND status = 'running' AND termination_reason IS NULL
+    RETURNING id`)
+  if (told.length === 0) return 0
+  tx.q.beforeCommit(
+    told.map((call) =>
+      logStatement(
+        tx,
+        runId,
+        {
+          entityType: 'flow',
+          entityId: String(call.id),
+          level: 'warn',
+          message: `flow call ${String(call.id)} outlived its run and the run was aborted; it is terminated`,
+        },
+        now,
+      ),
+    ),
+  )
+  tx.wake('abort')
+  return told.length
 }

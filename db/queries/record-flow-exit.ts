@@ -3,7 +3,7 @@ import { parseJson } from '../sql-executor.js'
 import type { Json } from '../types.js'
 import { endRun } from './end-run.js'
 import { insertFlowCallAttempt, runningFlowCall, terminationOf } from './record-attempt.js'
-import { lateExitLog, RUN_ENDED } from './outlived-flow-call.js'
+import { lateExitLog } from './outlived-flow-call.js'
 import { isRunActive, lockRunStatement, type Tx } from './tx.js'
 import { writeLog } from './write-log.js'
 
@@ -36,7 +36,7 @@ export async function recordFlowExit(tx: Tx, end: FlowAttemptEnd, now: number): 
       now,
     ),
     sql`
-      UPDATE flow_calls SET status = CASE WHEN termination_reason = ${RUN_ENDED} THEN 'cancelled'
+      UPDATE flow_calls SET status = CASE WHEN termination_reason IS NOT NULL THEN 'cancelled'
           ELSE ${succeeded ? 'completed' : 'failed'} END, exit_code = ${end.exitCode},
         stdout = ${end.stdout ?? null}, stderr = ${end.stderr ?? null}, completed_at = ${now},
         heartbeat_at = NULL
@@ -49,15 +49,17 @@ export async function recordFlowExit(tx: Tx, end: FlowAttemptEnd, now: number): 
   ])
   const run = locked[0]
   if (run === undefined || changed.length === 0) return false
-  if (!isRunActive(run.status)) {
-    // A call that outlived its run (db/queries/outlived-flow-call.ts): recorded, the run unchanged.
-    const reason = changed[0]?.termination_reason
+  // A call that outlived its run (db/queries/outlived-flow-call.ts), or that was told to stop after
+  // it ended (even if a step retry has reopened the run since): recorded, the run unchanged.
+  const reason = changed[0]?.termination_reason
+  const toldToStop = typeof reason === 'string'
+  if (!isRunActive(run.status) || toldToStop) {
     const exit = {
       callId: end.callId,
       exitCode: end.exitCode,
       signal: end.signal ?? null,
       runStatus: String(run.status),
-      terminationReason: typeof reason === 'string' ? reason : null,
+      terminationReason: toldToStop ? reason : null,
     }
     tx.q.beforeCommit([lateExitLog(tx, end.runId, exit, now)])
     return true

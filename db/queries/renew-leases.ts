@@ -47,7 +47,8 @@ export async function renewLeases(
       WHERE id = ${parsed.callId} AND run_id = ${parsed.runId}
         AND status = 'running' AND attempt = ${parsed.attempt}
       RETURNING termination_reason`)
-    if (renewed.length === 0 || renewed[0]?.termination_reason === RUN_ENDED) lost.push(lease)
+    // A reason on a running call means it was told to stop (the grace is over, or an abort).
+    if (renewed.length === 0 || (renewed[0]?.termination_reason ?? null) !== null) lost.push(lease)
   }
   return lost
 }

@@ -205,6 +205,29 @@ describe.each(testDatabases)('a flow call that outlives its run on $name', (data
     expect(run?.stages.map((stage) => stage.name)).toEqual(['last'])
   })
 
+  it('stops a call that outlives its run at once when the completed run is aborted', async () => {
+    await completeRunUnderRunningCall()
+    const aborted = await store.abortRun(runId, tick())
+    expect(aborted.ok && aborted.value).toMatchObject({ processesKilled: 1, alreadyCompleted: true })
+    expect(await store.heartbeat(WORKER, [call.lease], tick())).toEqual({ lost: [call.lease] })
+    const again = await store.abortRun(runId, tick())
+    expect(again.ok && again.value).toMatchObject({ processesKilled: 0, alreadyCompleted: true })
+    const exit = { lease: call.lease, exitCode: 143, stdout: 'interrupted\n' }
+    expect(await store.recordExit(exit, tick())).toEqual({ accepted: true, leasesRevoked: false })
+    expect(await flowCall()).toMatchObject({
+      status: 'cancelled',
+      terminationReason: 'aborted',
+      exitCode: 143,
+    })
+    expect(await store.getRun(runId)).toMatchObject({ status: 'completed', terminationReason: null })
+    expect(await flowLogs()).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        message: expect.stringMatching(/was terminated \(aborted\) after the run completed; it exited 143/),
+      }),
+    )
+  })
+
   it('still stops a running flow call at once when the run is aborted', async () => {
     await store.scheduleStage(runId, { stage: 'next', final: false, steps: [{ id: 'a', name: 's' }] }, tick())
     const aborted = await store.abortRun(runId, tick())
