@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import type { Json } from '../types.js'
+import { insertFlowCallAttempt, insertStepAttempt } from './record-attempt.js'
 import { runEndedLine } from './system-lines.js'
 import type { Tx } from './tx.js'
 import { logStatement } from './write-log.js'
@@ -31,11 +32,14 @@ export async function endRun(tx: Tx, runId: string, ending: RunEnding, now: numb
   // the step, now running. The second, starting after, sees it running and fails it. In the other
   // order such a step would be left running in an ended run. Queued calls before running ones, for
   // the same reason.
-  const [, runningSteps = [], , , runningCalls = [], ended = []] = await tx.q.pipeline([
+  // The attempts it stops are kept in the history, ended by the run (`aborted`…), before they are.
+  const stoppedAttempt = { exitCode: null, terminationReason: reason ?? 'run_ended' }
+  const [, , runningSteps = [], , , , runningCalls = [], ended = []] = await tx.q.pipeline([
     sql`
       UPDATE steps SET status = ${pendingBecome}, termination_reason = ${reason}, available_at = NULL,
         completed_at = ${now}, updated_at = ${now}
       WHERE run_id = ${runId} AND status = 'pending'`,
+    insertStepAttempt(sql`steps WHERE run_id = ${runId} AND status = 'running'`, stoppedAttempt, now),
     sql`
       UPDATE steps SET status = 'failed', termination_reason = ${reason}, completed_at = ${now},
         error = ${tx.d.json({ reason: reason ?? 'run_ended' })}, worker_id = NULL, updated_at = ${now}
@@ -48,6 +52,13 @@ export async function endRun(tx: Tx, runId: string, ending: RunEnding, now: numb
       UPDATE flow_calls SET status = 'cancelled', termination_reason = ${reason}, available_at = NULL,
         completed_at = ${now}
       WHERE run_id = ${runId} AND status = 'queued'`,
+    completing
+      ? sql`SELECT 1 AS skipped WHERE 1 = 0`
+      : insertFlowCallAttempt(
+          sql`flow_calls WHERE run_id = ${runId} AND status = 'running'`,
+          stoppedAttempt,
+          now,
+        ),
     completing
       ? sql`SELECT id FROM flow_calls WHERE run_id = ${runId} AND status = 'running'`
       : sql`

@@ -7,7 +7,8 @@ import { sql, type SQL } from 'drizzle-orm'
 /** The last this many characters of stdout and of stderr are kept per attempt. */
 export const ATTEMPT_TAIL_CHARS = 4096
 
-export type AttemptTermination = 'exit' | 'signal' | 'timeout' | 'lease_expired'
+/** Or the reason of the run's end that stopped it (`aborted`, `flow_failed`…). */
+export type AttemptTermination = 'exit' | 'signal' | 'timeout' | 'lease_expired' | (string & {})
 
 export interface AttemptOutcome {
   exitCode: number | null

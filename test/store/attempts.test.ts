@@ -74,6 +74,17 @@ describe.each(testDatabases)('attempt history, lost work first and retry delays 
     expect(step.attempts![0]!.stderrTail!.endsWith('END')).toBe(true)
   })
 
+  it('keeps an attempt that the abort of its run stopped, as aborted', async () => {
+    const runId = await runWith([{ id: 'a', name: 's' }])
+    await store.claimReadySteps(worker, tick())
+    await store.abortRun(runId, tick())
+    const step = await stepOf(runId, 'a')
+    expect(step.status).toBe('failed')
+    expect(step.attempts).toEqual([
+      expect.objectContaining({ attempt: 1, exitCode: null, terminationReason: 'aborted' }),
+    ])
+  })
+
   it('keeps the attempts of flow calls, lost ones included', async () => {
     const run = await store.createRun({ flowName: 'demo' }, tick())
     await store.claimFlowCalls(worker, tick())
