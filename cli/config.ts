@@ -67,6 +67,8 @@ export interface Config {
   retentionDays: number | undefined
   /** MAXQ_METRICS_PUBLIC: GET /metrics needs no token even where MAXQ_API_TOKEN is set. */
   metricsPublic: boolean
+  /** MAXQ_METRICS_PORT: `maxq tick --watch` serves its own GET /metrics there; undefined: it does not. */
+  metricsPort: number | undefined
   /** MAXQ_NO_WORKER_WARNING_MS: `maxq serve` warns after runs waited this long with no live worker. */
   noWorkerWarningMs: number
 }
@@ -204,6 +206,11 @@ export const SETTINGS: readonly Setting[] = [
     default: '0',
     summary: '1: GET /metrics needs no token (a Prometheus without one may scrape it)',
   },
+  {
+    name: 'MAXQ_METRICS_PORT',
+    default: 'unset',
+    summary: 'maxq tick --watch serves its own GET /metrics on this port (0: any free one)',
+  },
   { name: 'LOG_LEVEL', default: 'info', summary: 'debug (adds a line per request), info, warn or error' },
   {
     name: 'LOG_FORMAT',
@@ -297,6 +304,7 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = {}
       ? integer(env, 'MAXQ_RETENTION_DAYS', 0, 1, 36_500)
       : undefined,
     metricsPublic: flag(env, 'MAXQ_METRICS_PUBLIC'),
+    metricsPort: env.MAXQ_METRICS_PORT?.trim() ? integer(env, 'MAXQ_METRICS_PORT', 0, 0, 65_535) : undefined,
     noWorkerWarningMs: integer(env, 'MAXQ_NO_WORKER_WARNING_MS', NO_WORKER_WARN_AFTER_MS, 1_000, 86_400_000),
   }
 }

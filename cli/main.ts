@@ -23,6 +23,7 @@ import {
 import { createLogger, errorText } from './log.js'
 import { watchForWorkers } from './no-worker-warning.js'
 import { runOneTick } from './run-one-tick.js'
+import { serveWorkerMetrics } from './serve-worker-metrics.js'
 import { runTransitionLog } from './run-transition-log.js'
 import { startApi } from './start-api.js'
 import { startWorker } from './start-worker.js'
@@ -133,7 +134,11 @@ async function tickCommand(config: Config, args: string[]): Promise<void> {
     `tick loop ${config.workerId} reporting to ${config.apiBase}; state in ${describeDatabase(config)}; ` +
       `scripts started with ${config.spawner}`,
   )
+  // No API answers for this process's own counters (docs/observability.md).
+  const metrics = config.metricsPort === undefined ? null : await serveWorkerMetrics(config)
+  if (metrics !== null) log.info(`metrics on http://${config.host}:${metrics.port}/metrics`)
   onSignals(async () => {
+    await metrics?.close()
     await worker.stop()
     await store.close()
   })
