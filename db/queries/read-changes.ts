@@ -112,20 +112,30 @@ export async function readChanges(d: Dialect, scope: ChangeScope, since: number)
   ])
 
   const changes: Change[] = []
-  const touched = new Set<string>()
+  /** Per run touched since `since`: when last (a stage reset with it has no newer time of its own). */
+  const touched = new Map<string, number>()
+  const touch = (runId: string, at: number) => touched.set(runId, Math.max(at, touched.get(runId) ?? 0))
   for (const [runId, row] of runs) {
     const at = toNumber(row.updated_at)
     if (at < since) continue
-    touched.add(runId)
+    touch(runId, at)
     changes.push(runChange(runId, row, at))
   }
   for (const row of steps) {
-    touched.add(String(row.run_id))
-    changes.push(stepChange(row))
+    const change = stepChange(row)
+    touch(change.data.runId, change.data.at)
+    changes.push(change)
+  }
+  /** Its own newest time, or its run's last touch when that is all that says it may have changed. */
+  const when = (row: Row, columns: string[]): number | null => {
+    const own = newest(row, columns)
+    if (own >= since) return own
+    const runTouched = touched.get(String(row.run_id))
+    return runTouched === undefined ? null : runTouched
   }
   for (const row of stages) {
-    const at = newest(row, ['created_at', 'started_at', 'completed_at'])
-    if (at < since && !touched.has(String(row.run_id))) continue
+    const at = when(row, ['created_at', 'started_at', 'completed_at'])
+    if (at === null) continue
     changes.push({
       event: 'stage',
       data: { runId: String(row.run_id), stage: String(row.name), status: row.status as StageStatus, at },
@@ -133,8 +143,8 @@ export async function readChanges(d: Dialect, scope: ChangeScope, since: number)
   }
   for (const row of flowCalls) {
     // A re-queued call (lease lost, worker stopped) says when only by its available_at.
-    const at = newest(row, ['created_at', 'started_at', 'completed_at', 'available_at'])
-    if (at < since && !touched.has(String(row.run_id))) continue
+    const at = when(row, ['created_at', 'started_at', 'completed_at', 'available_at'])
+    if (at === null) continue
     const exitCode = toNullableNumber(row.exit_code)
     changes.push({
       event: 'flow_call',

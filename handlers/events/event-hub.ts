@@ -208,7 +208,8 @@ export class EventHub {
       // A new stream of every run starts about now: the next shared read's window.
       subscriber.position = (this.#lastStart ?? started) - OVERLAP_MS
     } else {
-      const from = after ?? 0
+      // A position from the future (not one we sent) would skip what happens until then.
+      const from = Math.min(after ?? 0, started)
       const scope: ChangeScope =
         runId === null ? { allRuns: true, runIds: [] } : { allRuns: false, runIds: [runId] }
       this.#reads++
