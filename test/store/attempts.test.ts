@@ -120,6 +120,20 @@ describe.each(testDatabases)('attempt history, lost work first and retry delays 
     expect((await stepOf(runId, 'b')).status).toBe('pending')
   })
 
+  it('puts an attempt a stopping worker hands back first in the queue, kept as worker_stopped', async () => {
+    const runId = await runWith([
+      { id: 'a', name: 's' },
+      { id: 'b', name: 's' },
+    ])
+    const [first] = await store.claimReadySteps({ ...worker, limit: 1 }, tick())
+    expect(await store.releaseLeases([first!.lease], tick())).toBe(1)
+    const [next] = await store.claimReadySteps({ ...worker, limit: 1 }, tick())
+    expect(next).toMatchObject({ stepId: 'a', attempt: 2 })
+    const step = await stepOf(runId, 'a')
+    expect(step).toMatchObject({ retryCount: 0, lostAttempts: 0 })
+    expect(step.attempts?.map((attempt) => attempt.terminationReason)).toEqual(['worker_stopped'])
+  })
+
   it('waits a fixed retry delay before a retry, and says so in waitingFor', async () => {
     const runId = await runWith([
       { id: 'a', name: 's', maxRetries: 2, retryDelaySeconds: 10, retryBackoff: 'fixed' },
