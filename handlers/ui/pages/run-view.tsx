@@ -280,6 +280,7 @@ function FlowCalls(props: { data: RunData }) {
               </td>
               <td>
                 <StatusBadge status={call.status} />
+                {call.terminationReason && ` (${call.terminationReason})`}
               </td>
               <td>{call.exitCode ?? '–'}</td>
               <td>{formatTime(call.startedAt)}</td>
