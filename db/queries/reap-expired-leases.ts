@@ -102,7 +102,7 @@ async function recordLostFlowCallAttempt(
   } else {
     await tx.q.run(sql`
       UPDATE flow_calls SET status = 'failed', lost_attempts = ${decision.lostAttempts},
-        completed_at = ${now}, heartbeat_at = NULL
+        termination_reason = 'lost_attempts_exceeded', completed_at = ${now}, heartbeat_at = NULL
       WHERE id = ${lease.callId} AND attempt = ${lease.attempt}`)
   }
   await writeLog(

@@ -121,6 +121,11 @@ describe.each(testDatabases)('reaping expired leases on $name', (database) => {
       error: { reason: 'lost_attempts_exceeded', lostAttempts: 2 },
     })
     const ended = await store.listFlowCalls(runId)
+    expect(ended.ok && ended.value[0]).toMatchObject({
+      status: 'failed',
+      terminationReason: 'lost_attempts_exceeded',
+      lostAttempts: 2,
+    })
     expect(ended.ok && ended.value[0]?.attempts?.map((a) => a.terminationReason)).toEqual([
       'lease_expired',
       'lease_expired',
