@@ -29,7 +29,7 @@ export async function retryRun(tx: Tx, runId: string, now: number): Promise<Outc
     WHERE id = ${runId}
     RETURNING *`)
   await tx.q.run(sql`
-    UPDATE steps SET status = 'pending', retry_count = 0, exit_code = NULL, error = NULL,
+    UPDATE steps SET status = 'pending', retry_count = 0, lost_attempts = 0, exit_code = NULL, error = NULL,
       termination_reason = NULL, started_at = NULL, completed_at = NULL, worker_id = NULL,
       heartbeat_at = NULL, available_at = NULL, updated_at = ${now}
     WHERE run_id = ${runId} AND status IN ('failed', 'cancelled')`)

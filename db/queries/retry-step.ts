@@ -20,7 +20,7 @@ export async function retryStep(tx: Tx, runId: string, stepId: string, now: numb
     return fail('INVALID_STATE', { runId, reason: 'run was aborted; retry the run' })
 
   await tx.q.run(sql`
-    UPDATE steps SET status = 'pending', retry_count = 0, exit_code = NULL, error = NULL,
+    UPDATE steps SET status = 'pending', retry_count = 0, lost_attempts = 0, exit_code = NULL, error = NULL,
       termination_reason = NULL, started_at = NULL, completed_at = NULL, worker_id = NULL,
       heartbeat_at = NULL, available_at = NULL, updated_at = ${now}
     WHERE run_id = ${runId} AND (step_id = ${stepId} OR status = 'cancelled'
