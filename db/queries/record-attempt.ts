@@ -32,8 +32,8 @@ export function terminationOf(end: {
 const tail = (text: string | undefined): string | null =>
   text === undefined ? null : text.slice(-ATTEMPT_TAIL_CHARS)
 
-function values(outcome: AttemptOutcome, now: number): SQL {
-  return sql`${now}, ${outcome.exitCode}, ${outcome.signal ?? null}, ${outcome.terminationReason},
+function values(outcome: AttemptOutcome, now: number, reason: SQL = sql`${outcome.terminationReason}`): SQL {
+  return sql`${now}, ${outcome.exitCode}, ${outcome.signal ?? null}, ${reason},
     ${tail(outcome.stdout)}, ${tail(outcome.stderr)}`
 }
 
@@ -50,10 +50,16 @@ export function insertStepAttempt(source: SQL, outcome: AttemptOutcome, now: num
 
 /** The attempt of a flow call, read from `source` (as above, with id for the call's id). */
 export function insertFlowCallAttempt(source: SQL, outcome: AttemptOutcome, now: number): SQL {
+  // A running call with a reason was told to stop after its run ended (`run_ended`, `aborted`:
+  // db/queries/outlived-flow-call.ts); unless its supervisor died meanwhile, that is why it ended.
+  const reason =
+    outcome.terminationReason === 'lease_expired'
+      ? sql`${outcome.terminationReason}`
+      : sql`COALESCE(termination_reason, ${outcome.terminationReason})`
   return sql`
     INSERT INTO attempts (run_id, flow_call_id, attempt, worker_id, started_at, ended_at, exit_code,
       signal, termination_reason, stdout_tail, stderr_tail)
-    SELECT run_id, id, attempt, worker_id, started_at, ${values(outcome, now)} FROM ${source}`
+    SELECT run_id, id, attempt, worker_id, started_at, ${values(outcome, now, reason)} FROM ${source}`
 }
 
 /** The steps row of one running attempt, as a FROM item for insertStepAttempt. */

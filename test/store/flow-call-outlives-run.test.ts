@@ -76,6 +76,7 @@ describe.each(testDatabases)('a flow call that outlives its run on $name', (data
       stdout: 'one more thing\n',
       terminationReason: null,
       completedAt: now,
+      attempts: [{ attempt: 1, terminationReason: 'exit', exitCode: 0 }],
     })
     expect(await store.getRun(runId)).toMatchObject({
       status: 'completed',
@@ -138,6 +139,9 @@ describe.each(testDatabases)('a flow call that outlives its run on $name', (data
       exitCode: null,
       stdout: 'half done\n',
       completedAt: now,
+      attempts: [
+        { attempt: 1, terminationReason: 'run_ended', signal: 'SIGTERM', stdoutTail: 'half done\n' },
+      ],
     })
     expect(await store.getRun(runId)).toMatchObject({ status: 'completed', completedAt: ended, error: null })
     expect(await flowLogs()).toContainEqual(
