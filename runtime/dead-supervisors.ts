@@ -9,7 +9,9 @@ import path from 'node:path'
 import { killGroup } from './spawn-detached.js'
 import { groupsStillRunning, isSameLiveProcess, readProcStat } from './proc-stat.js'
 import {
+  checkRegistryDir,
   hostIdentity,
+  isOwnFile,
   parseRecord,
   RECORD_NAME,
   unlinkQuietly,
@@ -51,7 +53,8 @@ export async function stopDeadSupervisors(
   opts: StopOptions = {},
 ): Promise<DeadSupervisor[]> {
   const host = hostIdentity()
-  if (host === null) return []
+  // Never act on records others could have written.
+  if (host === null || checkRegistryDir(place.dir) !== null) return []
   let names: string[]
   try {
     names = readdirSync(place.dir)
@@ -67,6 +70,7 @@ export async function stopDeadSupervisors(
     // Ours, or another live supervisor's: one stat read and nothing else.
     if (isSameLiveProcess(Number(pidText), startTime)) continue
     const file = path.join(place.dir, name)
+    if (!isOwnFile(file)) continue
     let text: string
     try {
       text = readFileSync(file, 'utf8')

@@ -17,7 +17,6 @@
 
 import { randomBytes } from 'node:crypto'
 import {
-  chmodSync,
   closeSync,
   linkSync,
   lstatSync,
@@ -73,20 +72,44 @@ export function hostIdentity(): HostIdentity | null {
 }
 
 /**
- * Creates the directory (mode 0700) if needed and checks it is a directory of ours that nobody
- * else can write into; answers why it cannot be used, or null.
+ * Creates the directory (mode 0700) if needed and checks it; answers why it cannot be used, or null.
  */
 export function prepareRegistryDir(dir: string): string | null {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 })
+  } catch (error) {
+    return `cannot create ${dir}: ${error instanceof Error ? error.message : String(error)}`
+  }
+  return checkRegistryDir(dir)
+}
+
+/**
+ * Whether the directory is ours alone: a record in it makes a worker SIGKILL process groups, so a
+ * directory anyone else can write into (or that is not ours) is not used at all. It is never
+ * chmod'ed: MAXQ_RUNTIME_DIR=/tmp must not turn /tmp private.
+ */
+export function checkRegistryDir(dir: string): string | null {
+  try {
     const stat = lstatSync(dir)
     if (!stat.isDirectory()) return `${dir} is not a directory`
     const uid = process.getuid?.()
     if (uid !== undefined && stat.uid !== uid) return `${dir} belongs to uid ${stat.uid}, not to us (${uid})`
-    if ((stat.mode & 0o077) !== 0) chmodSync(dir, 0o700)
+    if ((stat.mode & 0o077) !== 0)
+      return `${dir} is open to others (mode ${(stat.mode & 0o777).toString(8)}, not 700)`
     return null
   } catch (error) {
     return `cannot use ${dir}: ${error instanceof Error ? error.message : String(error)}`
+  }
+}
+
+/** A record file we can trust: a regular file of ours (not a link someone left). */
+export function isOwnFile(file: string): boolean {
+  try {
+    const stat = lstatSync(file)
+    const uid = process.getuid?.()
+    return stat.isFile() && (uid === undefined || stat.uid === uid)
+  } catch {
+    return false
   }
 }
 

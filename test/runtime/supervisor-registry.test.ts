@@ -4,7 +4,7 @@
 // The detached supervisor is the compiled dist/runtime/supervisor-main.js: run `npm run build` first.
 
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -169,6 +169,25 @@ describe.skipIf(!linux)('the supervisor registry', () => {
     const problems: string[] = []
     expect(SupervisorRegistry.open({ place, workerId: 'w', onError: (m) => problems.push(m) })).toBeNull()
     expect(problems).toEqual([expect.stringContaining('supervisor registry off')])
+  })
+
+  it('neither writes nor acts on records in a directory others can write into, and leaves its mode alone', async () => {
+    const supervisorProcess = owner()
+    const child = spawnDetached({ command: await longScript('o'), cwd: dir, env: {} }, TEST_SPAWNER)
+    if (child.pid === null || supervisorProcess.pid === undefined) throw new Error('spawn failed')
+    groups.push(child.pid)
+    const [shell] = await pidsOf('o')
+    writeRecordOf(supervisorProcess.pid, [
+      { lease: 'step/r/o/1', pgid: child.pid, leaderStart: readProcStat(child.pid)?.startTime ?? null },
+    ])
+    chmodSync(place.dir, 0o777)
+    await killAndWait(supervisorProcess)
+    const problems: string[] = []
+    expect(SupervisorRegistry.open({ place, workerId: 'w', onError: (m) => problems.push(m) })).toBeNull()
+    expect(problems).toEqual([expect.stringContaining('open to others (mode 777')])
+    expect(await stopDeadSupervisors(place)).toEqual([])
+    expect(running(shell ?? 0)).toBe(true)
+    expect(statSync(place.dir).mode & 0o777).toBe(0o777)
   })
 
   it('keeps a Supervisor’s record until each exit report is answered', async () => {
