@@ -17,12 +17,8 @@ export const MAX_QUEUED_EVENTS = 10_000
 /** A comment at least this often, so proxies and clients see an idle stream is alive. */
 export const KEEPALIVE_MS = 15_000
 
-export interface StreamEvent {
-  event: Change['event']
-  /** The stream position: every change stamped before it was sent before this event. */
-  id: string
-  data: Change['data']
-}
+/** One change as a stream sends it; `id` holds the stream position (see `eventPosition`). */
+export type StreamEvent = Change & { id: string }
 
 export interface Listener {
   /** One run's stream, or null for every run's. */
@@ -241,7 +237,7 @@ export class EventHub {
       const sig = JSON.stringify({ ...change.data, at: undefined })
       if (subscriber.sent.get(key)?.sig === sig) continue
       subscriber.sent.set(key, { sig, at: change.data.at, runId: change.data.runId })
-      const event: StreamEvent = { event: change.event, id: id(subscriber.position), data: change.data }
+      const event: StreamEvent = { ...change, id: id(subscriber.position) }
       if (runId !== null && change.event === 'run' && ENDED.has(change.data.status)) {
         // Its run's last event: all of the run was sent, whatever the read's window.
         final = { ...event, id: id(Math.max(subscriber.position, change.data.at + 1)) }
