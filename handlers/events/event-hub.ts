@@ -263,7 +263,8 @@ export class EventHub {
   }
 
   #enqueue(subscriber: Subscriber, batch: StreamEvent[]): void {
-    if (subscriber.queued + batch.length > MAX_QUEUED_EVENTS) {
+    // One batch is always taken (a big run's whole state); a backlog on top of one is not.
+    if (subscriber.queued > 0 && subscriber.queued + batch.length > MAX_QUEUED_EVENTS) {
       this.#finish(subscriber)
       return
     }
