@@ -66,6 +66,20 @@ export const RunWithStagesAnswer = v.object({
   waitingFor: v.optional(v.nullable(WaitingForAnswer)),
 })
 
+const Count = v.pipe(v.number(), v.integer(), v.minValue(0))
+
+export const AttemptAnswer = v.object({
+  attempt: v.pipe(v.number(), v.integer()),
+  workerId: MaybeText,
+  startedAt: MaybeMillis,
+  endedAt: Millis,
+  exitCode: v.nullable(v.pipe(v.number(), v.integer())),
+  signal: MaybeText,
+  terminationReason: v.pipe(v.string(), v.description('exit, signal, timeout, lease_expired, …')),
+  stdoutTail: MaybeText,
+  stderrTail: MaybeText,
+})
+
 export const StepAnswer = v.object({
   runId: v.string(),
   id: v.string(),
@@ -90,6 +104,12 @@ export const StepAnswer = v.object({
   completedAt: MaybeMillis,
   heartbeatAt: MaybeMillis,
   waitingFor: v.optional(v.nullable(WaitingForAnswer)),
+  lostAttempts: v.optional(Count),
+  retryDelaySeconds: v.optional(v.number()),
+  retryBackoff: v.optional(v.picklist(['fixed', 'exponential'])),
+  attempts: v.optional(
+    v.pipe(v.array(AttemptAnswer), v.description('every finished attempt, oldest first (one step only)')),
+  ),
 })
 
 export const FlowCallAnswer = v.object({
@@ -112,6 +132,8 @@ export const FlowCallAnswer = v.object({
   createdAt: Millis,
   startedAt: MaybeMillis,
   completedAt: MaybeMillis,
+  lostAttempts: v.optional(Count),
+  attempts: v.optional(v.array(AttemptAnswer)),
 })
 
 export const LogEntryAnswer = v.object({

@@ -12,6 +12,7 @@ import {
 } from '@valibot/to-json-schema'
 import type * as v from 'valibot'
 import {
+  AttemptAnswer,
   ErrorAnswer,
   FlowAnswer,
   FlowCallAnswer,
@@ -33,6 +34,7 @@ const COMPONENTS = {
   RunWithStages: RunWithStagesAnswer,
   Stage: StageAnswer,
   Step: StepAnswer,
+  Attempt: AttemptAnswer,
   WaitingFor: WaitingForAnswer,
   FlowCall: FlowCallAnswer,
   LogEntry: LogEntryAnswer,

@@ -111,6 +111,15 @@ describe.each(testDatabases)('OpenAPI document against real answers ($name)', (d
     for (const step of steps.steps) {
       await answer('get', '/api/v1/runs/:runId/steps/:stepId', `/runs/${id}/steps/${step.id}`, 200)
     }
+    const broken = (await answer(
+      'get',
+      '/api/v1/runs/:runId/steps/:stepId',
+      `/runs/${id}/steps/broken`,
+      200,
+    )) as {
+      attempts?: unknown[]
+    }
+    expect(broken.attempts).toHaveLength(1)
     await answer('get', '/api/v1/runs/:runId/flow-calls', `/runs/${id}/flow-calls`, 200)
     const fields = (await answer(
       'get',
