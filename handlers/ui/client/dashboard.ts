@@ -6,7 +6,12 @@
 
 const POLL_MS = 2000
 /** Events come in bursts (a stream starts with the run's whole state): one fetch per burst. */
-const SETTLE_MS = 250
+const SETTLE_MS = 300
+/**
+ * A big run's page takes a while to make (1,000 steps read through the API): wait at least twice
+ * as long as the last fetch took, so one open page never keeps the server busy.
+ */
+const BACKOFF_FACTOR = 2
 const EVENT_TYPES = ['run', 'stage', 'step', 'flow_call']
 
 function openHashTarget(): void {
@@ -36,6 +41,7 @@ function follow(initial: HTMLElement): void {
   let settle: ReturnType<typeof setTimeout> | null = null
   let poller: ReturnType<typeof setInterval> | null = null
   let source: EventSource | null = null
+  let lastFetchMs = 0
 
   const stop = (): void => {
     stopped = true
@@ -61,6 +67,7 @@ function follow(initial: HTMLElement): void {
       return
     }
     inFlight = true
+    const started = performance.now()
     try {
       const res = await fetch(liveUrl, { credentials: 'same-origin' })
       if (res.ok) swap(await res.text())
@@ -68,6 +75,7 @@ function follow(initial: HTMLElement): void {
     } catch {
       // The server is away for a moment: the next event or poll tries again.
     } finally {
+      lastFetchMs = performance.now() - started
       inFlight = false
       if (again && !stopped) {
         again = false
@@ -78,10 +86,13 @@ function follow(initial: HTMLElement): void {
 
   const schedule = (): void => {
     if (settle !== null || stopped) return
-    settle = setTimeout(() => {
-      settle = null
-      void refresh()
-    }, SETTLE_MS)
+    settle = setTimeout(
+      () => {
+        settle = null
+        void refresh()
+      },
+      Math.max(SETTLE_MS, lastFetchMs * BACKOFF_FACTOR),
+    )
   }
 
   const poll = (): void => {
