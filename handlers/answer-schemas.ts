@@ -1,6 +1,6 @@
 // valibot schemas of what the API answers, shared by several endpoints: runs, stages, steps, flow
 // calls, logs, flows and the error body. Handlers do not validate their own answers with them; the
-// OpenAPI document (handlers/openapi/) is made from them, and test/handlers/openapi-answers.test.ts
+// OpenAPI document (handlers/openapi/) is made from them, and test/e2e/openapi-answers.test.ts
 // checks real answers against that document. Objects are open (v.object): a field added later
 // does not make an older client's schema wrong.
 
