@@ -3,8 +3,9 @@
 // attempt starts (the attempt itself looks for them), that attempt starts long before the lease
 // could have expired (MAXQ_LEASE_MS is 60 s; it must start within 20 s of the restart, which proves
 // the lease was not waited for, not how fast anything is), and the run completes with maxRetries 0.
-// Three shapes, on both databases: `maxq tick --watch` beside `maxq serve`; the one-shot `maxq tick`
-// whose detached supervisor is the one killed; the local runner (API and tick loop in one process).
+// Four shapes, on both databases: `maxq tick --watch` beside `maxq serve`; the one-shot `maxq tick`
+// whose detached supervisor is the one killed, settled by the next `maxq tick` or by a tick loop
+// already running on the host; the local runner (API and tick loop in one process).
 
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -255,6 +256,44 @@ describe.skipIf(hostIdentity() === null).each(testDatabases)(
         },
         { timeoutMs: 60_000, intervalMs: 200, message: `run ${runId} did not complete\n${describe()}` },
       )
+    })
+
+    it('a tick --watch already running on the host settles a one-shot tick’s dead supervisor on its own', async () => {
+      const api = await startServer({
+        flowsRoot: world.flowsRoot,
+        databaseEnv: world.databaseEnv,
+        env: worldEnv(world),
+        args: ['bin/maxq.js', 'serve'],
+      })
+      cleanups.push(api.stop)
+      const outputs: string[] = []
+      const runId = await trigger(api)
+      await waitFor(
+        async () => {
+          const result = await runCli(api.env, ['tick'])
+          outputs.push(result.output)
+          return readOut(world, runId, 'first') !== null
+        },
+        {
+          timeoutMs: 60_000,
+          intervalMs: 200,
+          message: `the first attempt did not start\n${outputs.join('\n')}`,
+        },
+      )
+      const [supervisor, shell, background] = await firstAttempt(world, runId, () => outputs.join('\n'))
+      // Started while the supervisor lives: its start-up look finds nothing to settle.
+      const watcher = startTick(api.env)
+      cleanups.push(() => stopTick(watcher))
+      const describe = () => `${watcher.output()}\n---\n${api.logs()}`
+      await waitFor(() => /tick loop/.test(watcher.output()), { message: `no tick loop\n${describe()}` })
+      await killSupervisor(supervisor)
+
+      expect(await nextAttempt(world, runId, describe), describe()).toBe('alive:\n')
+      expect([running(shell), running(background)]).toEqual([false, false])
+      await waitFor(async () => (await runStatus(api.apiBase, runId)) === 'completed', {
+        timeoutMs: 30_000,
+        message: `run ${runId} did not complete\n${describe()}`,
+      })
     })
 
     it('the local runner SIGKILLed: restarted, it stops its predecessor’s orphans and runs the step again', async () => {
