@@ -3,14 +3,15 @@
 //
 // The `faults` flow does what its run's input says: `input.calls[key]` (key `start`,
 // `completed:<stage>` or `failed:<stage>`) lists the stages that call schedules, then how long it
-// keeps running (`sleepAfter`) and its exit code. Its steps behave as their `env` says (STEP_SCRIPT).
+// keeps running (`sleepAfter`) and its exit code; with `holdFirst` it first waits (at most 60 s)
+// for release-flow in the run's marker directory. Its steps behave as their `env` says (STEP_SCRIPT).
 // Every script calls the API through the helper library (`. "$MAXQ_LIB"`), which retries through an
 // API restart, and appends one line per event to $FAULTS_OUT/<run>/events or .../flow-events:
 //
 //   <ns> start <step> <pid> <pids of earlier attempts still alive, comma-separated>
 //   <ns> posted <step> <field name>     after the API accepted the field
 //   <ns> end <step> <pid>               the script is about to exit on its own
-//   <ns> flow-start <key> <pid>
+//   <ns> flow-start <key> <pid> <pids of earlier calls with this key still alive, comma-separated>
 //   <ns> flow-exit <key> <pid> <exit code>
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
@@ -28,18 +29,38 @@ if [ -n "\${MAXQ_FAILED_STAGE:-}" ]; then key="failed:$MAXQ_FAILED_STAGE"
 elif [ -z "\${MAXQ_COMPLETED_STAGE:-}" ]; then key=start
 else key="completed:$MAXQ_COMPLETED_STAGE"; fi
 now() { date +%s%N; }
-echo "$(now) flow-start $key $$" >>"$out/flow-events"
+alive() {
+  local state
+  state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1) || return 1
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+pids="$out/flow-pids-$key"
+overlap=""
+if [ -f "$pids" ]; then
+  while read -r pid; do
+    if [ "$pid" != "$$" ] && alive "$pid"; then overlap="$overlap,$pid"; fi
+  done <"$pids"
+fi
+echo "$$" >>"$pids"
+echo "$(now) flow-start $key $$ \${overlap#,}" >>"$out/flow-events"
 # The exit line is what the flow-call record is checked against; a TERM still writes it (143).
 trap 'rc=$?; echo "$(now) flow-exit $key $$ $rc" >>"$out/flow-events"' EXIT
 trap 'exit 143' TERM
 call=$(maxq_input '.calls' | jq -c --arg key "$key" '.[$key] // {}')
+if [ "$(jq -r '.holdFirst // false' <<<"$call")" = true ]; then
+  touch "$out/holding-flow-$key"
+  for _ in $(seq 1 600); do
+    if [ -e "$out/release-flow" ]; then break; fi
+    sleep 0.1
+  done
+fi
 while read -r body; do
   maxq_schedule "$(jq -r .stage <<<"$body")" "$(jq -c .final <<<"$body")" "$(jq -c .steps <<<"$body")" >/dev/null
 done < <(jq -c '.post // [] | .[]' <<<"$call")
 sleep_after=$(jq -r '.sleepAfter // 0' <<<"$call")
 if [ "$sleep_after" != 0 ]; then
   sleep "$sleep_after" &
-  echo $! >"$out/flow-sleep-$$"
+  echo $! >>"$pids"
   wait $!
 fi
 echo "flow call $key done"
@@ -135,6 +156,7 @@ export interface StageSpec {
 }
 
 export interface FlowCallSpec {
+  holdFirst?: boolean
   post?: StageSpec[]
   sleepAfter?: number
   exit?: number
@@ -286,6 +308,8 @@ export interface StepAttempt {
 export interface FlowAttempt {
   key: string
   pid: number
+  /** Pids of earlier calls with this key (or their children) alive when this one started. */
+  aliveAtStart: number[]
   startNs: bigint
   endNs: bigint | null
   exitCode: number | null
@@ -327,14 +351,15 @@ export function readMarkers(outDir: string, runId: string): Markers {
     }
   }
   const flow: FlowAttempt[] = []
-  for (const [at = '0', kind, key = '', pid = '', code = ''] of lines(path.join(dir, 'flow-events'))) {
+  for (const [at = '0', kind, key = '', pid = '', fourth = ''] of lines(path.join(dir, 'flow-events'))) {
     if (kind === 'flow-start') {
-      flow.push({ key, pid: Number(pid), startNs: BigInt(at), endNs: null, exitCode: null })
+      const aliveAtStart = fourth === '' ? [] : fourth.split(',').map(Number)
+      flow.push({ key, pid: Number(pid), aliveAtStart, startNs: BigInt(at), endNs: null, exitCode: null })
     } else if (kind === 'flow-exit') {
       const attempt = flow.find((a) => a.key === key && a.pid === Number(pid))
       if (attempt) {
         attempt.endNs = BigInt(at)
-        attempt.exitCode = Number(code)
+        attempt.exitCode = Number(fourth)
       }
     }
   }
@@ -360,23 +385,31 @@ export function flowCallKey(call: Pick<FlowCallView, 'completedStage' | 'failedS
 
 // ---- checks (each answers the problems it found, empty when all is well) ----
 
-/** No attempt of a step started while an earlier one (or a child of it) was alive or unfinished. */
+/**
+ * No attempt of a step (or call of the flow with one key) started while an earlier one, or a child
+ * of it, was alive or unfinished.
+ */
 export function overlapProblems(markers: Markers): string[] {
   const problems: string[] = []
-  const byStep = new Map<string, StepAttempt[]>()
+  const groups = new Map<string, (StepAttempt | FlowAttempt)[]>()
   for (const attempt of markers.attempts) {
-    byStep.set(attempt.stepId, [...(byStep.get(attempt.stepId) ?? []), attempt])
+    const what = `step ${attempt.stepId}`
+    groups.set(what, [...(groups.get(what) ?? []), attempt])
   }
-  for (const [stepId, attempts] of byStep) {
+  for (const attempt of markers.flow) {
+    const what = `flow call ${attempt.key}`
+    groups.set(what, [...(groups.get(what) ?? []), attempt])
+  }
+  for (const [what, attempts] of groups) {
     attempts.forEach((attempt, index) => {
       if (attempt.aliveAtStart.length > 0) {
         problems.push(
-          `step ${stepId}: attempt pid ${attempt.pid} started while earlier pid(s) ${attempt.aliveAtStart.join(',')} were alive`,
+          `${what}: attempt pid ${attempt.pid} started while earlier pid(s) ${attempt.aliveAtStart.join(',')} were alive`,
         )
       }
       for (const earlier of attempts.slice(0, index)) {
         if (earlier.endNs !== null && earlier.endNs > attempt.startNs) {
-          problems.push(`step ${stepId}: attempt pid ${attempt.pid} started before pid ${earlier.pid} ended`)
+          problems.push(`${what}: attempt pid ${attempt.pid} started before pid ${earlier.pid} ended`)
         }
       }
     })
@@ -477,7 +510,7 @@ export function recordedPids(outDir: string, runIds: string[] = markedRuns(outDi
     const dir = path.join(outDir, runId)
     if (!existsSync(dir)) continue
     for (const name of readdirSync(dir)) {
-      if (!/^(pids-|bg-|flow-sleep-)/.test(name)) continue
+      if (!/^(pids-|bg-|flow-pids-)/.test(name)) continue
       for (const line of readFileSync(path.join(dir, name), 'utf8').split('\n')) {
         if (/^\d+$/.test(line.trim())) pids.add(Number(line.trim()))
       }

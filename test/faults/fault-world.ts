@@ -11,7 +11,7 @@ import type { Store } from '../../db/store.js'
 import type { TestDatabase } from '../support/dialects.js'
 import { cleanEnv, freePort, startServer, type RunningServer } from '../support/start-server.js'
 import { createTempDir, removeDir } from '../support/temp-flows.js'
-import { startTick, type TickProcess } from '../support/tick-process.js'
+import { startTick, stopTick, type TickProcess } from '../support/tick-process.js'
 import { waitFor } from '../support/wait-for.js'
 import {
   faultEnv,
@@ -48,6 +48,8 @@ export interface FaultWorld {
   /** Starts the API (or the local runner) on the world's port; the previous one must be gone. */
   startApi(args?: string[]): Promise<RunningServer>
   startTick(env?: Record<string, string>): TickProcess
+  /** Stops every tick process still running, cleanly (SIGTERM), so the next test starts with none. */
+  stopTicks(): Promise<void>
   /** SIGKILL, and wait until the process is gone. */
   kill(pid: number, exited?: Promise<void>): Promise<void>
   trigger(calls: FlowCalls): Promise<string>
@@ -124,6 +126,9 @@ export async function startFaultWorld(
       const tick = startTick({ ...env, ...extra })
       ticks.push(tick)
       return tick
+    },
+    async stopTicks() {
+      for (const tick of ticks) await stopTick(tick)
     },
     async kill(pid, exited) {
       process.kill(pid, 'SIGKILL')

@@ -1,6 +1,6 @@
 // Fault suite (issue 17): a `maxq tick --watch` is SIGKILLed, then another one starts on the same
-// host. Twice: between a claim and the spawn of what it claimed, and while its scripts run. The
-// lost attempt is re-queued without spending the step's `maxRetries: 0`, its orphaned process group
+// host: between a claim and the spawn of what it claimed, while a flow call runs, and while its
+// steps run. The lost attempt is re-queued without spending the step's `maxRetries: 0`, its orphaned process group
 // (the script and the child it left) is gone before the re-run starts, and the re-run starts soon
 // after the new tick does: the lease here is 120 s, longer than any wait, so only the restarted
 // worker recognising its dead predecessor (not the lease) can get the run done in time.
@@ -15,7 +15,7 @@
 
 import { spawn } from 'node:child_process'
 import postgres from 'postgres'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { postgresDatabase } from '../support/dialects.js'
 import { PACKAGE_ROOT } from '../support/start-server.js'
 import { waitFor } from '../support/wait-for.js'
@@ -47,6 +47,10 @@ describe('fault: a tick --watch is killed (postgres)', () => {
     world = await startFaultWorld(postgresDatabase, { env: { MAXQ_LEASE_MS: '120000' } })
     await world.startApi(API_ONLY)
     sql = postgres(world.databaseEnv.MAXQ_DATABASE_URL!, { max: 2, onnotice: () => undefined })
+  })
+
+  afterEach(async () => {
+    await world?.stopTicks()
   })
 
   afterAll(async () => {
@@ -122,6 +126,40 @@ describe('fault: a tick --watch is killed (postgres)', () => {
     await world.expectConsistent(runId)
     expect(readMarkers(world.outDir, runId).attempts.map((attempt) => attempt.stepId)).toEqual(['s'])
     await expectLostThenCompleted(runId, 's')
+  })
+
+  it('calls the flow again when its tick was killed during the call, once the first call is gone', async () => {
+    const first = world.startTick()
+    const runId = await world.trigger({
+      start: { post: [stage('first', false, [work('a')])] },
+      'completed:first': { holdFirst: true, post: [stage('second', true, [work('b')])] },
+    })
+    await world.waitForMarker(runId, 'holding-flow-completed:first')
+    await world.kill(first.pid, first.exited)
+
+    world.startTick()
+    await waitFor(() => readMarkers(world.outDir, runId).flow.length >= 3, {
+      timeoutMs: 45_000,
+      intervalMs: 100,
+      message: 'the flow call was not made again after its tick was killed',
+    }).catch(async (error: unknown) => {
+      throw new Error(`${String(error)}\n${await world.describe(runId)}`)
+    })
+    world.touch(runId, 'release-flow')
+
+    const run = await world.waitForRun(runId)
+    expect(run.status).toBe('completed')
+    await world.expectConsistent(runId)
+    expect(readMarkers(world.outDir, runId).flow.map((call) => call.key)).toEqual([
+      'start',
+      'completed:first',
+      'completed:first',
+    ])
+    const calls = await world.waitForFlowCallsSettled(runId)
+    expect(calls.map((call) => [call.completedStage, call.status, call.exitCode, call.attempt])).toEqual([
+      [null, 'completed', 0, 1],
+      ['first', 'completed', 0, 2],
+    ])
   })
 
   it('re-runs the steps of a tick killed while they ran, after their process groups are gone', async () => {
