@@ -11,6 +11,7 @@ import { constants } from 'node:fs'
 import { access, lstat, open, readdir, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { isSafeName } from './safe-name.js'
+import { closestName } from './closest-name.js'
 
 /** Why a flow.sh or step.sh cannot be run. */
 export type ScriptProblemKind =
@@ -104,7 +105,14 @@ export async function unusableStepScripts(
       return problem === null ? null : { ...at, ...problem }
     }),
   )
-  return found.filter((problem): problem is StepScriptProblem => problem !== null)
+  const problems = found.filter((problem): problem is StepScriptProblem => problem !== null)
+  if (root === null || !problems.some((problem) => problem.kind === 'missing')) return problems
+  // Only on a refusal: the flow's step names, for a typo's likely meaning.
+  const known = await listNames(path.join(root.given, flowName, 'steps'))
+  return problems.map((problem) => {
+    const meant = problem.kind === 'missing' ? closestName(problem.name, known) : null
+    return meant === null ? problem : { ...problem, reason: `${problem.reason} (did you mean ${meant}?)` }
+  })
 }
 
 interface Root {

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs'
 import type { ParseArgsConfig } from 'node:util'
 import { ClientError, type ApiClient } from './api-client.js'
 import { duration, elapsed, lastLines, symbol, table, time, waitingText } from './format.js'
+import { runErrorText } from './run-error.js'
 import { follow } from './follow.js'
 import type { FlowView, LogView, RunView, StepView } from './views.js'
 
@@ -157,7 +158,7 @@ const show: ClientCommand = {
     io.out(
       `run ${r.id}  ${r.flowName}  ${r.status}  ${elapsed(r.startedAt, r.completedAt)}${waits ? `  waiting: ${waits}` : ''}\n`,
     )
-    if (r.error !== null) io.out(`error: ${JSON.stringify(r.error)}\n`)
+    if (r.error !== null) io.out(`error: ${runErrorText(r.error)}\n`)
     for (const stage of r.stages ?? []) {
       io.out(`${symbol(stage.status)} stage ${stage.name}${stage.final ? ' (final)' : ''}: ${stage.status}\n`)
       for (const step of steps.filter((s) => s.stage === stage.name)) {
