@@ -10,13 +10,18 @@ import { readBody } from '../read-body.js'
 import { sameSecret } from '../../security/run-token.js'
 import type { UiEnv } from './ui-env.js'
 
-/** A dashboard form holds a few fields and a JSON input: the API's body limit is plenty. */
+/**
+ * The page that sent the form is on this host: the Host the request came to, or the one a reverse
+ * proxy says it came to (X-Forwarded-Host, which a page on another site cannot set on a form post).
+ */
 function sameHost(c: Context<UiEnv>): boolean {
   const from = c.req.header('origin') ?? c.req.header('referer')
   if (from === undefined || from === 'null') return false
-  const host = c.req.header('host') ?? new URL(c.req.url).host
+  const hosts = [c.req.header('host') ?? new URL(c.req.url).host]
+  const forwarded = c.req.header('x-forwarded-host')?.split(',')[0]?.trim()
+  if (forwarded) hosts.push(forwarded)
   try {
-    return new URL(from).host === host
+    return hosts.includes(new URL(from).host)
   } catch {
     return false
   }
@@ -29,7 +34,8 @@ export const checkCsrf: MiddlewareHandler<UiEnv> = async (c, next) => {
   if (!/^application\/x-www-form-urlencoded\b/i.test(type)) {
     return c.text('Refused: the dashboard takes application/x-www-form-urlencoded forms.', 415)
   }
-  // readBody is written for the API's context; the dashboard's only adds variables to it.
+  // A dashboard form holds a few fields and a JSON input: the API's body limit is plenty. readBody
+  // is written for the API's context; the dashboard's only adds variables to it.
   const bytes = await readBody(c as unknown as Context<AppEnv>, c.var.maxBodyBytes)
   const form = new URLSearchParams(bytes.toString('utf8'))
   const token = form.get('_csrf') ?? c.req.header('x-csrf-token') ?? ''

@@ -127,6 +127,33 @@ describe('dashboard with MAXQ_API_TOKEN', () => {
   })
 })
 
+describe('dashboard pages', () => {
+  let api: HandlerApp
+  afterEach(async () => api?.close())
+
+  it('lists runs filtered by flow and status, and takes a form behind a proxy that rewrote Host', async () => {
+    api = await createHandlerApp()
+    const b = browser(api)
+    const csrf = await b.csrf('/ui/flows')
+    for (const flow of ['hello', 'hello', 'other']) {
+      expect((await b.post(`/ui/flows/${flow}/trigger`, { _csrf: csrf, input: '' })).status).toBe(303)
+    }
+    const rows = async (query: string) =>
+      ((await (await b.get(`/ui/runs${query}`)).text()).match(/<tr><td><a href="\/ui\/runs\//g) ?? []).length
+    expect(await rows('')).toBe(3)
+    expect(await rows('?flowName=hello')).toBe(2)
+    expect(await rows('?flowName=other&status=pending')).toBe(1)
+    expect(await rows('?status=completed')).toBe(0)
+
+    const proxied = await b.post(
+      '/ui/flows/other/trigger',
+      { _csrf: csrf, input: '{}' },
+      { origin: 'https://maxq.example.com', 'x-forwarded-host': 'maxq.example.com' },
+    )
+    expect(proxied.status).toBe(303)
+  })
+})
+
 describe('dashboard without MAXQ_API_TOKEN', () => {
   let api: HandlerApp
   afterEach(async () => api?.close())
