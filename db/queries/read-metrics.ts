@@ -1,6 +1,6 @@
 // What GET /metrics reads from the database at scrape time, so that every API process reports the
 // same numbers however many there are. Each statement stays on an index and on bounded rows:
-// runs by status (the runs table, which retention bounds, through runs_status_created_at); steps
+// runs by status (the trigger-kept run counts, folded to one row per flow and status); steps
 // of the runs still open, not of every run ever (through steps_run_stage); queued and running
 // flow calls (their partial indexes); and runs finished within a recent window (the partial index
 // runs_finished_completed_at), not all history.
@@ -34,8 +34,9 @@ export interface MetricsCounts {
 type Count = number | string | null
 
 export async function readMetrics(db: SqlExecutor, now: number, since: number): Promise<MetricsCounts> {
+  // The counts GET /runs's totals come from (db/queries/run-counts.ts): a few rows, not every run.
   const runs = await db.all<{ status: RunStatus; n: Count }>(
-    sql`SELECT status, COUNT(*) AS n FROM runs GROUP BY status`,
+    sql`SELECT status, SUM(delta) AS n FROM run_count_changes GROUP BY status`,
   )
   const steps = await db.all<{ status: StepStatus; n: Count; ready: Count }>(sql`
     SELECT s.status AS status, COUNT(*) AS n,
@@ -62,7 +63,9 @@ export async function readMetrics(db: SqlExecutor, now: number, since: number): 
 
   const queued = calls.find((row) => row.status === 'queued')
   return {
-    runs: Object.fromEntries(runs.map((row) => [row.status, Number(row.n)])),
+    runs: Object.fromEntries(
+      runs.filter((row) => Number(row.n) !== 0).map((row) => [row.status, Number(row.n)]),
+    ),
     openRunSteps: Object.fromEntries(steps.map((row) => [row.status, Number(row.n)])),
     readySteps: Number(steps.find((row) => row.status === 'pending')?.ready ?? 0),
     queuedFlowCalls: {
