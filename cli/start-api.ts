@@ -3,6 +3,7 @@ import { serve } from '@hono/node-server'
 import { flowCatalog } from '../catalog/flow-catalog.js'
 import type { Store } from '../db/store.js'
 import { createApp } from '../handlers/app.js'
+import type { EventHub } from '../handlers/events/event-hub.js'
 import { answerClientError } from './answer-client-error.js'
 import { exposureWarning, type Config } from './config.js'
 import type { Logger } from './log.js'
@@ -19,9 +20,12 @@ export async function startApi(
   store: Store,
   log: Logger,
   wake: (event?: 'work' | 'abort') => void = () => undefined,
+  /** The event streams' poller, when the caller wakes it too (the local runner's tick loop). */
+  events?: EventHub,
 ): Promise<RunningApi> {
   const app = createApp({
     store,
+    ...(events === undefined ? {} : { events }),
     catalog: flowCatalog(config.flowsRoot),
     wake,
     logger: (line) => log.error(line),

@@ -8,7 +8,9 @@ import { createLogger, errorText } from '../cli/log.js'
 import { runTransitionLog } from '../cli/run-transition-log.js'
 import { startApi } from '../cli/start-api.js'
 import { startWorker, type RunningWorker } from '../cli/start-worker.js'
+import { tellChanges } from '../cli/tell-changes.js'
 import { openStore } from '../db/open-store.js'
+import { EventHub } from '../handlers/events/event-hub.js'
 
 async function main(): Promise<void> {
   // A laptop tool: only this machine may call it unless MAXQ_HOST says otherwise.
@@ -16,10 +18,17 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel, config.logFormat)
   const store = await openStore(databaseConfig(config), runTransitionLog(log))
   let worker: RunningWorker | null = null
-  const api = await startApi(config, store, log, (event) => worker?.wake(event))
+  // The tick loop's own writes wake the event streams at once, as the API's writes do.
+  const events = new EventHub(store, { logger: (line) => log.error(line) })
+  const api = await startApi(config, store, log, (event) => worker?.wake(event), events)
   // MAXQ_PORT=0 lets the OS pick the port: scripts must be given the one actually bound.
   const bound = { ...config, port: api.port, apiBase: apiBaseFrom(process.env, config.host, api.port) }
-  worker = await startWorker(bound, store, log, 'local-runner')
+  worker = await startWorker(
+    bound,
+    tellChanges(store, () => events.wake()),
+    log,
+    'local-runner',
+  )
   log.info(`listening on http://${config.host}:${api.port} (API ${bound.apiBase})`)
   log.info(
     `flows from ${config.flowsRoot}; state in ${describeDatabase(config)}; scripts started with ${config.spawner}`,
