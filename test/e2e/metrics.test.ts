@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RUN_STATUSES, STEP_STATUSES } from '../../db/types.js'
-import { testDatabases } from '../support/dialects.js'
+import { sqliteDatabase, testDatabases } from '../support/dialects.js'
 import { parsePrometheusText, sampleValue, type Sample } from '../support/prometheus-text.js'
 import { waitFor } from '../support/wait-for.js'
 import { probe, stage, startE2eServer, type E2eServer } from './e2e-server.js'
@@ -164,4 +164,64 @@ describe.each(testDatabases)('GET /metrics on a real server ($name)', (database)
       { timeoutMs: 30_000, intervalMs: 50, message: `the flow calls of ${runId} did not end` },
     )
   }
+})
+
+describe('GET /metrics while a fan-out waits for slots', () => {
+  let e2e: E2eServer
+
+  beforeAll(async () => {
+    e2e = await startE2eServer(sqliteDatabase, { env: { MAXQ_MAX_CONCURRENT_STEPS: '3' } })
+  })
+
+  afterAll(async () => {
+    await e2e?.close()
+  })
+
+  it('says how much work is ready, running and waiting, as the API lists it', async () => {
+    const ids = Array.from({ length: 24 }, (_, i) => `fan-${i}`)
+    const runId = await e2e.trigger({
+      start: {
+        post: [stage('fan', false, [...ids.map((id) => probe(id, { env: { HOLD: '1' } }))])],
+      },
+      'completed:fan': { post: [stage('join', true, [probe('join')])] },
+    })
+    const holding = (): string[] => ids.filter((id) => e2e.outExists(runId, `holding-${id}`))
+    await waitFor(() => holding().length === 3, { timeoutMs: 30_000, intervalMs: 50, message: 'three held' })
+
+    const res = await fetch(`${e2e.server.baseUrl}/metrics`)
+    const samples = parsePrometheusText(await res.text())
+    const total = async (status: string): Promise<number> =>
+      (
+        await e2e.expectJson<{ pagination: { total: number } }>(
+          'GET',
+          `/runs/${runId}/steps?status=${status}&limit=1`,
+          200,
+        )
+      ).pagination.total
+    expect(sampleValue(samples, 'maxq_queue_depth', { kind: 'step', state: 'running' })).toBe(
+      await total('running'),
+    )
+    expect(sampleValue(samples, 'maxq_queue_depth', { kind: 'step', state: 'running' })).toBe(3)
+    expect(sampleValue(samples, 'maxq_queue_depth', { kind: 'step', state: 'ready' })).toBe(
+      await total('pending'),
+    )
+    expect(sampleValue(samples, 'maxq_queue_depth', { kind: 'step', state: 'ready' })).toBe(21)
+    expect(sampleValue(samples, 'maxq_queue_depth', { kind: 'step', state: 'waiting' })).toBe(0)
+
+    // Released as they start, three at a time, the fan-out and its join complete.
+    const released = new Set<string>()
+    await waitFor(
+      async () => {
+        for (const id of holding()) {
+          if (!released.has(id)) e2e.writeOut(runId, `release-${id}`, '')
+          released.add(id)
+        }
+        return (await e2e.getRun(runId)).status === 'completed'
+      },
+      { timeoutMs: 120_000, intervalMs: 100, message: `run ${runId} did not complete` },
+    )
+    const after = parsePrometheusText(await (await fetch(`${e2e.server.baseUrl}/metrics`)).text())
+    expect(sampleValue(after, 'maxq_open_run_steps')).toBe(0)
+    expect(sampleValue(after, 'maxq_runs', { status: 'completed' })).toBe(1)
+  })
 })
