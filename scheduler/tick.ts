@@ -46,8 +46,9 @@ export interface TickReport {
 export async function tick(deps: TickDeps): Promise<TickReport> {
   const tickStarted = performance.now()
   if (deps.reap) await deps.recover?.()
-  if (deps.reap) await deps.recover?.()
-  const reaped = deps.reap ? await deps.store.reapExpiredLeases(deps.now(), deps.leaseMs, deps.maxLostAttempts) : 0
+  const reaped = deps.reap
+    ? await deps.store.reapExpiredLeases(deps.now(), deps.leaseMs, deps.maxLostAttempts)
+    : 0
   // GET /runs's totals stay a short sum (db/queries/run-counts.ts); usually one index read.
   if (deps.reap) await deps.store.foldRunCounts()
   const scheduled = deps.schedules ? await deps.schedules.startDue(deps.now()) : 0
