@@ -246,11 +246,12 @@ const DURATION_UNITS_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_60
 
 /** `30d`, `12h`, `90m`, `45s` → milliseconds; anything else is refused with what is accepted. */
 export function parseDuration(text: string | undefined, name: string): number {
-  const match = text === undefined ? null : /^(\d{1,9})([smhd])$/.exec(text)
+  if (text === undefined) {
+    throw new ClientError(`${name} is required, e.g. maxq prune ${name} 30d --dry-run (units: s, m, h, d)`)
+  }
+  const match = /^(\d{1,9})([smhd])$/.exec(text)
   if (match === null) {
-    throw new ClientError(
-      `${name} must be a number and a unit, e.g. 30d, 12h, 90m or 45s (got ${text ?? 'nothing'})`,
-    )
+    throw new ClientError(`${name} must be a number and a unit, e.g. 30d, 12h, 90m or 45s (got ${text})`)
   }
   return Number(match[1]) * DURATION_UNITS_MS[match[2] as string]!
 }

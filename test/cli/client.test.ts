@@ -154,6 +154,9 @@ describe('maxq against a server', () => {
     const bad = await maxq(['prune', '--older-than', '30 days'], env)
     expect(bad.code).toBe(1)
     expect(bad.stderr).toContain('--older-than must be a number and a unit, e.g. 30d')
+    const missing = await maxq(['prune', '--dry-run'], env)
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toContain('--older-than is required, e.g. maxq prune --older-than 30d --dry-run')
     const recent = await maxq(['prune', '--older-than', '1d', '--json'], env)
     expect(JSON.parse(recent.stdout)).toMatchObject({ deleted: 0, runIds: [] })
 
