@@ -59,6 +59,8 @@ describe.each(testDatabases)('a worker’s claims on $name', (database) => {
     maxBodyBytes: 1024 * 1024,
     maxFieldsBytes: 8 * 1024 * 1024,
     retentionDays: undefined,
+    metricsPublic: false,
+    metricsPort: undefined,
     noWorkerWarningMs: 30_000,
   })
 
