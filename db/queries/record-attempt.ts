@@ -19,12 +19,8 @@ export interface AttemptOutcome {
   stderr?: string
 }
 
-export function terminationOf(end: {
-  exitCode: number | null
-  timedOut?: boolean
-  leaseLost?: boolean
-}): AttemptTermination {
-  if (end.leaseLost) return 'lease_expired'
+/** How an attempt its supervisor reported on ended (a lost one is `lease_expired`, set by the reaper). */
+export function terminationOf(end: { exitCode: number | null; timedOut?: boolean }): AttemptTermination {
   if (end.timedOut) return 'timeout'
   return end.exitCode === null ? 'signal' : 'exit'
 }
