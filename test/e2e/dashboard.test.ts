@@ -231,7 +231,7 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
       // The step page shows its output, exit code and fields the same way.
       await node('publish').click()
       await page.waitForURL(/\/steps\/publish$/)
-      expect(await page.locator('pre.stderr').textContent()).toContain('<script>alert(1)</script>')
+      expect(await page.locator('pre.stderr').first().textContent()).toContain('<script>alert(1)</script>')
       await page.goto(
         `${runUrl.replace(/\/ui\/runs\/.*/, '')}/ui/runs/${encodeURIComponent(runId)}/steps/work-0`,
       )
@@ -249,6 +249,20 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
         'after-retry',
       )
       await shot('run-completed')
+
+      // The retried step's page lists its attempts, as GET /api/v1/runs/{run}/steps/{step} does.
+      const apiStep = (await (
+        await fetch(`${server.apiBase}/runs/${encodeURIComponent(runId)}/steps/publish`, {
+          headers: { authorization: `Bearer ${API_TOKEN}` },
+        })
+      ).json()) as { attempts?: unknown[] }
+      await page.goto(`${runUrl}/steps/publish`)
+      expect(await page.locator('main').textContent()).toContain('published')
+      if (apiStep.attempts !== undefined) {
+        expect(apiStep.attempts.length).toBeGreaterThanOrEqual(2)
+        expect(await page.locator('table.attempts tr.attempt').count()).toBe(apiStep.attempts.length)
+      }
+      await shot('step-attempts')
 
       expect(dialogs).toEqual([])
       // Our own script and stylesheet load under the Content-Security-Policy, with no violation.

@@ -5,22 +5,17 @@
 
 import { Hono, type Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import type { LogEntry, Step } from '../../../db/types.js'
+import type { Attempt, LogEntry, Step } from '../../../db/types.js'
 import { elapsed, formatDuration, formatTime, pretty, waitingText } from '../format.js'
 import { CsrfField, Layout, Notice, StatusBadge } from '../layout.js'
 import { apiErrorText, renderPage } from '../render-page.js'
 import type { UiEnv, UiSession } from '../ui-env.js'
 import { stepPath, type RunViewProps } from './run-view.js'
 
-/** One attempt as GET /api/v1/runs/{run}/steps/{step} may list it; read loosely, shown as given. */
-type Attempt = Record<string, unknown>
-
-type StepWithAttempts = Step & { attempts?: Attempt[] }
-
 async function loadStep(c: Context<UiEnv>, runId: string, stepId: string) {
   const base = `/runs/${encodeURIComponent(runId)}`
   const [step, logs] = await Promise.all([
-    c.var.api<StepWithAttempts>('GET', `${base}/steps/${encodeURIComponent(stepId)}`),
+    c.var.api<Step>('GET', `${base}/steps/${encodeURIComponent(stepId)}`),
     c.var.api<{ logs: LogEntry[] }>(
       'GET',
       `${base}/logs?entityType=step&entityId=${encodeURIComponent(stepId)}&limit=100`,
@@ -31,7 +26,7 @@ async function loadStep(c: Context<UiEnv>, runId: string, stepId: string) {
 
 function StepView(props: {
   runId: string
-  step: StepWithAttempts
+  step: Step
   logs: LogEntry[]
   session: UiSession
   now: number
@@ -147,8 +142,6 @@ function StepView(props: {
   )
 }
 
-const num = (value: unknown): number | null => (typeof value === 'number' ? value : null)
-
 function Attempts(props: { attempts: Attempt[] }) {
   return (
     <>
@@ -164,44 +157,35 @@ function Attempts(props: { attempts: Attempt[] }) {
               <th>Duration</th>
               <th>Exit</th>
               <th>Ended by</th>
-              <th>Output</th>
+              <th>Worker</th>
+              <th>Output (tail)</th>
             </tr>
           </thead>
           <tbody>
-            {props.attempts.map((attempt) => {
-              const started = num(attempt.startedAt)
-              const ended = num(attempt.completedAt) ?? num(attempt.endedAt) ?? num(attempt.finishedAt)
-              return (
-                <tr>
-                  <td>{String(attempt.attempt ?? '')}</td>
-                  <td>{formatTime(started)}</td>
-                  <td>{started !== null && ended !== null ? formatDuration(ended - started) : '–'}</td>
-                  <td>
-                    {attempt.exitCode === null || attempt.exitCode === undefined
-                      ? '–'
-                      : String(attempt.exitCode)}
-                  </td>
-                  <td>
-                    {String(attempt.terminationReason ?? '')}
-                    {typeof attempt.signal === 'string' && ` ${attempt.signal}`}
-                  </td>
-                  <td>
-                    {(typeof attempt.stdout === 'string' && attempt.stdout !== '') ||
-                    (typeof attempt.stderr === 'string' && attempt.stderr !== '') ? (
-                      <details>
-                        <summary>stdout / stderr</summary>
-                        {typeof attempt.stdout === 'string' && <pre class="output">{attempt.stdout}</pre>}
-                        {typeof attempt.stderr === 'string' && (
-                          <pre class="output stderr">{attempt.stderr}</pre>
-                        )}
-                      </details>
-                    ) : (
-                      ''
-                    )}
-                  </td>
-                </tr>
-              )
-            })}
+            {props.attempts.map((attempt) => (
+              <tr class="attempt">
+                <td>{attempt.attempt}</td>
+                <td>{formatTime(attempt.startedAt)}</td>
+                <td>
+                  {attempt.startedAt === null ? '–' : formatDuration(attempt.endedAt - attempt.startedAt)}
+                </td>
+                <td>{attempt.exitCode ?? '–'}</td>
+                <td>
+                  {attempt.terminationReason}
+                  {attempt.signal !== null && ` (${attempt.signal})`}
+                </td>
+                <td class="muted">{attempt.workerId ?? '–'}</td>
+                <td>
+                  {(attempt.stdoutTail || attempt.stderrTail) && (
+                    <details>
+                      <summary>stdout / stderr</summary>
+                      {attempt.stdoutTail && <pre class="output">{attempt.stdoutTail}</pre>}
+                      {attempt.stderrTail && <pre class="output stderr">{attempt.stderrTail}</pre>}
+                    </details>
+                  )}
+                </td>
+              </tr>
+            ))}
           </tbody>
         </table>
       )}
