@@ -178,7 +178,8 @@ export type WaitingFor =
   | { reason: 'earlier_stage'; stage: string }
   | { reason: 'retry_delay'; until: number }
   | { reason: 'no_worker' }
-  | { reason: 'concurrency_limit' }
+  /** Every live worker's slots are taken: `running` of `limit`, summed over them, as of their last beat. */
+  | { reason: 'concurrency_limit'; running: number; limit: number }
   /** Ready, and a live worker has a free slot: the next claim takes it. */
   | { reason: 'queued' }
 

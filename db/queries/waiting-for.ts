@@ -73,7 +73,9 @@ export async function loadUnmetDeps(
 /** Ready to run: who would claim it, if anyone can. */
 function readyWait(ctx: Pick<WaitContext, 'workers'>): WaitingFor {
   if (ctx.workers.live === 0) return { reason: 'no_worker' }
-  if (ctx.workers.running >= ctx.workers.limit) return { reason: 'concurrency_limit' }
+  if (ctx.workers.running >= ctx.workers.limit) {
+    return { reason: 'concurrency_limit', running: ctx.workers.running, limit: ctx.workers.limit }
+  }
   return { reason: 'queued' }
 }
 
@@ -96,7 +98,9 @@ export function stepWaitingFor(row: Row, ctx: WaitContext): WaitingFor | null {
 
 /**
  * A run: `paused`, or, while `pending` (its first flow call not yet claimed), whether a worker can
- * claim it. A running run waits on nothing of its own: its steps say what they wait for.
+ * claim it. Flow calls take no step slot (scheduler/slot-pool.ts): a worker at its concurrency
+ * limit still claims them, so a pending run never waits for the limit. A running run waits on
+ * nothing of its own: its steps say what they wait for.
  */
 export function runWaitingFor(ctx: Omit<WaitContext, 'unmetDeps'>): WaitingFor | null {
   if (ctx.runStatus === 'paused') return { reason: 'paused' }

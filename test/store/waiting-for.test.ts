@@ -81,9 +81,17 @@ describe.each(testDatabases)('waitingFor and workers on $name', (database) => {
       expect((await waits(runId)).a).toEqual({ reason: 'queued' })
 
       await store.recordWorker(worker({ running: 4, seenAt: tick() }))
-      expect((await waits(runId)).a).toEqual({ reason: 'concurrency_limit' })
+      const atLimit = { reason: 'concurrency_limit', running: 4, limit: 4 }
+      expect((await waits(runId)).a).toEqual(atLimit)
       const one = await store.getStep(runId, 'a', now)
-      expect(one.ok && one.value.waitingFor).toEqual({ reason: 'concurrency_limit' })
+      expect(one.ok && one.value.waitingFor).toEqual(atLimit)
+      // A flow call takes no slot: a worker at its limit still claims a new run's first call.
+      const next = await store.createRun({ flowName: 'demo' }, tick())
+      expect((await store.getRun(next.id, now))?.waitingFor).toEqual({ reason: 'queued' })
+      await store.recordWorker(worker({ id: 'w2', running: 2, limit: 2, seenAt: now }))
+      expect((await waits(runId)).a).toEqual({ reason: 'concurrency_limit', running: 6, limit: 6 })
+      const calls = await store.claimFlowCalls(claim, tick())
+      expect(calls.map((call) => call.runId)).toContain(next.id)
     })
 
     it('says paused for every pending step and the run', async () => {
