@@ -56,6 +56,10 @@ describe('GET /api/v1/openapi.json', () => {
     const doc = (await api.send('GET', '/api/v1/openapi.json')).body as Document
     expect(documented(doc)).toEqual(registered(api.app))
     expect(ROUTES.length).toBe(documented(doc).length)
+    const operationIds = Object.values(doc.paths).flatMap((operations) =>
+      Object.values(operations).map((operation) => (operation as { operationId?: string }).operationId),
+    )
+    expect(new Set(operationIds).size).toBe(ROUTES.length)
   })
 
   it('is open where MAXQ_API_TOKEN is set, while the rest of the API is not', async () => {
