@@ -118,6 +118,8 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
   let page: Page
   const dialogs: string[] = []
   const consoleErrors: string[] = []
+  /** Statuses of the run pages' event streams: the live view follows the SSE stream when there is one. */
+  const streams: number[] = []
 
   const shot = async (name: string): Promise<void> => {
     const file = path.join(SCREENSHOTS, `${name}.png`)
@@ -159,6 +161,9 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
     page.on('dialog', (dialog) => {
       dialogs.push(dialog.message())
       void dialog.dismiss()
+    })
+    page.on('response', (response) => {
+      if (/\/ui\/runs\/[^/]+\/events/.test(response.url())) streams.push(response.status())
     })
     page.on('console', (message) => {
       if (message.type() === 'error') consoleErrors.push(message.text())
@@ -265,6 +270,7 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
       await shot('step-attempts')
 
       expect(dialogs).toEqual([])
+      expect(streams).toContain(200)
       // Our own script and stylesheet load under the Content-Security-Policy, with no violation.
       expect(consoleErrors.filter((text) => /Content Security Policy|Refused/i.test(text))).toEqual([])
     },
