@@ -39,6 +39,38 @@ describe('loadConfig: MAXQ_SPAWNER', () => {
   })
 })
 
+describe('loadConfig: lost attempts and retry delays (issue 17)', () => {
+  it('re-queues 3 lost attempts and retries at once by default', () => {
+    expect(loadConfig(env)).toMatchObject({
+      maxLostAttempts: 3,
+      retryDefaults: { retryDelayMs: 0, retryBackoff: 'exponential' },
+    })
+  })
+
+  it('reads MAXQ_MAX_LOST_ATTEMPTS, MAXQ_RETRY_DELAY_SECONDS and MAXQ_RETRY_BACKOFF', () => {
+    const config = loadConfig({
+      ...env,
+      MAXQ_MAX_LOST_ATTEMPTS: '0',
+      MAXQ_RETRY_DELAY_SECONDS: '15',
+      MAXQ_RETRY_BACKOFF: ' Fixed ',
+    })
+    expect(config).toMatchObject({
+      maxLostAttempts: 0,
+      retryDefaults: { retryDelayMs: 15_000, retryBackoff: 'fixed' },
+    })
+  })
+
+  it('refuses values out of range or unknown', () => {
+    expect(() => loadConfig({ ...env, MAXQ_MAX_LOST_ATTEMPTS: '-1' })).toThrow('MAXQ_MAX_LOST_ATTEMPTS')
+    expect(() => loadConfig({ ...env, MAXQ_RETRY_DELAY_SECONDS: '86401' })).toThrow(
+      'MAXQ_RETRY_DELAY_SECONDS',
+    )
+    expect(() => loadConfig({ ...env, MAXQ_RETRY_BACKOFF: 'linear' })).toThrow(
+      'maxq: invalid MAXQ_RETRY_BACKOFF: expected fixed or exponential, got "linear"',
+    )
+  })
+})
+
 describe('loadConfig: body limits', () => {
   it('defaults to 1 MiB for bodies and 8 MiB for fields posts', () => {
     expect(loadConfig(env)).toMatchObject({ maxBodyBytes: 1024 * 1024, maxFieldsBytes: 8 * 1024 * 1024 })
