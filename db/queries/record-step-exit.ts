@@ -112,8 +112,9 @@ function failureOf(end: StepAttemptEnd): { reason: string; error: Json } {
 
 /**
  * Records the end of one step attempt. The exit code alone decides: 0 completes the step, anything
- * else is a failed attempt that is retried while retries remain. The update matches only the
- * running row with this attempt (the fencing token), so a stale or repeated report changes nothing.
+ * else is a failed attempt that is retried, after the step's retry delay, while retries remain.
+ * Either way the attempt gets its row in the attempt history. The update matches only the running
+ * row with this attempt (the fencing token), so a stale or repeated report changes nothing.
  */
 export async function recordStepExit(tx: Tx, end: StepAttemptEnd, now: number): Promise<boolean> {
   const succeeded = end.exitCode === 0 && !end.timedOut
