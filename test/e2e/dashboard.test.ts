@@ -363,6 +363,9 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
       await poll(() => page.locator('details[id^="group-fan-"]').getAttribute('open')).not.toBeNull()
       expect(await page.locator('details[id^="group-fan-"] tr.step-row').count()).toBe(FAN_OUT)
       await shot('fanout-200-grouped')
+      await page.emulateMedia({ colorScheme: 'dark' })
+      await shot('fanout-200-grouped-dark')
+      await page.emulateMedia({ colorScheme: 'light' })
     },
     TEST_TIMEOUT_MS,
   )

@@ -154,6 +154,43 @@ describe('dashboard pages', () => {
   })
 })
 
+describe('dashboard run actions', () => {
+  let api: HandlerApp
+  afterEach(async () => api?.close())
+
+  it('pauses, resumes, aborts and retries through the API, and shows what the API refused', async () => {
+    api = await createHandlerApp()
+    const b = browser(api)
+    const csrf = await b.csrf('/ui/flows')
+    const run = (await b.post('/ui/flows/hello/trigger', { _csrf: csrf, input: '' })).headers.get('location')!
+    const status = async () =>
+      ((await api.send('GET', `/api/v1/runs/${run.split('/').pop()}`)).body as { status: string }).status
+    for (const [action, after] of [
+      ['pause', 'paused'],
+      ['resume', 'pending'],
+      ['abort', 'failed'],
+    ] as const) {
+      const res = await b.post(`${run}/${action}`, { _csrf: csrf })
+      expect({ action, status: res.status, location: res.headers.get('location') }).toEqual({
+        action,
+        status: 303,
+        location: `${run}?done=${action}`,
+      })
+      expect(await status()).toBe(after)
+    }
+    const page = await (await b.get(`${run}?done=abort`)).text()
+    expect(page).toContain('Abort requested')
+
+    const refused = await b.post(`${run}/pause`, { _csrf: csrf })
+    expect(refused.status).toBe(409)
+    expect(await refused.text()).toContain('Could not pause')
+    expect(await status()).toBe('failed')
+
+    expect((await b.post(`${run}/retry`, { _csrf: csrf })).status).toBe(303)
+    expect(await status()).not.toBe('failed')
+  })
+})
+
 describe('dashboard without MAXQ_API_TOKEN', () => {
   let api: HandlerApp
   afterEach(async () => api?.close())
