@@ -40,6 +40,7 @@ import type { Tx } from './queries/tx.js'
 import { updateRun } from './queries/update-run.js'
 import { deleteExpiredWorkers, listLiveWorkers, recordWorker, removeWorker } from './queries/workers.js'
 import { rememberFlowNames, type FlowNames } from './remember-flow-names.js'
+import { runningLeasesOf } from './queries/running-leases-of.js'
 import { parseLease } from './rules/lease-key.js'
 import type { Dialect, Tail, WakeEvent } from './sql-executor.js'
 import type {
@@ -218,6 +219,7 @@ function workerSide(
       reapExpiredLeases(d, now, leaseMs, maxLost),
     reapLostLeases: (leases, now, maxLost = DEFAULT_MAX_LOST_ATTEMPTS) =>
       reapLostLeases(d, leases, now, maxLost),
+    runningLeasesOf: (workerId) => runningLeasesOf(d.db, workerId),
     claimFlowCalls: claimDueFlowCalls,
     claimReadySteps: (claim, now) => claimReadySteps(d.db, d, claim, now),
     // Each claim is atomic on its own, so they do not share a transaction and go out side by side,

@@ -273,6 +273,8 @@ export interface WorkerStore {
   reapExpiredLeases(now: number, leaseMs: number, maxLostAttempts?: number): Promise<number>
   /** Reaps these attempts as lost now, whatever their heartbeat (their supervisor is known dead). */
   reapLostLeases(leases: readonly ParsedLease[], now: number, maxLostAttempts?: number): Promise<number>
+  /** The attempts a worker holds (running rows with its id): a dead worker's, to reap them. */
+  runningLeasesOf(workerId: string): Promise<ParsedLease[]>
 
   // --- flow.json schedules (db/queries/schedule-slots.ts)
   /** The newest decided slot of each schedule of these flows. */

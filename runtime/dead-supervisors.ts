@@ -34,6 +34,12 @@ export interface DeadSupervisor {
   workerId: string
   /** The leases it held: its scripts are gone, so each can run again at once. */
   leases: string[]
+  /**
+   * Its workerId, when no live process on the host works under it any more: every attempt the
+   * database says that worker holds is the dead one's too (claimed, never spawned). Null while a
+   * live record shares it (a one-shot tick's detached supervisor keeps the tick's workerId).
+   */
+  worker: string | null
   /** Process groups this look killed. */
   killed: number
 }
@@ -63,13 +69,17 @@ export async function stopDeadSupervisors(
   }
   const now = opts.now ?? Date.now
   const found: Array<DeadSupervisor & { scope: string; groups: number[] }> = []
+  const live: string[] = []
   for (const name of names) {
     const match = RECORD_NAME.exec(name)
     if (match === null) continue
     const [, pidText, startTime] = match as unknown as [string, string, string]
-    // Ours, or another live supervisor's: one stat read and nothing else.
-    if (isSameLiveProcess(Number(pidText), startTime)) continue
     const file = path.join(place.dir, name)
+    // Ours, or another live supervisor's: one stat read and nothing else.
+    if (isSameLiveProcess(Number(pidText), startTime)) {
+      live.push(file)
+      continue
+    }
     if (!isOwnFile(file)) continue
     let text: string
     try {
@@ -90,12 +100,15 @@ export async function stopDeadSupervisors(
       file,
       workerId: record.workerId,
       leases: record.entries.map((entry) => entry.lease),
+      worker: record.workerId,
       killed: 0,
       scope: record.scope,
       groups: groups.map((entry) => entry.pgid as number),
     })
   }
   if (found.length === 0) return []
+  const liveWorkers = new Set(live.map((file) => readRecord(file)?.workerId))
+  for (const dead of found) if (liveWorkers.has(dead.workerId)) dead.worker = null
 
   // Only groups with a process still running: zombies need no signal and are no overlap.
   const alive = groupsStillRunning(new Set(found.flatMap((dead) => dead.groups)))
@@ -114,7 +127,8 @@ export async function stopDeadSupervisors(
       continue
     }
     if (dead.scope === place.scope) {
-      stopped.push({ file: dead.file, workerId: dead.workerId, leases: dead.leases, killed: dead.killed })
+      const { file, workerId, leases, worker, killed } = dead
+      stopped.push({ file, workerId, leases, worker, killed })
     } else if (isOlderThan(dead.file, FOREIGN_RECORD_MAX_AGE_MS, now())) {
       unlinkQuietly(dead.file)
     }
@@ -148,6 +162,14 @@ async function waitForGroups(pgids: Set<number>, waitMs: number): Promise<Set<nu
     still = groupsStillRunning(still)
   }
   return still
+}
+
+function readRecord(file: string): ReturnType<typeof parseRecord> {
+  try {
+    return parseRecord(readFileSync(file, 'utf8'))
+  } catch {
+    return null
+  }
 }
 
 function isOlderThan(file: string, ageMs: number, now: number): boolean {

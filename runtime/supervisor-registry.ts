@@ -11,9 +11,11 @@
 // means anything here. After that line, one JSON line per change, appended synchronously with one
 // write(2) (a few microseconds, whatever the number of scripts): a script started, or a job whose
 // exit report was answered. The file is rewritten compactly (write, rename) when the changes
-// outnumber the live entries, and deleted when nothing is left in it. What a crash can lose is the
-// instant between a spawn and the write after it: such a script is not killed, and its lease is
-// left to expire (docs/failure-modes.md). A torn last line (a write cut short) is ignored.
+// outnumber the live entries. It exists from the process's start to its clean exit, even with
+// nothing running: its first line names the worker, and the attempts the database says that
+// worker holds are handed back too (claimed, then killed before the spawn). What a crash can lose
+// is the instant between a spawn and the write after it: such a script is not killed, though its
+// lease is handed back (docs/failure-modes.md). A torn last line (a write cut short) is ignored.
 
 import { randomBytes } from 'node:crypto'
 import {
@@ -181,7 +183,7 @@ export class SupervisorRegistry {
       onError(`supervisor registry off (${problem}); a dead supervisor's scripts are not stopped`)
       return null
     }
-    return new SupervisorRegistry(
+    const registry = new SupervisorRegistry(
       recordFile(opts.place.dir, process.pid, self.startTime),
       {
         version: 1,
@@ -193,6 +195,10 @@ export class SupervisorRegistry {
       },
       onError,
     )
+    // From now on, even with nothing running: a worker killed between a claim's commit and its
+    // spawns leaves this record, whose workerId names the attempts it claimed.
+    registry.#guard(() => registry.#rewrite())
+    return registry
   }
 
   private constructor(file: string, base: RecordHeader, onError: (m: string) => void) {
@@ -223,7 +229,7 @@ export class SupervisorRegistry {
   /** Once the job's exit report has been answered: the lease is no longer ours to hand back. */
   ended(lease: string): void {
     if (!this.#entries.delete(lease)) return
-    this.#guard(() => (this.#entries.size === 0 ? this.#remove() : this.#append({ lease, end: true })))
+    this.#guard(() => this.#append({ lease, end: true }))
   }
 
   /** A clean exit: nothing is left to recover. */
@@ -240,7 +246,6 @@ export class SupervisorRegistry {
 
   /** The live entries alone, in a new file renamed over the old one, then appended to. */
   #rewrite(): void {
-    if (this.#entries.size === 0) return this.#remove()
     writeRecord(this.#file, { ...this.#base, entries: [...this.#entries.values()] }, false)
     this.#closeFd()
     this.#fd = openSync(this.#file, 'a')

@@ -6,7 +6,7 @@
 
 import { createHash } from 'node:crypto'
 import type { WorkerStore } from '../db/store.js'
-import { parseLease, type ParsedLease } from '../db/rules/lease-key.js'
+import { flowLease, parseLease, stepLease, type ParsedLease } from '../db/rules/lease-key.js'
 import { forgetDeadSupervisor, stopDeadSupervisors } from '../runtime/dead-supervisors.js'
 import type { RegistryPlace } from '../runtime/supervisor-registry.js'
 
@@ -34,15 +34,20 @@ export async function registryPlace(
 }
 
 export async function recoverDeadSupervisors(
-  store: Pick<WorkerStore, 'reapLostLeases'>,
+  store: Pick<WorkerStore, 'reapLostLeases' | 'runningLeasesOf'>,
   place: RegistryPlace,
   now: () => number,
   maxLostAttempts?: number,
 ): Promise<Recovered> {
   const recovered: Recovered = { supervisors: 0, killed: 0, reaped: 0 }
   for (const dead of await stopDeadSupervisors(place)) {
-    const leases = dead.leases.map(parseLease).filter((lease): lease is ParsedLease => lease !== null)
-    recovered.reaped += await store.reapLostLeases(leases, now(), maxLostAttempts)
+    const leases = new Map<string, ParsedLease>()
+    for (const lease of dead.leases.map(parseLease)) if (lease !== null) leases.set(leaseKey(lease), lease)
+    // What it had claimed and not yet started (killed between a claim's commit and the spawn).
+    if (dead.worker !== null) {
+      for (const lease of await store.runningLeasesOf(dead.worker)) leases.set(leaseKey(lease), lease)
+    }
+    recovered.reaped += await store.reapLostLeases([...leases.values()], now(), maxLostAttempts)
     // Only once the leases are handed back: a failed reap leaves the record for the next look.
     forgetDeadSupervisor(dead)
     recovered.supervisors++
@@ -57,4 +62,10 @@ export function describeRecovery(recovered: Recovered): string {
     `${recovered.supervisors} supervisor(s) on this host had died: killed ${recovered.killed} ` +
     `process group(s) they left, and queued ${recovered.reaped} of their attempt(s) again`
   )
+}
+
+function leaseKey(lease: ParsedLease): string {
+  return lease.kind === 'step'
+    ? stepLease(lease.runId, lease.stepId, lease.attempt)
+    : flowLease(lease.runId, lease.callId, lease.attempt)
 }

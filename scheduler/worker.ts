@@ -214,6 +214,12 @@ export async function tickOnce(opts: OneTickOptions): Promise<TickReport> {
   await recovery(opts, place, opts.onWarn ?? (() => {}))?.()
   const running = await opts.store.countRunningSteps()
   const slots = new SlotPool(opts.maxConcurrentSteps - running)
+  // This process's own record while it claims and launches: killed between a claim's commit and
+  // the launch, it leaves a record whose workerId names what it claimed, to be handed back at once.
+  const own =
+    place === null
+      ? null
+      : SupervisorRegistry.open({ place, workerId: opts.workerId, onError: opts.onWarn ?? (() => {}) })
   const report = await tick({
     store: opts.store,
     workerId: opts.workerId,
@@ -237,7 +243,7 @@ export async function tickOnce(opts: OneTickOptions): Promise<TickReport> {
       flowsRoot: opts.jobs.flowsRoot,
       warn: opts.onWarn ?? (() => {}),
     }),
-  })
+  }).finally(() => own?.close())
   await recordOneShotTick(
     opts.store,
     { limit: opts.maxConcurrentSteps, running: running + report.claimed },

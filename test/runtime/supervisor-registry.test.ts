@@ -120,10 +120,11 @@ function writeRecordOf(
 }
 
 describe.skipIf(!linux)('the supervisor registry', () => {
-  it('records each started group with its leader start time, and deletes the file once nothing is left', async () => {
+  it('records each started group with its leader start time, from its start to its close', async () => {
     const registry = SupervisorRegistry.open({ place, workerId: 'w1' })
     expect(registry).not.toBeNull()
     expect(statSync(place.dir).mode & 0o777).toBe(0o700)
+    expect(records()).toEqual([expect.objectContaining({ pid: process.pid, workerId: 'w1', entries: [] })])
     const child = spawnDetached({ command: await longScript('a'), cwd: dir, env: {} }, TEST_SPAWNER)
     if (child.pid === null) throw new Error('spawn failed')
     groups.push(child.pid)
@@ -144,6 +145,8 @@ describe.skipIf(!linux)('the supervisor registry', () => {
     registry?.ended('step/r/a/1')
     expect(records()[0]?.entries.map((entry) => entry.lease)).toEqual(['step/r/b/1'])
     registry?.ended('step/r/b/1')
+    expect(records()).toEqual([expect.objectContaining({ workerId: 'w1', entries: [] })])
+    registry?.close()
     expect(readdirSync(place.dir)).toEqual([])
   })
 
@@ -217,7 +220,8 @@ describe.skipIf(!linux)('the supervisor registry', () => {
     expect(records()).toHaveLength(1)
     answer?.()
     await supervisor.idle()
-    expect(readdirSync(place.dir)).toEqual([])
+    expect(records()[0]?.entries).toEqual([])
+    registry?.close()
   })
 
   it('leaves a live owner’s groups alone; once the owner is SIGKILLed, kills them and answers its leases', async () => {
@@ -243,6 +247,23 @@ describe.skipIf(!linux)('the supervisor registry', () => {
     expect([running(shell ?? 0), running(background ?? 0)]).toEqual([false, false])
     // The record stays until the caller has handed the leases back.
     expect(records()).toHaveLength(1)
+  })
+
+  it('names the dead owner’s worker for its claims, unless a live record works under the same id', async () => {
+    const first = owner()
+    const second = owner()
+    if (first.pid === undefined || second.pid === undefined) throw new Error('spawn failed')
+    writeRecordOf(first.pid, [], { workerId: 'alone' })
+    writeRecordOf(second.pid, [], { workerId: 'shared' })
+    const live = SupervisorRegistry.open({ place, workerId: 'shared' })
+    await killAndWait(first)
+    await killAndWait(second)
+    const dead = await stopDeadSupervisors(place)
+    expect(dead.map((d) => [d.workerId, d.worker]).sort()).toEqual([
+      ['alone', 'alone'],
+      ['shared', null],
+    ])
+    live?.close()
   })
 
   it('never signals a group whose leader is another process now (a reused pid)', async () => {

@@ -3,7 +3,8 @@
 // starts a background child; the supervisor is SIGKILLed; the recovery kills both processes and
 // only then queues the attempt again, without waiting for the lease.
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -11,7 +12,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Store } from '../../db/store.js'
 import { launchSupervisor } from '../../runtime/launch-supervisor.js'
 import { packageRoot } from '../../runtime/package-root.js'
-import { hostIdentity } from '../../runtime/supervisor-registry.js'
+import {
+  formatRecord,
+  hostIdentity,
+  recordFile,
+  SupervisorRegistry,
+} from '../../runtime/supervisor-registry.js'
 import { isRunning, readProcStat } from '../../runtime/proc-stat.js'
 import { recoverDeadSupervisors, registryPlace } from '../../scheduler/recover-dead-supervisors.js'
 import { testDatabases } from '../support/dialects.js'
@@ -107,6 +113,46 @@ describe.skipIf(!built || hostIdentity() === null).each(testDatabases)(
         killed: 0,
         reaped: 0,
       })
+    })
+
+    it('hands back what a worker killed between a claim’s commit and the spawn had claimed', async () => {
+      const run = await store.createRun({ flowName: 'demo' }, ++now)
+      await store.claimWork({ workerId: 'other', flowCallLimit: 1, stepLimit: 0 }, ++now)
+      await store.scheduleStage(
+        run.id,
+        { stage: 'only', final: true, steps: [{ id: 's', name: 'work' }] },
+        ++now,
+      )
+      const [step] = (await store.claimWork({ workerId: 'doomed', flowCallLimit: 0, stepLimit: 1 }, ++now))
+        .steps
+      expect(step?.attempt).toBe(1)
+      // The worker's record says who it was and nothing more: it died before spawning anything.
+      const place = await registryPlace(store, path.join(dir, 'runtime'))
+      const doomed = spawn('sleep', ['600'], { stdio: 'ignore' })
+      const stat = readProcStat(doomed.pid ?? 0)
+      const host = hostIdentity()
+      if (stat === null || host === null || doomed.pid === undefined) throw new Error('no /proc')
+      const header = { version: 1 as const, pid: doomed.pid, startTime: stat.startTime, ...host }
+      SupervisorRegistry.open({ place, workerId: 'prepare' })?.close()
+      writeFileSync(
+        recordFile(place.dir, doomed.pid, stat.startTime),
+        formatRecord({ ...header, scope: place.scope, workerId: 'doomed', entries: [] }),
+      )
+      await new Promise((resolve) => {
+        doomed.once('exit', resolve)
+        doomed.kill('SIGKILL')
+      })
+
+      expect(await recoverDeadSupervisors(store, place, () => ++now)).toEqual({
+        supervisors: 1,
+        killed: 0,
+        reaped: 1,
+      })
+      const again = await store.claimWork({ workerId: 'w2', flowCallLimit: 0, stepLimit: 1 }, ++now)
+      expect(again.steps.map((s) => [s.stepId, s.attempt])).toEqual([['s', 2]])
+      // The flow call another worker holds is not touched.
+      const calls = await store.listFlowCalls(run.id)
+      expect(calls.ok && calls.value.map((call) => call.status)).toEqual(['running'])
     })
   },
 )
