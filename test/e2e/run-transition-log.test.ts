@@ -1,10 +1,13 @@
 // End to end (issue 18): the server's log says each run transition at `info`, one line each: the
 // run started, a stage done, a step failed with its reason (and a dependent failed with it), the
 // run ended with its status, reason and duration. Read from the local runner's stderr, as text on
-// SQLite and as LOG_FORMAT=json on PostgreSQL.
+// SQLite and as LOG_FORMAT=json on PostgreSQL; and with `maxq serve` and one-shot `maxq tick`s,
+// whose supervisors report exits through the API, from the process that commits each transition.
 
+import { spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { postgresDatabase, sqliteDatabase, type TestDatabase } from '../support/dialects.js'
+import { PACKAGE_ROOT } from '../support/start-server.js'
 import { waitFor } from '../support/wait-for.js'
 import { probe, stage, startE2eServer, type E2eServer } from './e2e-server.js'
 
@@ -92,5 +95,58 @@ describe.each(cases)('e2e run transition log ($database.name, $format)', ({ data
     one({ ...common, event: 'stage_done', stage: 'work', status: 'failed' })
     const ended = one({ ...common, event: 'run_ended', status: 'failed', reason: 'stage_failed' })
     expect(ended.durationMs).toBeGreaterThan(0)
+  })
+})
+
+/** One `maxq tick`: its exit code and what it wrote. */
+function oneTick(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/maxq.js', 'tick'], {
+      cwd: PACKAGE_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    child.once('error', reject)
+    child.once('exit', (code) => resolve({ code, output }))
+  })
+}
+
+describe('e2e run transition log with maxq serve and one-shot ticks (sqlite)', () => {
+  let e2e: E2eServer
+
+  beforeAll(async () => {
+    e2e = await startE2eServer(sqliteDatabase, { args: ['bin/maxq.js', 'serve'] })
+  })
+
+  afterAll(async () => {
+    await e2e?.close()
+  })
+
+  it('logs the exits reported through the API in the API process, the claim in the tick', async () => {
+    const runId = await e2e.trigger({
+      start: { post: [stage('work', true, [probe('bad', { env: { EXIT: '3' } })])] },
+      'failed:work': { exit: 0 },
+    })
+    let ticks = ''
+    await waitFor(
+      async () => {
+        const tick = await oneTick(e2e.server.env)
+        ticks += tick.output
+        expect(tick.code, tick.output).toBe(0)
+        return ['completed', 'failed'].includes((await e2e.getRun(runId)).status)
+      },
+      { timeoutMs: 60_000, intervalMs: 1, message: `run ${runId} did not end under one-shot ticks` },
+    )
+    expect(ticks).toContain(`INFO maxq: run ${runId} (scripted) started`)
+    const serve = () => e2e.server.logs()
+    await waitFor(() => serve().includes(`run ${runId} (scripted) failed (stage_failed) after`), {
+      timeoutMs: 30_000,
+      message: `no run-ended line in:\n${serve()}`,
+    })
+    expect(serve()).toContain(`INFO maxq: run ${runId} (scripted): step bad attempt 1 failed: exit code 3\n`)
+    expect(serve()).toContain(`INFO maxq: run ${runId} (scripted): stage work failed\n`)
   })
 })
