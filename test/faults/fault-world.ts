@@ -60,6 +60,8 @@ export interface FaultWorld {
   /** Waits until no flow call of the run is queued or running; answers them. */
   waitForFlowCallsSettled(runId: string, timeoutMs?: number): Promise<FlowCallView[]>
   touch(runId: string, file: string): void
+  /** Waits for the run to end and fails the test, showing the run, unless it completed. */
+  expectCompleted(runId: string): Promise<void>
   /** Fails the test with every consistency problem of the finished run (fault-flow.ts runProblems). */
   expectConsistent(runId: string): Promise<void>
   /** What a failing wait shows: the run, its steps, flow calls, markers and the processes' output. */
@@ -190,6 +192,10 @@ export async function startFaultWorld(
     },
     touch(runId, file) {
       writeFileSync(path.join(outDir, runId, file), '')
+    },
+    async expectCompleted(runId) {
+      const run = await world.waitForRun(runId)
+      if (run.status !== 'completed') expect(run.status, await describe(runId)).toBe('completed')
     },
     async expectConsistent(runId) {
       const problems = await runProblems(client, outDir, runId)

@@ -53,7 +53,7 @@ describe.each(testDatabases)('fault: a flow call outlives its run ($name)', (dat
       const runId = await world.trigger({
         start: { post: [stage('only', true, [work('a')])], sleepAfter: 120 },
       })
-      expect((await world.waitForRun(runId)).status).toBe('completed')
+      await world.expectCompleted(runId)
       const calls = await world.waitForFlowCallsSettled(runId, GRACE_MS + 20_000)
       expect(calls).toHaveLength(1)
       expect(calls[0]!.status).not.toBe('failed')

@@ -57,8 +57,7 @@ describe('fault: the local runner is killed mid-run (sqlite)', () => {
     })
     world.touch(runId, 'release')
 
-    const run = await world.waitForRun(runId)
-    expect(run.status).toBe('completed')
+    await world.expectCompleted(runId)
     await world.expectConsistent(runId)
     const starts = readMarkers(world.outDir, runId).attempts.map((attempt) => attempt.stepId)
     expect(starts.sort()).toEqual(['a', 'a', 'b', 'c', 'c', 'd'])

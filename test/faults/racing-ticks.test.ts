@@ -63,7 +63,7 @@ describe('fault: two ticks race on the last step of a stage (postgres)', () => {
     writeFileSync(path.join(world.outDir, 'release'), '')
 
     for (const runId of runIds) {
-      expect((await world.waitForRun(runId)).status).toBe('completed')
+      await world.expectCompleted(runId)
       await world.expectConsistent(runId)
       const calls = await world.waitForFlowCallsSettled(runId)
       expect(calls.map((call) => [call.completedStage, call.status])).toEqual([

@@ -85,8 +85,7 @@ describe.each(testDatabases)('fault: scripts that do not end when asked ($name)'
     const runId = await world.trigger({
       start: { post: [stage('leaky', true, [work('a', { env: { BG_CHILD: '1' } }), work('b')])] },
     })
-    const run = await world.waitForRun(runId)
-    expect(run.status).toBe('completed')
+    await world.expectCompleted(runId)
     await world.expectConsistent(runId)
     const pids = recordedPids(world.outDir, [runId])
     // a's script, its `sleep 300 &`, b's script (and each flow call's shell).

@@ -121,8 +121,7 @@ describe('fault: a tick --watch is killed (postgres)', () => {
     expect(readMarkers(world.outDir, runId).attempts).toEqual([])
 
     world.startTick()
-    const run = await world.waitForRun(runId)
-    expect(run.status).toBe('completed')
+    await world.expectCompleted(runId)
     await world.expectConsistent(runId)
     expect(readMarkers(world.outDir, runId).attempts.map((attempt) => attempt.stepId)).toEqual(['s'])
     await expectLostThenCompleted(runId, 's')
@@ -147,8 +146,7 @@ describe('fault: a tick --watch is killed (postgres)', () => {
     })
     world.touch(runId, 'release-flow')
 
-    const run = await world.waitForRun(runId)
-    expect(run.status).toBe('completed')
+    await world.expectCompleted(runId)
     await world.expectConsistent(runId)
     expect(readMarkers(world.outDir, runId).flow.map((call) => call.key)).toEqual([
       'start',
@@ -193,8 +191,7 @@ describe('fault: a tick --watch is killed (postgres)', () => {
     })
     world.touch(runId, 'release')
 
-    const run = await world.waitForRun(runId)
-    expect(run.status).toBe('completed')
+    await world.expectCompleted(runId)
     await world.expectConsistent(runId)
     const starts = readMarkers(world.outDir, runId).attempts.map((attempt) => attempt.stepId)
     expect(starts.sort()).toEqual(['s', 's', 't'])
