@@ -122,6 +122,8 @@ interface PhaseResult {
   flowCallAttempts: number
   kills: Record<Victim['kind'], number>
   reruns: number[]
+  /** For the re-runs that started after the killed process was back: how long after. */
+  rerunsAfterRestart: number[]
   problems: string[]
   seconds: number
 }
@@ -229,6 +231,7 @@ async function runPhase(setup: PhaseSetup, opts: Options, random: Random, ms: nu
     flowCallAttempts: 0,
     kills: { api: 0, tick: 0, runner: 0 },
     reruns: [],
+    rerunsAfterRestart: [],
     problems: [],
     seconds: 0,
   }
@@ -266,6 +269,8 @@ async function runPhase(setup: PhaseSetup, opts: Options, random: Random, ms: nu
           continue
         }
         result.reruns.push(at - cause.at)
+        if (cause.restartedAt !== null && at >= cause.restartedAt)
+          result.rerunsAfterRestart.push(at - cause.restartedAt)
         if (at - cause.at > RERUN_LIMIT_MS) {
           result.problems.push(
             `run ${runId}: ${what} re-ran ${at - cause.at} ms after ${cause.name} was killed ` +
@@ -377,7 +382,9 @@ function summary(result: PhaseResult): string {
     `  ${result.steps} steps, ${result.stepAttempts} step attempts, ${result.flowCallAttempts} flow-call attempts`,
     `  kills: ${kills || 'none'}`,
     `  re-runs: ${result.reruns.length}; start after the kill that caused it: median ` +
-      `${percentile(result.reruns, 50)} ms, max ${percentile(result.reruns, 100)} ms`,
+      `${percentile(result.reruns, 50)} ms, max ${percentile(result.reruns, 100)} ms; after its restart ` +
+      `(${result.rerunsAfterRestart.length} of them): median ${percentile(result.rerunsAfterRestart, 50)} ms, ` +
+      `max ${percentile(result.rerunsAfterRestart, 100)} ms`,
     `  problems: ${result.problems.length}`,
     ...result.problems.slice(0, 30).map((problem) => `    ${problem}`),
     ...(result.problems.length > 30 ? [`    … and ${result.problems.length - 30} more`] : []),
