@@ -503,19 +503,27 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** Pids the scripts of these runs recorded (themselves and the children they started). */
-export function recordedPids(outDir: string, runIds: string[] = markedRuns(outDir)): number[] {
+/**
+ * Pids the scripts of these runs recorded (themselves and the children they started); with
+ * `stepsOnly`, only the steps' (not the flow calls').
+ */
+export function recordedPids(
+  outDir: string,
+  runIds: string[] = markedRuns(outDir),
+  { stepsOnly = false }: { stepsOnly?: boolean } = {},
+): number[] {
   const pids = new Set<number>()
+  const files = stepsOnly ? /^(pids-|bg-)/ : /^(pids-|bg-|flow-pids-)/
   for (const runId of runIds) {
     const dir = path.join(outDir, runId)
     if (!existsSync(dir)) continue
     for (const name of readdirSync(dir)) {
-      if (!/^(pids-|bg-|flow-pids-)/.test(name)) continue
+      if (!files.test(name)) continue
       for (const line of readFileSync(path.join(dir, name), 'utf8').split('\n')) {
         if (/^\d+$/.test(line.trim())) pids.add(Number(line.trim()))
       }
     }
-    for (const attempt of readMarkers(outDir, runId).flow) pids.add(attempt.pid)
+    if (!stepsOnly) for (const attempt of readMarkers(outDir, runId).flow) pids.add(attempt.pid)
   }
   return [...pids]
 }
