@@ -164,7 +164,15 @@ async function runPhase(setup: PhaseSetup, opts: Options, random: Random, ms: nu
       kills.push(kill)
       await waitFor(() => !isAlive(victim.pid), { timeoutMs: 10_000 })
       await sleep(between(random, RESTART_AFTER_MS))
-      const replacement = await setup.restart(victim, env, port, flowsRoot)
+      let replacement: Victim | null = null
+      for (let attempt = 1; replacement === null; attempt++) {
+        try {
+          replacement = await setup.restart(victim, env, port, flowsRoot)
+        } catch (error) {
+          if (attempt >= 3) throw error
+          log(`${victim.name} did not start again (${String(error).split('\n')[0]}); trying again`)
+        }
+      }
       kill.restartedAt = Date.now()
       victims = victims.map((v) => (v === victim ? replacement : v))
     }
