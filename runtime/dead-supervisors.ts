@@ -142,7 +142,7 @@ export function forgetDeadSupervisor(dead: DeadSupervisor): void {
 }
 
 /**
- * Whether the entry's group, if it still exists, is the one the supervisor started. Linux does
+ * Whether the entry's group still exists and is the one the supervisor started. Linux does
  * not give a pid to a new process while a process group still bears it as its id, so a group that
  * exists without its leader is still ours; with its leader, the leader's start time must match
  * (else the group died and its number now belongs to someone else's new group).
@@ -150,7 +150,9 @@ export function forgetDeadSupervisor(dead: DeadSupervisor): void {
 function isStillTheSameGroup(entry: RegistryEntry): boolean {
   if (entry.pgid === null) return false
   const leader = readProcStat(entry.pgid)
-  return leader === null || leader.startTime === entry.leaderStart
+  if (leader !== null && leader.startTime !== entry.leaderStart) return false
+  // Signal 0: the group still exists (a process in it, if only a zombie); else no /proc scan.
+  return killGroup(entry.pgid, 0)
 }
 
 async function waitForGroups(pgids: Set<number>, waitMs: number): Promise<Set<number>> {
