@@ -29,6 +29,7 @@ export async function startWorker(
     maxConcurrentSteps: config.maxConcurrentSteps,
     leaseMs: config.leaseMs,
     maxLostAttempts: config.maxLostAttempts,
+    registryDir: config.runtimeDir,
     intervalMs: config.intervalMs,
     reapEveryMs: REAP_EVERY_MS,
     supervisor: {
