@@ -16,7 +16,7 @@
 // on any problem. By default the phases share the time: two thirds PostgreSQL, a third SQLite.
 
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs'
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -412,6 +412,12 @@ async function main(): Promise<void> {
     results.push(await runPhase(setup, opts, random, totalMs * share))
   }
   process.stdout.write(`\nsoak summary (seed ${opts.seed})\n${results.map(summary).join('\n')}\n`)
+  const problems = results.flatMap((result) => result.problems.map((problem) => `${result.name}: ${problem}`))
+  if (problems.length > 0) {
+    const file = path.join(tmpdir(), `maxq-soak-problems-${opts.seed}.txt`)
+    writeFileSync(file, `${problems.join('\n')}\n`)
+    process.stdout.write(`every problem: ${file}\n`)
+  }
   const failed = results.some((result) => result.problems.length > 0 || result.notCompleted > 0)
   process.exit(failed ? 1 : 0)
 }
