@@ -4,7 +4,8 @@
 #
 # Every call sends JSON with `Content-Type: application/json` and the run's token
 # (`Authorization: Bearer $MAXQ_TOKEN`, required when the server sets MAXQ_API_TOKEN), retries transient failures
-# (connection refused, timeouts, 408, 429, 5xx) a few times, and on an HTTP error prints the API's
+# (connection refused, a connection broken mid-request, timeouts, 408, 429, 5xx) for up to a
+# minute, and on an HTTP error prints the API's
 # `{error, code, details}` answer to stderr and returns non-zero, so `set -e` stops the script.
 #
 #   maxq_schedule <stage> <final:true|false> <steps-json-array>
@@ -48,16 +49,27 @@ _maxq_curl() {
 }
 
 # _maxq_request <method> <path> [json-body]: prints the response body; non-zero on failure.
+# curl's own --retry does not repeat a request whose connection broke after it was sent (exit 52
+# empty reply, 55 send error, 56 receive error: the API restarted under it), so this loop does,
+# within the same minute. Every call is safe to repeat: a stage post and a fields post answer the
+# same the second time, and a log line may at worst be written twice.
 _maxq_request() {
-  local method=$1 path=$2 out status=0
+  local method=$1 path=$2 out status deadline=$((SECONDS + 60))
   local -a args=(-sS --fail-with-body --retry 5 --retry-connrefused --retry-max-time 60
     -X "$method" -H 'Content-Type: application/json' -H 'Accept: application/json')
-  if [ $# -ge 3 ]; then
-    # The body goes through stdin: argv is limited in size, and curl keeps it to resend on retry.
-    out=$(printf '%s' "$3" | _maxq_curl "${args[@]}" --data-binary @- "${MAXQ_API:?MAXQ_API is not set}$path") || status=$?
-  else
-    out=$(_maxq_curl "${args[@]}" "${MAXQ_API:?MAXQ_API is not set}$path") || status=$?
-  fi
+  while :; do
+    status=0
+    if [ $# -ge 3 ]; then
+      # The body goes through stdin: argv is limited in size, and curl keeps it to resend on retry.
+      out=$(printf '%s' "$3" | _maxq_curl "${args[@]}" --data-binary @- "${MAXQ_API:?MAXQ_API is not set}$path") || status=$?
+    else
+      out=$(_maxq_curl "${args[@]}" "${MAXQ_API:?MAXQ_API is not set}$path") || status=$?
+    fi
+    case $status in
+      52 | 55 | 56) if [ "$SECONDS" -lt "$deadline" ]; then sleep 1 && continue; fi ;;
+    esac
+    break
+  done
   if [ "$status" -ne 0 ]; then
     printf 'maxq: %s %s failed: %s\n' "$method" "$path" "$out" >&2
     return "$status"

@@ -13,7 +13,8 @@ interface Seen {
 }
 
 const seen: Seen[] = []
-let answer: (req: Seen) => { status: number; body: unknown } = () => ({ status: 200, body: {} })
+/** 'drop' closes the connection without an answer, as an API killed mid-request does. */
+let answer: (req: Seen) => { status: number; body: unknown } | 'drop' = () => ({ status: 200, body: {} })
 let server: Server
 let api: string
 
@@ -34,8 +35,14 @@ beforeAll(async () => {
         body,
       }
       seen.push(request)
-      const { status, body: out } = answer(request)
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(out))
+      const answered = answer(request)
+      if (answered === 'drop') {
+        req.socket.destroy()
+        return
+      }
+      res
+        .writeHead(answered.status, { 'content-type': 'application/json' })
+        .end(JSON.stringify(answered.body))
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -195,6 +202,15 @@ describe('maxq.sh', () => {
     const missing = await sh('maxq_input; echo unreachable')
     expect(missing.code).not.toBe(0)
     expect(missing.stderr).toContain('RUN_NOT_FOUND')
+  })
+
+  it('sends a request again when the connection broke before the answer (an API restart)', async () => {
+    let calls = 0
+    answer = () => (++calls <= 2 ? 'drop' : { status: 200, body: { id: 's1', fields: { n: 1 } } })
+    const got = await sh(`maxq_post_fields '{"n":1}'`, { MAXQ_STEP_ID: 's1' })
+    expect(got.code).toBe(0)
+    expect(seen).toHaveLength(3)
+    expect(seen.every((request) => JSON.stringify(request.body) === '{"fields":{"n":1}}')).toBe(true)
   })
 
   it('fails with the API error on stderr', async () => {
