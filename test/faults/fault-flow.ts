@@ -20,6 +20,28 @@ import { writeFlow } from '../support/temp-flows.js'
 
 export const FAULT_FLOW = 'faults'
 
+/**
+ * The bash that starts a flow's or a step's script: `now`, and `overlap` set to the pids recorded
+ * in `pidsFile` by earlier attempts that are still alive, before this one's pid is added to it.
+ * Alive means present and not a zombie (an orphan's zombie is dead, only not yet reaped).
+ */
+function markStart(pidsFile: string): string {
+  return `now() { date +%s%N; }
+alive() {
+  local state
+  state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1) || return 1
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+pids=${pidsFile}
+overlap=""
+if [ -f "$pids" ]; then
+  while read -r pid; do
+    if [ "$pid" != "$$" ] && alive "$pid"; then overlap="$overlap,$pid"; fi
+  done <"$pids"
+fi
+echo "$$" >>"$pids"`
+}
+
 const FLOW_SCRIPT = `#!/usr/bin/env bash
 set -euo pipefail
 . "$MAXQ_LIB"
@@ -28,20 +50,7 @@ mkdir -p "$out"
 if [ -n "\${MAXQ_FAILED_STAGE:-}" ]; then key="failed:$MAXQ_FAILED_STAGE"
 elif [ -z "\${MAXQ_COMPLETED_STAGE:-}" ]; then key=start
 else key="completed:$MAXQ_COMPLETED_STAGE"; fi
-now() { date +%s%N; }
-alive() {
-  local state
-  state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1) || return 1
-  [ -n "$state" ] && [ "$state" != Z ]
-}
-pids="$out/flow-pids-$key"
-overlap=""
-if [ -f "$pids" ]; then
-  while read -r pid; do
-    if [ "$pid" != "$$" ] && alive "$pid"; then overlap="$overlap,$pid"; fi
-  done <"$pids"
-fi
-echo "$$" >>"$pids"
+${markStart('"$out/flow-pids-$key"')}
 echo "$(now) flow-start $key $$ \${overlap#,}" >>"$out/flow-events"
 # The exit line is what the flow-call record is checked against; a TERM still writes it (143).
 trap 'rc=$?; echo "$(now) flow-exit $key $$ $rc" >>"$out/flow-events"' EXIT
@@ -84,21 +93,7 @@ set -euo pipefail
 . "$MAXQ_LIB"
 out="$FAULTS_OUT/$MAXQ_RUN_ID"
 mkdir -p "$out"
-now() { date +%s%N; }
-# Alive means present and not a zombie (an orphan's zombie is dead, only not yet reaped).
-alive() {
-  local state
-  state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1) || return 1
-  [ -n "$state" ] && [ "$state" != Z ]
-}
-pids="$out/pids-$MAXQ_STEP_ID"
-overlap=""
-if [ -f "$pids" ]; then
-  while read -r pid; do
-    if [ "$pid" != "$$" ] && alive "$pid"; then overlap="$overlap,$pid"; fi
-  done <"$pids"
-fi
-echo "$$" >>"$pids"
+${markStart('"$out/pids-$MAXQ_STEP_ID"')}
 echo "$(now) start $MAXQ_STEP_ID $$ \${overlap#,}" >>"$out/events"
 maxq_post_fields "{\\"p$$\\": \\"$MAXQ_STEP_ID\\"}"
 echo "$(now) posted $MAXQ_STEP_ID p$$" >>"$out/events"
