@@ -1,17 +1,20 @@
 // Finds this host's dead supervisors in the registry (runtime/supervisor-registry.ts) and stops what
 // they left running: every process group they recorded gets SIGKILL (no grace: nobody captures its
 // output or reports its end any more, and its attempt is about to run again), then this waits until
-// nothing of those groups runs. Only then are the records answered, so the caller's re-queue of
-// their leases can never start a re-run beside an orphan.
+// nothing of those groups runs. A lease recorded without a group (its supervisor died while it
+// spawned the script, or before) is looked for by the MAXQ_LEASE its script would carry. Only then
+// are the records answered, so the caller's re-queue of their leases can never start a re-run
+// beside an orphan.
 
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { killGroup } from './spawn-detached.js'
-import { groupsStillRunning, isSameLiveProcess, readProcStat } from './proc-stat.js'
+import { groupsCarrying, groupsStillRunning, isSameLiveProcess, readProcStat } from './proc-stat.js'
 import {
   checkRegistryDir,
   hostIdentity,
   isOwnFile,
+  LEASE_VARIABLE,
   parseRecord,
   RECORD_NAME,
   unlinkQuietly,
@@ -68,7 +71,7 @@ export async function stopDeadSupervisors(
     return []
   }
   const now = opts.now ?? Date.now
-  const found: Array<DeadSupervisor & { scope: string; groups: number[] }> = []
+  const found: Array<DeadSupervisor & { scope: string; groups: number[]; unstarted: string[] }> = []
   const live: string[] = []
   for (const name of names) {
     const match = RECORD_NAME.exec(name)
@@ -95,7 +98,7 @@ export async function stopDeadSupervisors(
     // Pids from another container's namespace say nothing here; whoever shares it will look.
     if (record.pidNamespace !== host.pidNamespace) continue
     // After a reboot nothing of it runs; within this boot, what is left is killed below.
-    const groups = record.bootId === host.bootId ? record.entries.filter(isStillTheSameGroup) : []
+    const sameBoot = record.bootId === host.bootId
     found.push({
       file,
       workerId: record.workerId,
@@ -103,10 +106,16 @@ export async function stopDeadSupervisors(
       worker: record.workerId,
       killed: 0,
       scope: record.scope,
-      groups: groups.map((entry) => entry.pgid as number),
+      groups: sameBoot ? record.entries.filter(isStillTheSameGroup).map((entry) => entry.pgid as number) : [],
+      unstarted: sameBoot ? record.entries.filter((entry) => entry.pgid === null).map((e) => e.lease) : [],
     })
   }
   if (found.length === 0) return []
+  // Scripts whose start was not recorded (their supervisor died during the spawn), if any started.
+  const carrying = groupsCarrying(LEASE_VARIABLE, new Set(found.flatMap((dead) => dead.unstarted)))
+  for (const dead of found) {
+    for (const lease of dead.unstarted) dead.groups.push(...(carrying.get(lease) ?? []))
+  }
   const liveWorkers = new Set(live.map((file) => readRecord(file)?.workerId))
   for (const dead of found) if (liveWorkers.has(dead.workerId)) dead.worker = null
 

@@ -83,3 +83,39 @@ export function groupsStillRunning(pgids: ReadonlySet<number>): Set<number> {
   }
   return running
 }
+
+/**
+ * The process groups of running processes whose environment (as exec'd) sets `name` to one of
+ * `values`, by value: one pass over /proc, reading the environment only of processes we may read.
+ * Far slower than a group check, so it is kept for what nothing else can find.
+ */
+export function groupsCarrying(name: string, values: ReadonlySet<string>): Map<string, Set<number>> {
+  const found = new Map<string, Set<number>>()
+  if (values.size === 0) return found
+  const prefix = `${name}=`
+  let entries: string[]
+  try {
+    entries = readdirSync('/proc')
+  } catch {
+    return found
+  }
+  for (const entry of entries) {
+    const pid = Number(entry)
+    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) continue
+    let environ: string
+    try {
+      environ = readFileSync(`/proc/${pid}/environ`, 'utf8')
+    } catch {
+      continue
+    }
+    if (!environ.includes(prefix)) continue
+    const value = environ
+      .split('\0')
+      .find((variable) => variable.startsWith(prefix))
+      ?.slice(prefix.length)
+    const stat = readProcStat(pid)
+    if (value === undefined || !values.has(value) || !isRunning(stat)) continue
+    found.set(value, (found.get(value) ?? new Set()).add(stat.pgrp))
+  }
+  return found
+}

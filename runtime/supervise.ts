@@ -15,7 +15,7 @@ import { maskSecrets } from './mask-secrets.js'
 import type { ExitReportBody, ProcessJob } from './process-job.js'
 import { httpSinks, reportExit, type FetchLike, type ReportSinks } from './report-exit.js'
 import { killGroup, resolveSpawner, spawnDetached, type ScriptExit, type Spawner } from './spawn-detached.js'
-import type { SupervisorRegistry } from './supervisor-registry.js'
+import { LEASE_VARIABLE, type SupervisorRegistry } from './supervisor-registry.js'
 
 export interface SupervisorOptions {
   /** Base of the API the reports go to, e.g. http://127.0.0.1:3000/api/v1. */
@@ -101,8 +101,10 @@ export class Supervisor {
     const startedAt = Date.now()
     const stdout = new BoundedOutput(this.#maxOutputBytes)
     const stderr = new BoundedOutput(this.#maxOutputBytes)
-    const child = spawnDetached({ command: job.command, cwd: job.cwd, env: job.env }, this.#spawner)
-    // Synchronously, before anything else can run: a crash now loses only this instant.
+    // Before and after, synchronously: whenever this process dies, the script can be found.
+    this.#registry?.starting(job.lease)
+    const env = { ...job.env, [LEASE_VARIABLE]: job.lease }
+    const child = spawnDetached({ command: job.command, cwd: job.cwd, env }, this.#spawner)
     if (child.pid !== null) this.#registry?.started(job.lease, child.pid)
     child.stdout?.on('data', (chunk: Buffer) => stdout.write(chunk))
     child.stderr?.on('data', (chunk: Buffer) => stderr.write(chunk))

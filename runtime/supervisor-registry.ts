@@ -13,9 +13,10 @@
 // exit report was answered. The file is rewritten compactly (write, rename) when the changes
 // outnumber the live entries. It exists from the process's start to its clean exit, even with
 // nothing running: its first line names the worker, and the attempts the database says that
-// worker holds are handed back too (claimed, then killed before the spawn). What a crash can lose
-// is the instant between a spawn and the write after it: such a script is not killed, though its
-// lease is handed back (docs/failure-modes.md). A torn last line (a write cut short) is ignored.
+// worker holds are handed back too (claimed, then killed before the spawn). Each spawn is
+// bracketed by two lines, one before it (no group yet) and one after (the group): a process
+// killed in between leaves the first, and its script is found by the MAXQ_LEASE in its
+// environment. A torn last line (a write cut short) is ignored.
 
 import { randomBytes } from 'node:crypto'
 import {
@@ -57,6 +58,12 @@ export interface RegistryRecord {
   workerId: string
   entries: RegistryEntry[]
 }
+
+/**
+ * Every script a supervisor starts has its lease in this variable, so that one whose start was
+ * never recorded (its supervisor killed during the spawn) can still be found and stopped.
+ */
+export const LEASE_VARIABLE = 'MAXQ_LEASE'
 
 /** `<pid>-<start time>.json`; anything else in the directory (temp files) is not a record. */
 export const RECORD_NAME = /^(\d+)-(\d+)\.json$/
@@ -216,6 +223,17 @@ export class SupervisorRegistry {
     for (const lease of leases) this.#entries.set(lease, { lease, pgid: null, leaderStart: null })
     // Replaces the record a one-shot tick may have written under our name: it has nothing more.
     this.#guard(() => this.#rewrite())
+  }
+
+  /**
+   * Right before the spawn. A process killed while it spawns (glibc's posix_spawn and libuv's fork
+   * keep the parent waiting until the child has exec'd) leaves this entry without a group; the
+   * script, if it started, is then found by the MAXQ_LEASE in its environment (LEASE_VARIABLE).
+   */
+  starting(lease: string): void {
+    const entry = { lease, pgid: null, leaderStart: null }
+    this.#entries.set(lease, entry)
+    this.#guard(() => this.#append(entry))
   }
 
   /** Right after the spawn, in the same turn of the event loop. */

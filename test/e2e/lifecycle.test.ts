@@ -114,6 +114,7 @@ describe.each(testDatabases)('e2e lifecycle ($name)', (database) => {
       MAXQ_FLOW_NAME: FLOW,
       MAXQ_API: e2e.server.apiBase,
       MAXQ_COMPLETED_STAGE: '',
+      MAXQ_LEASE: expect.stringMatching(new RegExp(`^flow/${runId}/\\d+/1$`)),
       E2E_OUT: e2e.outDir,
     })
     expect(second?.env.MAXQ_COMPLETED_STAGE).toBe('s1')
@@ -130,6 +131,7 @@ describe.each(testDatabases)('e2e lifecycle ($name)', (database) => {
         'MAXQ_API',
         'MAXQ_COMPLETED_STAGE',
         'MAXQ_FLOW_NAME',
+        'MAXQ_LEASE',
         'MAXQ_LIB',
         'MAXQ_RUN_ID',
         'MAXQ_TOKEN',
@@ -149,6 +151,7 @@ describe.each(testDatabases)('e2e lifecycle ($name)', (database) => {
         MAXQ_FLOW_NAME: FLOW,
         MAXQ_STAGE: stageName,
         MAXQ_API: e2e.server.apiBase,
+        MAXQ_LEASE: `step/${runId}/${stepId}/1`,
         E2E_OUT: e2e.outDir,
       })
       expect(
@@ -158,6 +161,7 @@ describe.each(testDatabases)('e2e lifecycle ($name)', (database) => {
       ).toEqual([
         'MAXQ_API',
         'MAXQ_FLOW_NAME',
+        'MAXQ_LEASE',
         'MAXQ_LIB',
         'MAXQ_RUN_ID',
         'MAXQ_STAGE',

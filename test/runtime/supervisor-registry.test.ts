@@ -249,6 +249,39 @@ describe.skipIf(!linux)('the supervisor registry', () => {
     expect(records()).toHaveLength(1)
   })
 
+  it('finds a script whose start was never recorded (its supervisor died during the spawn) by its MAXQ_LEASE', async () => {
+    const supervisorProcess = owner()
+    if (supervisorProcess.pid === undefined) throw new Error('spawn failed')
+    // A Supervisor without a registry marks its script as every Supervisor does; the record below
+    // is what a supervisor killed during that spawn leaves: the entry written before it, alone.
+    const supervisor = new Supervisor({
+      apiBase: 'http://127.0.0.1:9/api/v1',
+      workerId: 'w',
+      spawner: TEST_SPAWNER,
+      sinks: { exit: async () => ({ accepted: true }), heartbeat: async () => ({ lost: [] }) },
+    })
+    supervisor.start({
+      lease: 'step/r/f/1',
+      command: await longScript('f'),
+      cwd: dir,
+      env: {},
+      timeoutSeconds: null,
+    })
+    const [shell, background] = await pidsOf('f')
+    groups.push(shell ?? 0)
+    expect(readFileSync(`/proc/${shell}/environ`, 'utf8').split('\0')).toContain('MAXQ_LEASE=step/r/f/1')
+    writeRecordOf(supervisorProcess.pid, [
+      { lease: 'step/r/f/1', pgid: null, leaderStart: null },
+      { lease: 'step/r/never-started/1', pgid: null, leaderStart: null },
+    ])
+    await killAndWait(supervisorProcess)
+    expect(await stopDeadSupervisors(place)).toEqual([
+      expect.objectContaining({ leases: ['step/r/f/1', 'step/r/never-started/1'], killed: 1 }),
+    ])
+    expect([running(shell ?? 0), running(background ?? 0)]).toEqual([false, false])
+    await supervisor.idle()
+  })
+
   it('names the dead owner’s worker for its claims, unless a live record works under the same id', async () => {
     const first = owner()
     const second = owner()
