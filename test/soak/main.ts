@@ -2,14 +2,15 @@
 // (issue 17). Not part of `npm test` and not in CI: it loads the machine for minutes.
 //
 //   npm run soak -- [--minutes 3] [--only postgres|sqlite] [--database-url URL] [--seed N]
-//                   [--in-flight 10] [--lease-ms 30000]
+//                   [--in-flight 10] [--lease-ms 30000] [--kill-every 2-6]
 //
 // PostgreSQL: one `maxq serve` and three `maxq tick --watch` processes on a fresh database (on
 // --database-url or MAXQ_TEST_DATABASE_URL, else a throwaway cluster as the test setup starts one).
 // SQLite: the local runner (`npm start`'s process). Each phase keeps --in-flight runs of the
 // `faults` flow going (fan-outs, chains, two-stage runs; every step `maxRetries: 0`), SIGKILLs a
-// random process every 2–6 s and starts it again after up to 1.5 s, then stops the kills, lets every
-// run end and checks: every run completed; every field a script posted is there; no step attempt
+// random process every 2–6 s (--kill-every, in seconds) and starts it again after up to 1.5 s, then
+// stops the kills, lets every run end and checks: every run completed; every field a script posted
+// is there; every attempt recorded lost had its worker killed while it ran; no step attempt
 // overlapped its re-run (nor ran while an earlier attempt's processes lived); no step or flow call
 // ran twice without a worker killed in between; every flow-call record matches its script's exit;
 // every re-run started within RERUN_LIMIT_MS of the kill that caused it. Prints a summary; exits 1
@@ -27,6 +28,7 @@ import {
   killLeftovers,
   MaxqClient,
   readMarkers,
+  type AttemptView,
   runProblems,
   writeFaultFlow,
 } from '../faults/fault-flow.js'
@@ -39,7 +41,6 @@ import { randomRun, seededRandom, type Random, type Shape } from './soak-shapes.
 
 /** A re-run later than this after the kill that caused it waited for a lease, not for a restart. */
 const RERUN_LIMIT_MS = 10_000
-const KILL_EVERY_MS: [number, number] = [2_000, 6_000]
 const RESTART_AFTER_MS: [number, number] = [0, 1_500]
 const DRAIN_TIMEOUT_MS = 120_000
 /** Most time from a spawn to the script's start marker, on a loaded machine. */
@@ -52,6 +53,7 @@ interface Options {
   seed: number
   inFlight: number
   leaseMs: number | undefined
+  killEveryMs: [number, number]
 }
 
 function options(): Options {
@@ -63,6 +65,7 @@ function options(): Options {
       seed: { type: 'string' },
       'in-flight': { type: 'string', default: '10' },
       'lease-ms': { type: 'string' },
+      'kill-every': { type: 'string', default: '2-6' },
     },
   })
   const minutes = Number(values.minutes)
@@ -78,7 +81,16 @@ function options(): Options {
     seed: values.seed === undefined ? randomBytes(4).readUInt32LE(0) : Number(values.seed),
     inFlight: Math.max(1, Number(values['in-flight'])),
     leaseMs: values['lease-ms'] === undefined ? undefined : Number(values['lease-ms']),
+    killEveryMs: secondsRange(values['kill-every']),
   }
+}
+
+function secondsRange(text: string): [number, number] {
+  const [low, high] = text.split('-').map(Number)
+  if (low === undefined || high === undefined || !(low > 0) || !(high >= low)) {
+    throw new Error('--kill-every: LOW-HIGH in seconds, e.g. 2-6')
+  }
+  return [low * 1000, high * 1000]
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -97,6 +109,7 @@ interface Victim {
 interface Kill {
   name: string
   kind: Victim['kind']
+  pid: number
   at: number
   restartedAt: number | null
 }
@@ -120,6 +133,8 @@ interface PhaseResult {
   steps: number
   stepAttempts: number
   flowCallAttempts: number
+  /** Attempts MaxQ recorded as lost (lease_expired). */
+  lost: number
   kills: Record<Victim['kind'], number>
   reruns: number[]
   /** For the re-runs that started after the killed process was back: how long after. */
@@ -156,10 +171,16 @@ async function runPhase(setup: PhaseSetup, opts: Options, random: Random, ms: nu
 
   const killLoop = async () => {
     while (killing) {
-      await sleep(between(random, KILL_EVERY_MS))
+      await sleep(between(random, opts.killEveryMs))
       if (!killing) break
       const victim = victims[Math.floor(random() * victims.length)]!
-      const kill: Kill = { name: victim.name, kind: victim.kind, at: Date.now(), restartedAt: null }
+      const kill: Kill = {
+        name: victim.name,
+        kind: victim.kind,
+        pid: victim.pid,
+        at: Date.now(),
+        restartedAt: null,
+      }
       process.kill(victim.pid, 'SIGKILL')
       kills.push(kill)
       await waitFor(() => !isAlive(victim.pid), { timeoutMs: 10_000 })
@@ -237,6 +258,7 @@ async function runPhase(setup: PhaseSetup, opts: Options, random: Random, ms: nu
     steps: 0,
     stepAttempts: 0,
     flowCallAttempts: 0,
+    lost: 0,
     kills: { api: 0, tick: 0, runner: 0 },
     reruns: [],
     rerunsAfterRestart: [],
@@ -251,6 +273,9 @@ async function runPhase(setup: PhaseSetup, opts: Options, random: Random, ms: nu
     else result.notCompleted++
     result.steps += (await client.getSteps(runId)).length
     result.problems.push(...(await runProblems(client, outDir, runId)))
+    const lost = await lostAttempts(client, runId)
+    result.lost += lost.length
+    result.problems.push(...unexplainedLosses(lost, workerKills, runId))
     const markers = readMarkers(outDir, runId)
     result.stepAttempts += markers.attempts.length
     result.flowCallAttempts += markers.flow.length
@@ -303,6 +328,58 @@ async function runPhase(setup: PhaseSetup, opts: Options, random: Random, ms: nu
   await setup.dispose()
   result.seconds = Math.round((Date.now() - started) / 1000)
   return result
+}
+
+// ---- lost attempts ----
+
+interface LostAttempt {
+  what: string
+  attempt: number
+  workerId: string | null
+  startedAt: number | null
+  endedAt: number
+}
+
+/** Every attempt of the run's steps and flow calls that MaxQ recorded as lost. */
+async function lostAttempts(client: MaxqClient, runId: string): Promise<LostAttempt[]> {
+  const found: LostAttempt[] = []
+  const collect = (what: string, attempts: AttemptView[] | undefined) => {
+    for (const attempt of attempts ?? []) {
+      if (attempt.terminationReason !== 'lease_expired') continue
+      found.push({
+        what,
+        attempt: Number(attempt.attempt),
+        workerId: typeof attempt.workerId === 'string' ? attempt.workerId : null,
+        startedAt: typeof attempt.startedAt === 'number' ? attempt.startedAt : null,
+        endedAt: Number(attempt.endedAt),
+      })
+    }
+  }
+  for (const step of await client.getSteps(runId)) {
+    collect(`step ${step.id}`, (await client.getStep(runId, step.id)).attempts)
+  }
+  for (const call of await client.flowCalls(runId)) {
+    collect(`flow call ${call.id}`, call.attempts as AttemptView[] | undefined)
+  }
+  return found
+}
+
+/**
+ * A lost attempt needs its worker (the pid in its worker id, `host:pid:…`) killed between its
+ * claim and its reaping: anything else is a loss MaxQ made up, or one kill counted twice.
+ */
+function unexplainedLosses(lost: LostAttempt[], kills: Kill[], runId: string): string[] {
+  const problems: string[] = []
+  for (const attempt of lost) {
+    const pid = Number(attempt.workerId?.split(':')[1])
+    const from = (attempt.startedAt ?? 0) - SPAWN_SLACK_MS
+    if (kills.some((kill) => kill.pid === pid && kill.at >= from && kill.at <= attempt.endedAt)) continue
+    problems.push(
+      `run ${runId}: ${attempt.what} attempt ${attempt.attempt} recorded lost, but its worker ` +
+        `${attempt.workerId ?? '(none)'} was not killed while it ran`,
+    )
+  }
+  return problems
 }
 
 // ---- the two deployments ----
@@ -387,7 +464,8 @@ function summary(result: PhaseResult): string {
   return [
     `${result.name} (${result.seconds} s): ${result.runs} runs (${shapes}), ${result.completed} completed, ` +
       `${result.notCompleted} not completed`,
-    `  ${result.steps} steps, ${result.stepAttempts} step attempts, ${result.flowCallAttempts} flow-call attempts`,
+    `  ${result.steps} steps, ${result.stepAttempts} step attempts, ${result.flowCallAttempts} flow-call ` +
+      `attempts, ${result.lost} recorded lost`,
     `  kills: ${kills || 'none'}`,
     `  re-runs: ${result.reruns.length}; start after the kill that caused it: median ` +
       `${percentile(result.reruns, 50)} ms, max ${percentile(result.reruns, 100)} ms; after its restart ` +
