@@ -3,8 +3,9 @@
 // unmet_deps > 0, available_at NULL). Seeded by direct SQL into a SQLite file migrated by MaxQ's own
 // migrations, before the server starts. The claim is timed by calling db/queries/claim-ready-steps
 // on that file, with 10 claimable steps inserted in a transaction that is rolled back. Beside them:
-// trigger → first step, GET /runs/{run} and GET /runs with every sort and filter (medians of
-// sequential requests), each against an empty database, and the file's size per seeded step.
+// trigger → first step, GET /runs/{run} and GET /runs with every sort and filter, each against an
+// empty database (the two files, and the two servers, take the samples in turn), and the file's
+// size per seeded step.
 
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -24,17 +25,28 @@ import { chainSamples } from './chain.js'
 import { fanoutSamples } from './fanout.js'
 
 const CLAIM_SAMPLES = 300
+/** The claim's samples are taken in this many turns per file, alternating between the files. */
+const CLAIM_TURNS = 10
 const BLOCKED_STEPS_PER_RUN = 100
-/** Sequential requests per API figure. */
-const API_SAMPLES = 50
-/** Every sort and filter of GET /runs, on a page of 20. */
+/**
+ * Requests per API figure and database. The two servers run side by side and take the requests in
+ * turn (empty, seeded, empty, …), so that the machine's drift over the minutes of a run weighs on
+ * both alike: the figures are a few tenths of a millisecond apart, less than that drift.
+ */
+const API_SAMPLES = 300
+/**
+ * Every sort and filter of GET /runs, on a page of 20. `FLOW` is the flow with the most runs: the
+ * 100,000 seeded ones, and on the empty database the hello flow, run PAGE_RUNS times first, so
+ * that both pages hold 20 runs.
+ */
 const RUN_LISTS = [
   ...['createdAt', 'startedAt', 'completedAt', 'status', 'flowName'].map((sortBy) => `sortBy=${sortBy}`),
   'sortBy=createdAt&sortOrder=asc',
   'status=completed',
-  'flowName=seeded',
-  'flowName=seeded&status=completed&sortBy=completedAt',
+  'flowName=FLOW',
+  'flowName=FLOW&status=completed&sortBy=completedAt',
 ].map((query) => `/api/v1/runs?limit=20&${query}`)
+const PAGE_RUNS = 20
 
 async function migratedFile(dir: string): Promise<string> {
   const path = join(dir, 'maxq.db')
@@ -95,13 +107,27 @@ interface ClaimTiming {
   plan: string
 }
 
+/** Times the claim on each file, CLAIM_SAMPLES each, the files taking turns. */
+async function timeClaims(paths: string[]): Promise<ClaimTiming[]> {
+  const samples = paths.map((): number[] => [])
+  const plans = paths.map(() => '')
+  for (let turn = 0; turn < CLAIM_TURNS; turn++) {
+    for (const [p, path] of paths.entries()) {
+      const timing = await timeClaim(path, CLAIM_SAMPLES / CLAIM_TURNS)
+      samples[p]?.push(...timing.samples)
+      plans[p] = timing.plan
+    }
+  }
+  return samples.map((values, p) => ({ medianUs: median(values), plan: plans[p] ?? '' }))
+}
+
 /** Times claimReadySteps on the file: 10 claimable steps, claimed in a transaction rolled back. */
-async function timeClaim(path: string): Promise<ClaimTiming> {
+async function timeClaim(path: string, count: number): Promise<{ samples: number[]; plan: string }> {
   const dialect = openSqlite(path)
   const samples: number[] = []
   let captured: SQL | null = null
   try {
-    for (let i = 0; i < CLAIM_SAMPLES; i++) {
+    for (let i = 0; i < count; i++) {
       await dialect
         .transaction(async (q) => {
           const now = Date.now()
@@ -149,50 +175,75 @@ async function timeClaim(path: string): Promise<ClaimTiming> {
     plan = rows.map((row) => row.detail).join('; ')
     db.close()
   }
-  return { medianUs: median(samples), plan }
+  return { samples, plan }
 }
 
 function find(metrics: Metric[], workload: string): number[] | null {
   return metrics.find((metric) => metric.workload === workload && metric.floor !== undefined)?.samples ?? null
 }
 
-/** What the history changes besides the chain and the fan-out: ms, medians of sequential samples. */
+/** What the history changes besides the chain and the fan-out: ms, medians. */
 interface ApiTimes {
   triggerToFirstStep: number
   getRun: number
   lists: Map<string, number>
 }
 
-async function timeGet(server: RunningServer, path: string): Promise<number> {
-  const times: number[] = []
+/** Median ms of each server's answers to `pathOf(server)`, the servers asked in turn. */
+async function timeGets(servers: RunningServer[], pathOf: (i: number) => string): Promise<number[]> {
+  const times = servers.map((): number[] => [])
   for (let i = 0; i < API_SAMPLES; i++) {
-    const t0 = performance.now()
-    await server.client.json('GET', path)
-    times.push(performance.now() - t0)
+    for (const [s, server] of servers.entries()) {
+      const t0 = performance.now()
+      await server.client.json('GET', pathOf(s))
+      times[s]?.push(performance.now() - t0)
+    }
   }
-  return median(times)
+  return times.map(median)
 }
 
-async function apiTimes(server: RunningServer, reps: number): Promise<ApiTimes> {
-  const firstStep: number[] = []
-  let runId = ''
+/** Trigger → first step: a run on each server in turn; answers each server's median and last run. */
+async function firstSteps(servers: RunningServer[], reps: number): Promise<{ ms: number; runId: string }[]> {
+  const samples = servers.map((): number[] => [])
+  const runIds = servers.map(() => '')
   for (let i = 0; i < Math.max(reps, 5); i++) {
-    const run = await runFlow(server.client, HELLO_FLOW)
-    runId = run.id
-    const { steps } = await server.client.json<{ steps: { id: string; startedAt: number | null }[] }>(
-      'GET',
-      `/api/v1/runs/${run.id}/steps`,
+    for (const [s, server] of servers.entries()) {
+      const run = await runFlow(server.client, HELLO_FLOW)
+      runIds[s] = run.id
+      const { steps } = await server.client.json<{ steps: { id: string; startedAt: number | null }[] }>(
+        'GET',
+        `/api/v1/runs/${run.id}/steps`,
+      )
+      const first = steps.find((step) => step.id === 's1')?.startedAt
+      if (first != null) samples[s]?.push(first - run.createdAt)
+    }
+  }
+  return samples.map((values, s) => ({ ms: median(values), runId: runIds[s] ?? '' }))
+}
+
+/** The API figures of both servers, measured side by side. */
+async function apiTimes(
+  servers: [RunningServer, RunningServer],
+  reps: number,
+): Promise<[ApiTimes, ApiTimes]> {
+  const first = await firstSteps(servers, reps)
+  const getRun = await timeGets(servers, (s) => `/api/v1/runs/${first[s]?.runId}`)
+  for (let i = 0; i < PAGE_RUNS; i++) await runFlow(servers[0].client, HELLO_FLOW)
+  const flows = [HELLO_FLOW, 'seeded']
+  const lists = [new Map<string, number>(), new Map<string, number>()]
+  for (const path of RUN_LISTS) {
+    const [empty = Number.NaN, seeded = Number.NaN] = await timeGets(servers, (s) =>
+      path.replace('FLOW', flows[s] ?? ''),
     )
-    const first = steps.find((step) => step.id === 's1')?.startedAt
-    if (first != null) firstStep.push(first - run.createdAt)
+    lists[0]?.set(path, empty)
+    lists[1]?.set(path, seeded)
   }
-  const lists = new Map<string, number>()
-  for (const path of RUN_LISTS) lists.set(path, await timeGet(server, path))
-  return {
-    triggerToFirstStep: median(firstStep),
-    getRun: await timeGet(server, `/api/v1/runs/${runId}`),
-    lists,
-  }
+  const times = (s: number): ApiTimes => ({
+    triggerToFirstStep: first[s]?.ms ?? Number.NaN,
+    getRun: getRun[s] ?? Number.NaN,
+    lists: lists[s] ?? new Map(),
+  })
+  return [times(0), times(1)]
 }
 
 export async function growth(ctx: BenchContext, earlier: Metric[]): Promise<Metric[]> {
@@ -214,32 +265,32 @@ export async function growth(ctx: BenchContext, earlier: Metric[]): Promise<Metr
     const emptyBytes = databaseBytes(emptyPath)
     seed(seededPath, finished, blocked, stepsPerRun)
     const bytesPerStep = (databaseBytes(seededPath) - emptyBytes) / (finished + blocked)
-    const emptyClaim = await timeClaim(emptyPath)
-    const seededClaim = await timeClaim(seededPath)
+    const [emptyClaim, seededClaim] = (await timeClaims([emptyPath, seededPath])) as [
+      ClaimTiming,
+      ClaimTiming,
+    ]
 
     let emptyChain = find(earlier, `chain-${chainN}`)
     let emptyFan = find(earlier, `fanout-${fanN}`)
-    let emptyApi: ApiTimes
     const empty = await ctx.startServer()
-    try {
-      await runFlow(empty.client, HELLO_FLOW)
-      emptyChain ??= await chainSamples(empty, chainN, ctx.reps)
-      emptyFan ??= await fanoutSamples(empty, fanN, ctx.reps)
-      emptyApi = await apiTimes(empty, ctx.reps)
-    } finally {
+    const server = await ctx.startServer({ sqlitePath: seededPath }).catch(async (error: unknown) => {
       await empty.stop()
-    }
-    const server = await ctx.startServer({ sqlitePath: seededPath })
+      throw error
+    })
     let seededChain: number[]
     let seededFan: number[]
+    let emptyApi: ApiTimes
     let seededApi: ApiTimes
     try {
+      await runFlow(empty.client, HELLO_FLOW)
       await runFlow(server.client, HELLO_FLOW)
+      emptyChain ??= await chainSamples(empty, chainN, ctx.reps)
+      emptyFan ??= await fanoutSamples(empty, fanN, ctx.reps)
       seededChain = await chainSamples(server, chainN, ctx.reps)
       seededFan = await fanoutSamples(server, fanN, ctx.reps)
-      seededApi = await apiTimes(server, ctx.reps)
+      ;[emptyApi, seededApi] = await apiTimes([empty, server], ctx.reps)
     } finally {
-      await server.stop()
+      await Promise.all([empty.stop(), server.stop()])
     }
     const label = `growth (${finished.toLocaleString('en')} done in ${(finished / stepsPerRun).toLocaleString('en')} runs, ${blocked.toLocaleString('en')} blocked)`
     const times = (x: number, y: number): string => `${(x / y).toFixed(2)}× the empty database`
@@ -281,7 +332,7 @@ export async function growth(ctx: BenchContext, earlier: Metric[]): Promise<Metr
       apiMetric('GET /runs/{run}', seededApi.getRun, emptyApi.getRun),
       ...RUN_LISTS.map((path) =>
         apiMetric(
-          `GET ${path.replace('/api/v1', '')}`,
+          `GET ${path.replace('/api/v1', '').replace('FLOW', '<flow>')}`,
           seededApi.lists.get(path) ?? Number.NaN,
           emptyApi.lists.get(path) ?? Number.NaN,
         ),
