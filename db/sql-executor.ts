@@ -78,7 +78,13 @@ export interface Dialect {
 }
 
 export type WakeEvent = 'work' | 'abort'
-export type Waker = (event: WakeEvent) => void
+/**
+ * What a transaction may tell other processes at its commit: a WakeEvent, or `work-left`, a `work`
+ * sent only if something is still claimable once the transaction's own claims are done (a worker
+ * that took the work its change released has nothing to tell the others).
+ */
+export type TxWakeEvent = WakeEvent | 'work-left'
+export type Waker = (event: TxWakeEvent) => void
 
 /**
  * The tail of one transaction: statements queued with `beforeCommit`, answered after the commit.

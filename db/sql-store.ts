@@ -168,7 +168,8 @@ function reportingSide(
           wake: (event) => {
             if (event === 'abort') leasesRevoked = true
             else madeWork = true
-            tx.wake(event)
+            // The claim below may take what the end released: others hear of what it leaves.
+            tx.wake(event === 'work' && claim !== undefined ? 'work-left' : event)
           },
         }
         const accepted =

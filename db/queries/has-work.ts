@@ -1,5 +1,12 @@
-import { sql } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
 import type { SqlExecutor } from '../sql-executor.js'
+
+/** Whether a step or a flow call is claimable now, from the partial indexes alone. */
+export function claimableNow(now: number): SQL {
+  return sql`(
+    EXISTS (SELECT 1 FROM steps WHERE status = 'pending' AND available_at IS NOT NULL AND available_at <= ${now})
+    OR EXISTS (SELECT 1 FROM flow_calls WHERE status = 'queued' AND available_at <= ${now}))`
+}
 
 /**
  * The idle tick's only question, answered from the partial indexes alone: is anything claimable,
@@ -7,9 +14,7 @@ import type { SqlExecutor } from '../sql-executor.js'
  */
 export async function hasWork(db: SqlExecutor, now: number): Promise<boolean> {
   const rows = await db.all<{ work: number }>(sql`
-    SELECT 1 AS work WHERE
-      EXISTS (SELECT 1 FROM steps WHERE status = 'pending' AND available_at IS NOT NULL AND available_at <= ${now})
-      OR EXISTS (SELECT 1 FROM flow_calls WHERE status = 'queued' AND available_at <= ${now})
+    SELECT 1 AS work WHERE ${claimableNow(now)}
       OR EXISTS (SELECT 1 FROM steps WHERE status = 'running')
       OR EXISTS (SELECT 1 FROM flow_calls WHERE status = 'running')`)
   return rows.length > 0

@@ -117,3 +117,53 @@ describe('PostgreSQL transactions', () => {
     expect(await count()).toBe(30)
   })
 })
+
+describe('PostgreSQL: a wake-up for the work that is left', () => {
+  let writer: Dialect
+  let listener: Dialect
+  let drop: () => Promise<void>
+
+  beforeEach(async () => {
+    const database = await createPostgresDatabase()
+    drop = database.drop
+    writer = await openPostgres(database.databaseUrl)
+    listener = await openPostgres(database.databaseUrl)
+  })
+  afterEach(async () => {
+    await Promise.all([writer.close(), listener.close()])
+    await drop()
+  })
+
+  it('sends work-left only while something is claimable at its commit', async () => {
+    const events: WakeEvent[] = []
+    await listener.listen((event) => events.push(event))
+    // Nothing claimable: no wake-up (the abort after it arrives first, in commit order).
+    await writer.transaction(async (tx, wake) => {
+      wake('work-left')
+      await tx.run(sql`SELECT 1`)
+    })
+    await writer.notify('abort')
+    await waitFor(() => events.length > 0, { message: 'no wake-up at all' })
+    expect(events).toEqual(['abort'])
+
+    // A queued flow call is claimable: the others are told.
+    await writer.transaction(async (tx, wake) => {
+      await tx.run(sql`INSERT INTO runs (id, flow_name, status, input, metadata, created_at, updated_at)
+        VALUES ('r1', 'f', 'pending', '{}', '{}', 0, 0)`)
+      await tx.run(sql`INSERT INTO flow_calls (run_id, flow_name, status, available_at, created_at)
+        VALUES ('r1', 'f', 'queued', 0, 0)`)
+      wake('work-left')
+    })
+    await waitFor(() => events.length === 2, { message: 'claimable work told nobody' })
+    expect(events).toEqual(['abort', 'work'])
+
+    // Taken in the same transaction, before its commit: nothing is left to tell.
+    await writer.transaction(async (tx, wake) => {
+      wake('work-left')
+      tx.beforeCommit([sql`UPDATE flow_calls SET status = 'running' WHERE run_id = 'r1'`])
+    })
+    await writer.notify('abort')
+    await waitFor(() => events.length === 3, { message: 'no wake-up at all' })
+    expect(events).toEqual(['abort', 'work', 'abort'])
+  })
+})
