@@ -80,6 +80,7 @@ function transactions(d: Dialect): {
 function apiSide(
   d: Dialect,
   flowNames: FlowNames,
+  runEndGraceMs: number,
 ): Omit<ApiStore, 'dialect' | 'pruneRuns' | keyof ReportingStore> {
   const { inTx, changing } = transactions(d)
   const thenRun = async (runId: string, outcome: Outcome<unknown>): Promise<Outcome<RunWithStages>> => {
@@ -96,9 +97,14 @@ function apiSide(
     },
     getRun: (runId, now) => getRun(d, runId, now),
     getRunFlowName: (runId) => flowNames.of(runId),
-    getRunStatus: async (runId) => {
-      const rows = await d.db.all<{ status: RunStatus }>(sql`SELECT status FROM runs WHERE id = ${runId}`)
-      return rows[0]?.status ?? null
+    runTokenWorks: async (runId, now) => {
+      const rows = await d.db.all<{ status: RunStatus; completed_at: number | null }>(
+        sql`SELECT status, completed_at FROM runs WHERE id = ${runId}`,
+      )
+      const run = rows[0]
+      if (run === undefined) return false
+      if (run.status !== 'completed' && run.status !== 'failed') return true
+      return now < Number(run.completed_at ?? 0) + runEndGraceMs
     },
     listRuns: (query) => listRuns(d.db, query),
     updateRun: (runId, patch, now) => inTx((tx) => updateRun(tx, runId, patch, now)),
@@ -275,10 +281,11 @@ export function createSqlStore(d: Dialect, options: StoreOptions = {}): Store {
     for (const call of calls) flowNames.remember(call.runId, call.flowName)
     return calls
   }
+  const runEndGraceMs = options.runEndGraceMs ?? DEFAULT_RUN_END_GRACE_MS
   return {
     dialect: d.name,
-    ...apiSide(d, flowNames),
-    ...reportingSide(d, rememberRuns, options.runEndGraceMs ?? DEFAULT_RUN_END_GRACE_MS),
+    ...apiSide(d, flowNames, runEndGraceMs),
+    ...reportingSide(d, rememberRuns, runEndGraceMs),
     ...workerSide(d, rememberRuns),
     // One statement, atomic on its own: the API's prune and the worker's retention sweep.
     pruneRuns: (query) => pruneRuns(d.db, query),

@@ -203,8 +203,12 @@ export interface ApiStore {
   getRun(runId: string, now?: number): Promise<RunWithStages | null>
   /** The run's flow name (null: no such run), for checks that need nothing else of it; remembered. */
   getRunFlowName(runId: string): Promise<string | null>
-  /** The run's status (null: no such run): what a run token's check needs. */
-  getRunStatus(runId: string): Promise<RunStatus | null>
+  /**
+   * Whether the run's token still works with MAXQ_API_TOKEN set: while the run has not ended, and
+   * for the run-end grace (MAXQ_ABORT_GRACE_MS) after it ended, the time a flow call that outlives
+   * its run may still take before it is terminated. False for no such run.
+   */
+  runTokenWorks(runId: string, now: number): Promise<boolean>
   listRuns(query: RunListQuery): Promise<{ runs: Run[]; total: number }>
   updateRun(runId: string, patch: RunPatch, now: number): Promise<Outcome<Run>>
   abortRun(runId: string, now: number): Promise<Outcome<AbortOutcome>>

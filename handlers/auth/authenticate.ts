@@ -1,7 +1,7 @@
 // Who is calling. With MAXQ_API_TOKEN set, every route but /health and /api/v1/openapi.json (and
 // /metrics with MAXQ_METRICS_PUBLIC=1) needs `Authorization: Bearer <token>`: the API token (an
 // operator, the CLI, a supervisor) may do anything, a run token (the MAXQ_TOKEN of a flow or step
-// process) only touches its own run, and only while the run is open.
+// process) only touches its own run, and only until MAXQ_ABORT_GRACE_MS after the run ended.
 // Without MAXQ_API_TOKEN anyone may call, but a request that presents a run token is still held to
 // that run: a script cannot reach into another run by mistake, and its refusals can be told apart.
 // Runs before any body is read, so a refused request changes nothing.
@@ -62,11 +62,10 @@ export function authenticate(options: AuthOptions): MiddlewareHandler<AppEnv> {
           tokenRunId: caller.runId,
         })
       }
-      if (required) {
-        const status = await c.var.store.getRunStatus(caller.runId)
-        if (status === 'completed' || status === 'failed') {
-          throw unauthorized('run_ended', 'The run has ended; its MAXQ_TOKEN no longer works')
-        }
+      // Not at the run's end itself: a flow call may outlive its run by the grace, and must then
+      // get the answers it would get without a token (a stage post: 409 RUN_NOT_ACTIVE).
+      if (required && !(await c.var.store.runTokenWorks(caller.runId, c.var.clock.now()))) {
+        throw unauthorized('run_ended', 'The run has ended; its MAXQ_TOKEN no longer works')
       }
     }
     c.set('caller', caller)

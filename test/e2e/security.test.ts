@@ -15,6 +15,9 @@ const SERVER_SECRETS = {
   SERVER_ONLY_VALUE: 'server-only-7f3a9c',
 }
 const STEP_SECRET = 'step-secret-c0ffee42'
+/** MAXQ_ABORT_GRACE_MS here: short, so that the run token's end is seen soon. */
+const RUN_END_GRACE_MS = 1_000
+
 /** What a script's environment may hold beyond the step's own env. */
 const ALLOWED = /^(PATH|HOME|LANG|LC_\w+|TZ|USER|LOGNAME|TMPDIR|E2E_OUT|MAXQ_[A-Z_]+|PWD|SHLVL|_|OLDPWD)$/
 
@@ -22,7 +25,10 @@ describe.each(testDatabases)('e2e security ($name)', (database) => {
   let e2e: E2eServer
 
   beforeAll(async () => {
-    e2e = await startE2eServer(database, { env: { MAXQ_API_TOKEN: API_TOKEN, ...SERVER_SECRETS } })
+    e2e = await startE2eServer(database, {
+      // A run's token works this long after its run ended (a flow call may outlive it), then stops.
+      env: { MAXQ_API_TOKEN: API_TOKEN, MAXQ_ABORT_GRACE_MS: String(RUN_END_GRACE_MS), ...SERVER_SECRETS },
+    })
   })
 
   afterAll(async () => {
@@ -104,13 +110,19 @@ describe.each(testDatabases)('e2e security ($name)', (database) => {
     }
     expect(e2e.server.logs()).not.toContain(STEP_SECRET)
 
-    // The run has ended: its token no longer works, not even on its own run.
+    // The run has ended: once the grace has passed, its token no longer works, not even on its run.
     const token = env.MAXQ_TOKEN ?? ''
-    expectApiError(
-      await e2e.request('GET', `/runs/${runId}`, undefined, { authorization: `Bearer ${token}` }),
-      401,
-      'UNAUTHORIZED',
+    const asTheRun = () =>
+      e2e.request('GET', `/runs/${runId}`, undefined, { authorization: `Bearer ${token}` })
+    const refused = await waitFor(
+      async () => {
+        const res = await asTheRun()
+        return res.status === 401 ? res : null
+      },
+      { timeoutMs: RUN_END_GRACE_MS + 10_000, message: 'the run token still works after the grace' },
     )
+    // waitFor answers only a truthy value (or throws at its timeout).
+    expectApiError(refused as NonNullable<typeof refused>, 401, 'UNAUTHORIZED')
   })
 
   it("refuses one run's token on another run, which stays unchanged", async () => {

@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Run } from '../../db/types.js'
 import { runTokens } from '../../security/run-token.js'
+import { DEFAULT_RUN_END_GRACE_MS } from '../../db/sql-store.js'
 import { failRunByFlowExit } from '../support/drive-run.js'
 import { createHandlerApp, expectApiError, type HandlerApp } from '../support/handler-app.js'
 
@@ -124,14 +125,26 @@ describe('with MAXQ_API_TOKEN', () => {
     expect(otherLogs.ok && otherLogs.value.map((log) => log.message)).not.toContain('intruder')
   })
 
-  it('stops taking a run token once its run has ended', async () => {
-    api = await createHandlerApp({ apiToken: API_TOKEN })
+  it('takes a run token for the run-end grace after its run ended, as without a token, then stops', async () => {
+    let now = Date.now()
+    api = await createHandlerApp({ apiToken: API_TOKEN, clock: { now: () => now } })
     const run = await trigger(bearer(API_TOKEN))
     const headers = bearer(await tokenFor(run.id))
     expect((await api.send('GET', `/api/v1/runs/${run.id}`, undefined, { headers })).status).toBe(200)
     await failRunByFlowExit(api.store, run.id)
+    // A flow call that outlives its run gets what it would get without MAXQ_API_TOKEN.
+    expect((await api.send('GET', `/api/v1/runs/${run.id}`, undefined, { headers })).status).toBe(200)
+    const late = await api.send(
+      'POST',
+      `/api/v1/runs/${run.id}/steps`,
+      { stage: 'late', final: true, steps: [{ id: 'g', name: 'greet' }] },
+      { headers: { ...headers, 'Content-Type': 'application/json' } },
+    )
+    expectApiError(late, 409, 'RUN_NOT_ACTIVE')
+    now = ((await api.store.getRun(run.id))?.completedAt ?? 0) + DEFAULT_RUN_END_GRACE_MS
     const res = await api.send('GET', `/api/v1/runs/${run.id}`, undefined, { headers })
     expectApiError(res, 401, 'UNAUTHORIZED')
+    expect((res.body as { details?: { reason?: string } }).details?.reason).toBe('run_ended')
     expect(
       (await api.send('GET', `/api/v1/runs/${run.id}`, undefined, { headers: bearer(API_TOKEN) })).status,
     ).toBe(200)

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { openStore } from '../../db/open-store.js'
+import { DEFAULT_RUN_END_GRACE_MS } from '../../db/sql-store.js'
 import { runTokens } from '../../security/run-token.js'
 import { testDatabases } from '../support/dialects.js'
+import { failRunByFlowExit } from '../support/drive-run.js'
 
 describe.each(testDatabases)('the run token key on $name', (database) => {
   it('is made once and shared by every process on the database, however many ask at once', async () => {
@@ -25,12 +27,17 @@ describe.each(testDatabases)('the run token key on $name', (database) => {
     }
   })
 
-  it('answers a run status by id, null for none', async () => {
+  it('takes a run token until the run-end grace after its run ended, and never for no such run', async () => {
     const opened = await database.open()
     try {
-      const run = await opened.store.createRun({ flowName: 'demo' }, 1)
-      expect(await opened.store.getRunStatus(run.id)).toBe('pending')
-      expect(await opened.store.getRunStatus('no-such-run')).toBeNull()
+      const run = await opened.store.createRun({ flowName: 'demo' }, Date.now())
+      expect(await opened.store.runTokenWorks(run.id, Date.now())).toBe(true)
+      expect(await opened.store.runTokenWorks('no-such-run', Date.now())).toBe(false)
+      await failRunByFlowExit(opened.store, run.id)
+      const ended = (await opened.store.getRun(run.id))?.completedAt ?? 0
+      expect(ended).toBeGreaterThan(0)
+      expect(await opened.store.runTokenWorks(run.id, ended + DEFAULT_RUN_END_GRACE_MS - 1)).toBe(true)
+      expect(await opened.store.runTokenWorks(run.id, ended + DEFAULT_RUN_END_GRACE_MS)).toBe(false)
     } finally {
       await opened.dispose()
     }
