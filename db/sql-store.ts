@@ -117,12 +117,12 @@ function apiSide(
 
     // --- stages and steps
     scheduleStage: (runId, stage, now) => changing('work', (tx) => scheduleStage(tx, runId, stage, now)),
-    listSteps: (runId, now) => listSteps(d.db, runId, now),
-    listStepsPage: (runId, query, now) => listStepsPage(d.db, runId, query, now),
-    getStep: (runId, stepId, now) => getStep(d.db, runId, stepId, now),
+    listSteps: (runId, now) => listSteps(d, runId, now),
+    listStepsPage: (runId, query, now) => listStepsPage(d, runId, query, now),
+    getStep: (runId, stepId, now) => getStep(d, runId, stepId, now),
     retryStep: async (runId, stepId, now) => {
       const outcome = await changing('work', (tx) => retryStep(tx, runId, stepId, now))
-      return outcome.ok ? getStep(d.db, runId, stepId, now) : outcome
+      return outcome.ok ? getStep(d, runId, stepId, now) : outcome
     },
     postFields: (runId, stepId, fields, now) => postFields(d, runId, stepId, fields, now),
     queryFields: (runId, query) => queryFields(d.db, runId, query),

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import type { SqlExecutor } from '../sql-executor.js'
+import type { Dialect, SqlExecutor } from '../sql-executor.js'
 import type { StepListQuery } from '../store.js'
 import { fail, ok, type FlowCall, type Outcome, type Step } from '../types.js'
 import { mapFlowCall, mapStep, type Row } from './map-rows.js'
@@ -11,22 +11,26 @@ async function runExists(db: SqlExecutor, runId: string): Promise<boolean> {
   return rows.length > 0
 }
 
+/** What the step reads need: the database, and the dialect's `IN` over a list. */
+type StepReader = Pick<Dialect, 'db' | 'isIn'>
+
 /**
  * Steps as the API answers them, each with its `waitingFor`. The run's wait context is read only
- * when a step is pending: two more statements, whatever the number of steps.
+ * when a step is pending: two more statements, whatever the number of steps. `partOfRun`: the rows
+ * are some of the run's steps (a page, one step), whose dependencies alone are read.
  */
 async function withWaits(
-  db: SqlExecutor,
+  d: StepReader,
   runId: string,
   rows: Row[],
   now: number,
-  stepId?: string,
+  partOfRun: boolean,
 ): Promise<Step[]> {
-  if (!rows.some((row) => row.status === 'pending'))
-    return rows.map((row) => ({ ...mapStep(row), waitingFor: null }))
+  const pending = rows.filter((row) => row.status === 'pending').map((row) => String(row.step_id))
+  if (pending.length === 0) return rows.map((row) => ({ ...mapStep(row), waitingFor: null }))
   const [ctx, unmetDeps] = await Promise.all([
-    loadRunWaitContext(db, runId, now),
-    loadUnmetDeps(db, runId, stepId),
+    loadRunWaitContext(d.db, runId, now),
+    loadUnmetDeps(d, runId, partOfRun ? pending : undefined),
   ])
   return rows.map((row) => ({
     ...mapStep(row),
@@ -34,10 +38,10 @@ async function withWaits(
   }))
 }
 
-export async function listSteps(db: SqlExecutor, runId: string, now = Date.now()): Promise<Outcome<Step[]>> {
-  if (!(await runExists(db, runId))) return fail('RUN_NOT_FOUND', { runId })
-  const rows = await db.all<Row>(sql`SELECT * FROM steps WHERE run_id = ${runId} ORDER BY id`)
-  return ok(await withWaits(db, runId, rows, now))
+export async function listSteps(d: StepReader, runId: string, now = Date.now()): Promise<Outcome<Step[]>> {
+  if (!(await runExists(d.db, runId))) return fail('RUN_NOT_FOUND', { runId })
+  const rows = await d.db.all<Row>(sql`SELECT * FROM steps WHERE run_id = ${runId} ORDER BY id`)
+  return ok(await withWaits(d, runId, rows, now, false))
 }
 
 const STEP_SORT_COLUMNS: Record<StepListQuery['sortBy'], string> = {
@@ -53,11 +57,12 @@ const STEP_SORT_COLUMNS: Record<StepListQuery['sortBy'], string> = {
  * scheduled in, reversed with the sort; NULLS LAST as in listRuns.
  */
 export async function listStepsPage(
-  db: SqlExecutor,
+  d: StepReader,
   runId: string,
   query: StepListQuery,
   now = Date.now(),
 ): Promise<Outcome<{ steps: Step[]; total: number }>> {
+  const db = d.db
   if (!(await runExists(db, runId))) return fail('RUN_NOT_FOUND', { runId })
   const filters = [sql`run_id = ${runId}`]
   if (query.stage !== undefined) filters.push(sql`stage_name = ${query.stage}`)
@@ -72,17 +77,18 @@ export async function listStepsPage(
     db.all<Row>(sql`
       SELECT * FROM steps WHERE ${where} ORDER BY ${order} LIMIT ${query.limit} OFFSET ${query.offset}`),
   ])
-  return ok({ steps: await withWaits(db, runId, rows, now), total: Number(counted[0]?.total ?? 0) })
+  return ok({ steps: await withWaits(d, runId, rows, now, true), total: Number(counted[0]?.total ?? 0) })
 }
 
 export async function getStep(
-  db: SqlExecutor,
+  d: StepReader,
   runId: string,
   stepId: string,
   now = Date.now(),
 ): Promise<Outcome<Step>> {
+  const db = d.db
   const rows = await db.all<Row>(sql`SELECT * FROM steps WHERE run_id = ${runId} AND step_id = ${stepId}`)
-  const [step] = await withWaits(db, runId, rows, now, stepId)
+  const [step] = await withWaits(d, runId, rows, now, true)
   if (step !== undefined) return ok({ ...step, attempts: await stepAttempts(db, runId, stepId) })
   if (!(await runExists(db, runId))) return fail('RUN_NOT_FOUND', { runId })
   return fail('STEP_NOT_FOUND', { runId, stepId })

@@ -4,7 +4,7 @@
 // counts) and the unmet dependencies of its pending steps.
 
 import { sql } from 'drizzle-orm'
-import { toNullableNumber, toNumber, type SqlExecutor } from '../sql-executor.js'
+import { toNullableNumber, toNumber, type Dialect, type SqlExecutor } from '../sql-executor.js'
 import { WORKER_LIVE_HEARTBEATS, type RunStatus, type WaitingFor } from '../types.js'
 import type { Row } from './map-rows.js'
 
@@ -47,18 +47,21 @@ export async function loadRunWaitContext(
   }
 }
 
-/** The unmet dependencies of the run's pending steps (or of one step), in one statement. */
+/**
+ * The unmet dependencies of the run's pending steps, in one statement: of all of them, or of the
+ * given ones (a page of a 10,000-step stage reads its own steps' dependencies, not the stage's).
+ */
 export async function loadUnmetDeps(
-  db: SqlExecutor,
+  d: Pick<Dialect, 'db' | 'isIn'>,
   runId: string,
-  stepId?: string,
+  stepIds?: readonly string[],
 ): Promise<Map<string, string[]>> {
-  const rows = await db.all<Row>(sql`
+  const rows = await d.db.all<Row>(sql`
     SELECT sd.step_id, sd.depends_on FROM step_dependencies sd
     JOIN steps s ON s.run_id = sd.run_id AND s.step_id = sd.step_id
     JOIN steps dep ON dep.run_id = sd.run_id AND dep.step_id = sd.depends_on
     WHERE sd.run_id = ${runId} AND s.status = 'pending' AND dep.status <> 'completed'
-      ${stepId === undefined ? sql`` : sql`AND sd.step_id = ${stepId}`}
+      ${stepIds === undefined ? sql`` : sql`AND ${d.isIn(sql`sd.step_id`, stepIds)}`}
     ORDER BY sd.step_id, sd.depends_on`)
   const out = new Map<string, string[]>()
   for (const row of rows) {

@@ -2,6 +2,8 @@
 // read; and workers record that they are alive (the `workers` table).
 
 import { beforeEach, describe, expect, it } from 'vitest'
+import { openDialect } from '../../db/open-dialect.js'
+import { loadUnmetDeps } from '../../db/queries/waiting-for.js'
 import type { Store } from '../../db/store.js'
 import type { WorkerRecord } from '../../db/types.js'
 import { testDatabases } from '../support/dialects.js'
@@ -167,5 +169,45 @@ describe.each(testDatabases)('waitingFor and workers on $name', (database) => {
       await store.removeWorker('w2')
       expect(await store.listLiveWorkers(now)).toEqual([])
     })
+  })
+})
+
+describe.each(testDatabases)('a page of steps on $name', (database) => {
+  it('reads the unmet dependencies of its own pending steps, not of the whole stage', async () => {
+    const opened = await database.open()
+    const d = await openDialect({
+      databaseUrl: opened.databaseEnv.MAXQ_DATABASE_URL,
+      sqlitePath: opened.databaseEnv.MAXQ_SQLITE_PATH,
+    })
+    try {
+      const { store } = opened
+      const run = await store.createRun({ flowName: 'demo' }, 1)
+      await store.claimFlowCalls({ workerId: 'w1', limit: 1 }, 2)
+      // A chain: s1 after s0, s2 after s1, …
+      const steps = Array.from({ length: 10 }, (_, i) => ({
+        id: `s${i}`,
+        name: 's',
+        ...(i === 0 ? {} : { dependsOn: [`s${i - 1}`] }),
+      }))
+      await store.scheduleStage(run.id, { stage: 'one', final: true, steps }, 3)
+      const page = await store.listStepsPage(
+        run.id,
+        { limit: 2, offset: 3, sortBy: 'createdAt', sortOrder: 'asc' },
+        4,
+      )
+      if (!page.ok) throw new Error(page.code)
+      expect(page.value.steps.map((step) => [step.id, step.waitingFor])).toEqual([
+        ['s3', { reason: 'dependencies', steps: ['s2'] }],
+        ['s4', { reason: 'dependencies', steps: ['s3'] }],
+      ])
+      expect([...(await loadUnmetDeps(d, run.id, ['s3', 's4'])).entries()]).toEqual([
+        ['s3', ['s2']],
+        ['s4', ['s3']],
+      ])
+      expect((await loadUnmetDeps(d, run.id)).size).toBe(9)
+    } finally {
+      await d.close()
+      await opened.dispose()
+    }
   })
 })
