@@ -7,7 +7,6 @@
 // whose detached supervisor is the one killed, settled by the next `maxq tick` or by a tick loop
 // already running on the host; the local runner (API and tick loop in one process).
 
-import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -15,7 +14,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { isSameLiveProcess, readProcStat } from '../../runtime/proc-stat.js'
 import { hostIdentity } from '../../runtime/supervisor-registry.js'
 import { testDatabases, type TestDatabase } from '../support/dialects.js'
-import { PACKAGE_ROOT, startServer, type RunningServer } from '../support/start-server.js'
+import { startServer, type RunningServer } from '../support/start-server.js'
+import { runCli } from '../support/run-cli.js'
 import { writeFlow } from '../support/temp-flows.js'
 import { startTick, stopTick, type TickProcess } from '../support/tick-process.js'
 import { waitFor } from '../support/wait-for.js'
@@ -71,24 +71,6 @@ async function killSupervisor(pid: number): Promise<void> {
   const startTime = readProcStat(pid)?.startTime ?? ''
   process.kill(pid, 'SIGKILL')
   await waitFor(() => !isSameLiveProcess(pid, startTime), { message: `supervisor ${pid} did not die` })
-}
-
-function runCli(
-  env: Record<string, string>,
-  args: string[],
-): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/maxq.js', ...args], {
-      cwd: PACKAGE_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let output = ''
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    child.once('error', reject)
-    child.once('exit', (code) => resolve({ code, output }))
-  })
 }
 
 interface World {

@@ -4,10 +4,9 @@
 // SQLite and as LOG_FORMAT=json on PostgreSQL; and with `maxq serve` and one-shot `maxq tick`s,
 // whose supervisors report exits through the API, from the process that commits each transition.
 
-import { spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { postgresDatabase, sqliteDatabase, type TestDatabase } from '../support/dialects.js'
-import { PACKAGE_ROOT } from '../support/start-server.js'
+import { runCli } from '../support/run-cli.js'
 import { waitFor } from '../support/wait-for.js'
 import { probe, stage, startE2eServer, type E2eServer } from './e2e-server.js'
 
@@ -98,22 +97,6 @@ describe.each(cases)('e2e run transition log ($database.name, $format)', ({ data
   })
 })
 
-/** One `maxq tick`: its exit code and what it wrote. */
-function oneTick(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/maxq.js', 'tick'], {
-      cwd: PACKAGE_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let output = ''
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    child.once('error', reject)
-    child.once('exit', (code) => resolve({ code, output }))
-  })
-}
-
 describe('e2e run transition log with maxq serve and one-shot ticks (sqlite)', () => {
   let e2e: E2eServer
 
@@ -133,7 +116,7 @@ describe('e2e run transition log with maxq serve and one-shot ticks (sqlite)', (
     let ticks = ''
     await waitFor(
       async () => {
-        const tick = await oneTick(e2e.server.env)
+        const tick = await runCli(e2e.server.env, ['tick'])
         ticks += tick.output
         expect(tick.code, tick.output).toBe(0)
         return ['completed', 'failed'].includes((await e2e.getRun(runId)).status)

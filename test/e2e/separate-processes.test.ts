@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { testDatabases } from '../support/dialects.js'
 import { PACKAGE_ROOT } from '../support/start-server.js'
+import { runCli } from '../support/run-cli.js'
 import { probe, stage, until, startE2eServer, type E2eServer, type FlowCalls } from './e2e-server.js'
 
 const TWO_STAGES: FlowCalls = {
@@ -15,24 +16,6 @@ const TWO_STAGES: FlowCalls = {
     ],
   },
   'completed:first': { post: [stage('second', true, [probe('c')])] },
-}
-
-function runCli(
-  env: Record<string, string>,
-  args: string[],
-): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/maxq.js', ...args], {
-      cwd: PACKAGE_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let output = ''
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    child.once('error', reject)
-    child.once('exit', (code) => resolve({ code, output }))
-  })
 }
 
 describe.each(testDatabases)('e2e separate processes ($name)', (database) => {

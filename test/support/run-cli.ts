@@ -1,0 +1,23 @@
+// One `maxq` command run to its end as its own OS process (`maxq tick`, `maxq prune`, …): its exit
+// code and everything it wrote to stdout and stderr.
+
+import { spawn } from 'node:child_process'
+import { PACKAGE_ROOT } from './start-server.js'
+
+export function runCli(
+  env: Record<string, string>,
+  args: string[],
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/maxq.js', ...args], {
+      cwd: PACKAGE_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    child.once('error', reject)
+    child.once('exit', (code) => resolve({ code, output }))
+  })
+}
