@@ -6,6 +6,7 @@ import { endRun } from './end-run.js'
 import { closeOutlivedFlowCall } from './outlived-flow-call.js'
 import { insertFlowCallAttempt, runningFlowCall } from './record-attempt.js'
 import { recordLostStepAttempt } from './record-step-exit.js'
+import { runningLeases } from './running-leases-of.js'
 import { isRunActive, isRunOpen, lockRun, type Tx } from './tx.js'
 import { writeLog } from './write-log.js'
 
@@ -21,27 +22,7 @@ export async function reapExpiredLeases(
   leaseMs: number,
   maxLostAttempts: number,
 ): Promise<number> {
-  const expiredBefore = now - leaseMs
-  const steps = await d.db.all<{ run_id: string; step_id: string; attempt: number }>(sql`
-    SELECT run_id, step_id, attempt FROM steps
-    WHERE status = 'running' AND heartbeat_at < ${expiredBefore} LIMIT ${REAP_BATCH}`)
-  const calls = await d.db.all<{ id: number; run_id: string; attempt: number }>(sql`
-    SELECT id, run_id, attempt FROM flow_calls
-    WHERE status = 'running' AND heartbeat_at < ${expiredBefore} LIMIT ${REAP_BATCH}`)
-  const leases: ParsedLease[] = [
-    ...steps.map((row) => ({
-      kind: 'step' as const,
-      runId: row.run_id,
-      stepId: row.step_id,
-      attempt: Number(row.attempt),
-    })),
-    ...calls.map((row) => ({
-      kind: 'flow' as const,
-      runId: row.run_id,
-      callId: Number(row.id),
-      attempt: Number(row.attempt),
-    })),
-  ]
+  const leases = await runningLeases(d.db, sql`heartbeat_at < ${now - leaseMs}`, REAP_BATCH)
   return reapLostLeases(d, leases, now, maxLostAttempts)
 }
 
