@@ -61,6 +61,17 @@ export function pidNamespace(): string | null {
   }
 }
 
+/** The pids of every process on the host (empty where there is no /proc). */
+function allPids(): number[] {
+  let entries: string[]
+  try {
+    entries = readdirSync('/proc')
+  } catch {
+    return []
+  }
+  return entries.map(Number).filter((pid) => Number.isSafeInteger(pid) && pid > 0)
+}
+
 /**
  * The process groups among `pgids` that still have a member that has not exited, found with one
  * pass over /proc. Zombies do not count: they run nothing, and where nobody reaps orphans (an init
@@ -69,15 +80,7 @@ export function pidNamespace(): string | null {
 export function groupsStillRunning(pgids: ReadonlySet<number>): Set<number> {
   const running = new Set<number>()
   if (pgids.size === 0) return running
-  let entries: string[]
-  try {
-    entries = readdirSync('/proc')
-  } catch {
-    return running
-  }
-  for (const entry of entries) {
-    const pid = Number(entry)
-    if (!Number.isSafeInteger(pid) || pid <= 0) continue
+  for (const pid of allPids()) {
     const stat = readProcStat(pid)
     if (isRunning(stat) && pgids.has(stat.pgrp)) running.add(stat.pgrp)
   }
@@ -93,15 +96,8 @@ export function groupsCarrying(name: string, values: ReadonlySet<string>): Map<s
   const found = new Map<string, Set<number>>()
   if (values.size === 0) return found
   const prefix = `${name}=`
-  let entries: string[]
-  try {
-    entries = readdirSync('/proc')
-  } catch {
-    return found
-  }
-  for (const entry of entries) {
-    const pid = Number(entry)
-    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) continue
+  for (const pid of allPids()) {
+    if (pid === process.pid) continue
     let environ: string
     try {
       environ = readFileSync(`/proc/${pid}/environ`, 'utf8')
