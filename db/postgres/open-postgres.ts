@@ -13,6 +13,7 @@ import {
   type WakeEvent,
   type Waker,
 } from '../sql-executor.js'
+import { renderQuery } from '../fixed-query.js'
 import { DEFAULT_POOL_SIZE } from '../open-dialect.js'
 import { claimableNow } from '../queries/has-work.js'
 
@@ -43,7 +44,7 @@ type Params = postgres.ParameterOrJSON<never>[]
  * connection in the order of these calls, which is what `pipeline` and the tail rely on.
  */
 function send(client: Sql, statement: SQL) {
-  const { sql: text, params } = compiler.sqlToQuery(statement)
+  const { sql: text, params } = renderQuery(compiler, statement)
   return client.unsafe(text, params as Params, { prepare: params.length <= PREPARE_MAX_PARAMS }).execute()
 }
 

@@ -13,6 +13,7 @@ import {
   type TxExecutor,
   type Waker,
 } from '../sql-executor.js'
+import { renderQuery } from '../fixed-query.js'
 
 // One process owns a SQLite file's scheduling (the local runner wakes itself in-process).
 const wakeNobody: Waker = () => undefined
@@ -37,11 +38,16 @@ function createLock(): <T>(work: () => Promise<T>) => Promise<T> {
  */
 const STATEMENT_CACHE_SIZE = 500
 
-function executorOf(client: Database.Database): SqlExecutor {
+interface Prepared {
+  statement: Database.Statement
+  params: unknown[]
+}
+
+function statementsOf(client: Database.Database): (query: SQL) => Prepared {
   const dialect = new SQLiteSyncDialect()
   const statements = new Map<string, Database.Statement>()
-  const prepare = (query: SQL): { statement: Database.Statement; params: unknown[] } => {
-    const { sql: text, params } = dialect.sqlToQuery(query)
+  return (query) => {
+    const { sql: text, params } = renderQuery(dialect, query)
     let statement = statements.get(text)
     if (statement === undefined) {
       statement = client.prepare(text)
@@ -51,13 +57,18 @@ function executorOf(client: Database.Database): SqlExecutor {
     }
     return { statement, params }
   }
+}
+
+function rowsOf<T>({ statement, params }: Prepared): T[] {
+  if (statement.reader) return statement.all(...params) as T[]
+  statement.run(...params)
+  return []
+}
+
+function executorOf(client: Database.Database): SqlExecutor {
+  const prepare = statementsOf(client)
   return {
-    all: async <T>(query: SQL) => {
-      const { statement, params } = prepare(query)
-      if (statement.reader) return statement.all(...params) as T[]
-      statement.run(...params)
-      return []
-    },
+    all: async <T>(query: SQL) => rowsOf<T>(prepare(query)),
     run: async (query: SQL) => {
       const { statement, params } = prepare(query)
       return statement.run(...params).changes
@@ -65,6 +76,31 @@ function executorOf(client: Database.Database): SqlExecutor {
     execScript: async (script: string) => {
       client.exec(script)
     },
+  }
+}
+
+/**
+ * A second connection for the statements that only read and are not part of a transaction (GET
+ * /runs/{run}, the API's most frequent request, is one). Each runs to its end in one call, so it
+ * never holds a read transaction across an await and needs no lock: it sees what was committed
+ * when it started, as a pooled PostgreSQL connection would, never a transaction still in flight on
+ * the other connection, and it does not wait for one. `query_only` makes a statement that writes
+ * fail here rather than wait for the write lock this process itself may hold; such statements are
+ * sent to the other connection.
+ */
+function readerOf(path: string): { readOnly: (query: SQL) => Prepared | null; close: () => void } {
+  // Another connection to ':memory:' would be another, empty database.
+  if (path === ':memory:') return { readOnly: () => null, close: () => undefined }
+  const client = new Database(path)
+  client.pragma('busy_timeout = 5000')
+  client.pragma('query_only = ON')
+  const prepare = statementsOf(client)
+  return {
+    readOnly: (query) => {
+      const prepared = prepare(query)
+      return prepared.statement.readonly ? prepared : null
+    },
+    close: () => client.close(),
   }
 }
 
@@ -78,6 +114,7 @@ export function openSqlite(path: string): Dialect {
   client.pragma('busy_timeout = 5000')
   client.pragma('foreign_keys = ON')
   const raw = executorOf(client)
+  const reader = readerOf(path)
   const begin = client.prepare('BEGIN IMMEDIATE')
   const commit = client.prepare('COMMIT')
   const rollback = client.prepare('ROLLBACK')
@@ -117,7 +154,10 @@ export function openSqlite(path: string): Dialect {
   return {
     name: 'sqlite',
     db: {
-      all: <T>(query: SQL) => lock(() => raw.all<T>(query)),
+      all: async <T>(query: SQL) => {
+        const read = reader.readOnly(query)
+        return read === null ? lock(() => raw.all<T>(query)) : rowsOf<T>(read)
+      },
       run: (query: SQL) => lock(() => raw.run(query)),
       execScript: (script: string) => lock(() => raw.execScript(script)),
     },
@@ -130,7 +170,10 @@ export function openSqlite(path: string): Dialect {
     notify: async () => undefined,
     listen: async () => async () => undefined,
     close: async () => {
-      await lock(async () => client.close())
+      await lock(async () => {
+        reader.close()
+        client.close()
+      })
     },
     systemLog,
   }

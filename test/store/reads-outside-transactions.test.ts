@@ -1,0 +1,137 @@
+// Statements outside a transaction, on both databases: a read sees what was committed and never a
+// transaction still in flight in the same process (on SQLite it runs on its own connection, with
+// no lock, so it does not wait for that transaction either); a statement that writes still works
+// there; and a FixedQuery runs like the `sql` template it was written as, rendered once.
+
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { sql, type Query, type SQL } from 'drizzle-orm'
+import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core'
+import { describe, expect, it } from 'vitest'
+import { FixedQuery, renderQuery } from '../../db/fixed-query.js'
+import { openSqlite } from '../../db/sqlite/open-sqlite.js'
+import { notesTablePerTest, rawDialects } from '../support/raw-dialects.js'
+
+const plain = (rows: Record<string, unknown>[]): Record<string, unknown>[] => rows.map((row) => ({ ...row }))
+
+describe.each(rawDialects)('statements outside a transaction on $name', (dialect) => {
+  const table = notesTablePerTest(dialect)
+
+  it('read what was committed while a transaction of the same process is in flight, without waiting for it', async () => {
+    const d = table.d()
+    await d.db.run(sql`INSERT INTO t VALUES (1, 'committed')`)
+    let release: () => void = () => undefined
+    const held = new Promise<void>((resolve) => (release = resolve))
+    let inside: () => void = () => undefined
+    const begun = new Promise<void>((resolve) => (inside = resolve))
+    const tx = d.transaction(async (t) => {
+      await t.run(sql`UPDATE t SET note = 'in flight' WHERE id = 1`)
+      await t.run(sql`INSERT INTO t VALUES (2, 'in flight')`)
+      inside()
+      await held
+    })
+    await begun
+    // Answered while the transaction holds its changes: only the committed row, as it was.
+    expect(plain(await d.db.all(sql`SELECT id, note FROM t ORDER BY id`))).toEqual([
+      { id: 1, note: 'committed' },
+    ])
+    release()
+    await tx
+    expect(plain(await d.db.all(sql`SELECT id, note FROM t ORDER BY id`))).toEqual([
+      { id: 1, note: 'in flight' },
+      { id: 2, note: 'in flight' },
+    ])
+  })
+
+  it('runs a statement that writes and answers rows (UPDATE … RETURNING), and the next read sees it', async () => {
+    const d = table.d()
+    await d.db.run(sql`INSERT INTO t VALUES (1, 'a')`)
+    expect(plain(await d.db.all(sql`UPDATE t SET note = note || 'b' WHERE id = 1 RETURNING note`))).toEqual([
+      { note: 'ab' },
+    ])
+    expect(plain(await d.db.all(sql`SELECT note FROM t`))).toEqual([{ note: 'ab' }])
+  })
+
+  it('runs a FixedQuery with each call’s values, as the template it was written as', async () => {
+    const d = table.d()
+    await d.db.run(sql`INSERT INTO t VALUES (1, 'one'), (2, 'two'), (3, 'three')`)
+    const between = new FixedQuery<{ low: number; high: number }>(
+      (value) => sql`SELECT note FROM t WHERE id >= ${value('low')} AND id <= ${value('high')} ORDER BY id`,
+    )
+    expect(plain(await d.db.all(between.with({ low: 1, high: 2 })))).toEqual([
+      { note: 'one' },
+      { note: 'two' },
+    ])
+    expect(plain(await d.db.all(between.with({ low: 3, high: 3 })))).toEqual([{ note: 'three' }])
+    const rename = new FixedQuery<{ id: number; note: string }>(
+      (value) => sql`UPDATE t SET note = ${value('note')} WHERE id = ${value('id')}`,
+    )
+    expect(await d.db.run(rename.with({ id: 2, note: 'deux' }))).toBe(1)
+    expect(await d.transaction(async (tx) => tx.run(rename.with({ id: 3, note: 'trois' })))).toBe(1)
+    expect(plain(await d.db.all(between.with({ low: 2, high: 3 })))).toEqual([
+      { note: 'deux' },
+      { note: 'trois' },
+    ])
+  })
+})
+
+describe('FixedQuery', () => {
+  it('is rendered once per renderer, then only bound', () => {
+    const drizzle = new SQLiteSyncDialect()
+    let renders = 0
+    const counting = {
+      sqlToQuery: (query: SQL): Query => {
+        renders++
+        return drizzle.sqlToQuery(query)
+      },
+    }
+    const byId = new FixedQuery<{ id: string }>((value) => sql`SELECT * FROM runs WHERE id = ${value('id')}`)
+    expect(renderQuery(counting, byId.with({ id: 'a' }))).toEqual({
+      sql: 'SELECT * FROM runs WHERE id = ?',
+      params: ['a'],
+    })
+    expect(renderQuery(counting, byId.with({ id: 'b' }))).toEqual({
+      sql: 'SELECT * FROM runs WHERE id = ?',
+      params: ['b'],
+    })
+    expect(renders).toBe(1)
+    // Any other statement is rendered as it comes.
+    renderQuery(counting, sql`SELECT 1`)
+    expect(renders).toBe(2)
+  })
+
+  it('refuses to be rendered by drizzle directly, which would send an empty statement', () => {
+    const byId = new FixedQuery<{ id: string }>((value) => sql`SELECT * FROM runs WHERE id = ${value('id')}`)
+    expect(() => new SQLiteSyncDialect().sqlToQuery(byId.with({ id: 'a' }))).toThrow(/renderQuery/)
+  })
+})
+
+describe('SQLite in memory', () => {
+  it('reads and writes on its one connection (another would be another database)', async () => {
+    const d = openSqlite(':memory:')
+    try {
+      await d.db.execScript('CREATE TABLE t (id int PRIMARY KEY, note text)')
+      await d.transaction(async (tx) => tx.run(sql`INSERT INTO t VALUES (1, 'kept')`))
+      expect(plain(await d.db.all(sql`SELECT note FROM t`))).toEqual([{ note: 'kept' }])
+    } finally {
+      await d.close()
+    }
+  })
+
+  it('closes both connections of a file database', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'maxq-reader-'))
+    const path = join(dir, 'two.db')
+    try {
+      const d = openSqlite(path)
+      await d.db.execScript('CREATE TABLE t (id int PRIMARY KEY)')
+      await d.db.all(sql`SELECT * FROM t`)
+      expect(existsSync(`${path}-wal`)).toBe(true)
+      await d.close()
+      // Only the last connection to close checkpoints and removes the WAL.
+      expect(existsSync(`${path}-wal`)).toBe(false)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
