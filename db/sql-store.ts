@@ -21,7 +21,7 @@ import { postFields } from './queries/post-fields.js'
 import { queryFields } from './queries/query-fields.js'
 import { readChanges, readRunHead } from './queries/read-changes.js'
 import { readMetrics } from './queries/read-metrics.js'
-import { getRun, getRunFlowName, listRuns } from './queries/read-runs.js'
+import { getRun, getRunFlowName, getRunJson, listRuns } from './queries/read-runs.js'
 import { foldRunCounts } from './queries/run-counts.js'
 import { getStep, listFlowCalls, listSteps, listStepsPage } from './queries/read-steps.js'
 import { reapExpiredLeases, reapLostLeases } from './queries/reap-expired-leases.js'
@@ -96,6 +96,7 @@ function apiSide(
       return created
     },
     getRun: (runId, now) => getRun(d, runId, now),
+    getRunJson: (runId, now) => getRunJson(d, runId, now),
     getRunFlowName: (runId) => flowNames.of(runId),
     runTokenWorks: async (runId, now) => {
       const rows = await d.db.all<{ status: RunStatus; completed_at: number | null }>(

@@ -201,6 +201,8 @@ export interface ApiStore {
   createRun(run: NewRun, now: number): Promise<Run>
   /** With `waitingFor` as of `now` (default: the wall clock); the same for the step reads. */
   getRun(runId: string, now?: number): Promise<RunWithStages | null>
+  /** getRun's answer as JSON text, written by the database where it can (GET /runs/{run}). */
+  getRunJson(runId: string, now?: number): Promise<string | null>
   /** The run's flow name (null: no such run), for checks that need nothing else of it; remembered. */
   getRunFlowName(runId: string): Promise<string | null>
   /**

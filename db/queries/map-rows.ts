@@ -24,6 +24,8 @@ export type RowOf<Table> = {
 
 const text = (value: unknown): string | null => (value === null || value === undefined ? null : String(value))
 
+// GET /runs/{run} on SQLite has the database write these keys (read-runs.ts RUN_ANSWER_SQLITE):
+// a change here is a change there, which test/store/get-run.test.ts holds together.
 export function mapRun(untyped: Row): Run {
   const row = untyped as RowOf<typeof runs>
   return {

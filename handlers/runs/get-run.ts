@@ -8,7 +8,8 @@ import { params } from '../validate.js'
 
 export const getRun = new Hono<AppEnv>().get('/runs/:runId', params(RunParams), async (c) => {
   const { runId } = c.req.valid('param')
-  const run = await c.var.store.getRun(runId, c.var.clock.now())
+  // Already JSON (the store's getRunJson): the API's most polled answer is not parsed and rewritten.
+  const run = await c.get('store').getRunJson(runId, c.get('clock').now())
   if (run === null) throw apiErrorFromOutcome('RUN_NOT_FOUND', { runId })
-  return c.json(run)
+  return c.body(run, 200, { 'Content-Type': 'application/json' })
 })

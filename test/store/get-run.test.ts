@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Store } from '../../db/store.js'
 import { testDatabases } from '../support/dialects.js'
+import { completeRun, failRunByFlowExit } from '../support/drive-run.js'
 import { storePerTest } from '../support/store-per-test.js'
 
 // getRun reads the run and its stages in one statement (stages aggregated as JSON in the
@@ -74,6 +75,49 @@ describe.each(testDatabases)('reading a run on $name', (database) => {
     const run = await store.createRun({ flowName: 'demo' }, tick())
     // With no worker alive, a pending run says so (issue 18).
     expect(await store.getRun(run.id)).toEqual({ ...run, stages: [], waitingFor: { reason: 'no_worker' } })
+  })
+
+  it('answers GET /runs/{run}’s text (getRunJson) exactly as getRun’s through JSON.stringify, in every state', async () => {
+    // Strings JSON must escape, numbers JavaScript writes its own way, nested values, non-ASCII.
+    const tricky = {
+      text: 'quote " backslash \\ newline \n tab \t bell \u0007 del \u007f ü 😀 \u2028 </script>',
+      numbers: [0, -2.5, 1e21, 0.1, 12345678901234],
+      nested: { empty: {}, list: [], no: false, yes: true, nothing: null },
+    }
+    const running = await store.createRun({ flowName: 'demo', input: tricky, metadata: 'plain' }, 100)
+    const [call] = await store.claimFlowCalls(worker, 101)
+    await store.scheduleStage(
+      running.id,
+      { stage: 'one', final: false, steps: [{ id: 'a', name: 's' }] },
+      102,
+    )
+    await store.recordExit({ lease: call!.lease, exitCode: 0 }, 103)
+    const done = await store.createRun({ flowName: 'demo', input: [tricky] }, tick())
+    await store.updateRun(
+      done.id,
+      { name: 'ünïcode "name"', description: 'two\nlines', output: tricky },
+      tick(),
+    )
+    await completeRun(store, done.id, 's')
+    const failed = await store.createRun({ flowName: 'demo' }, tick())
+    await failRunByFlowExit(store, failed.id)
+    const paused = await store.createRun({ flowName: 'demo' }, tick())
+    await store.pauseRun(paused.id, tick())
+    const pending = await store.createRun({ flowName: 'demo', input: 7 }, tick())
+
+    for (const run of [running, done, failed, paused, pending]) {
+      const text = await store.getRunJson(run.id, now)
+      expect(text).toBe(JSON.stringify(await store.getRun(run.id, now)))
+    }
+    const statuses = await Promise.all(
+      [done, failed, paused].map(async (run) => (await store.getRun(run.id))?.status),
+    )
+    expect(statuses).toEqual(['completed', 'failed', 'paused'])
+    expect(JSON.parse((await store.getRunJson(failed.id))!)).toMatchObject({
+      status: 'failed',
+      error: expect.anything(),
+    })
+    expect(await store.getRunJson('no-such-run')).toBeNull()
   })
 
   it('answers null for an unknown run', async () => {
