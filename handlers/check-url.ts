@@ -24,8 +24,12 @@ function textProblem(raw: string, where: string): InvalidField | null {
   return null
 }
 
+/** Visible ASCII but `%`: nothing to decode, and nothing that could decode to a control character. */
+const PLAIN_URL = /^[!-$&-~]*$/
+
 /** The first part of the URL that is not text, or null. `url` is absolute, as `c.req.url` is. */
 export function urlProblem(url: string): InvalidField | null {
+  if (PLAIN_URL.test(url)) return null
   const pathStart = url.indexOf('/', url.indexOf('//') + 2)
   const queryStart = url.indexOf('?', pathStart)
   const hashStart = url.indexOf('#', pathStart)
