@@ -1,5 +1,6 @@
-// What every handler can reach through `c.var`. Handlers are stateless: everything they need is
-// injected here by createApp, so any number of API processes can serve one database.
+// What every handler can reach with `c.get(…)`. Handlers are stateless: everything they need is
+// injected here by createApp, so any number of API processes can serve one database. (Hono's
+// `c.var` copies every variable into a new object on each use; `c.get` reads one.)
 
 import type { Catalog } from '../catalog/flow-catalog.js'
 import type { RetryPolicy } from '../db/rules/decide-attempt.js'

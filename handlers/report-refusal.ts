@@ -20,7 +20,7 @@ export async function reportRefusal(
   const path = c.req.path
   const step = STEP_PATH.exec(path)?.[1]
   try {
-    await c.var.store.recordRefusal(
+    await c.get('store').recordRefusal(
       caller.runId,
       {
         method: c.req.method,
@@ -32,7 +32,7 @@ export async function reportRefusal(
         ...(step === undefined ? {} : { stepId: safeDecode(step) }),
         schedule: c.req.method === 'POST' && SCHEDULE_PATH.test(path),
       },
-      c.var.clock.now(),
+      c.get('clock').now(),
     )
   } catch (failure) {
     // The answer the script gets matters more than the log line.

@@ -71,8 +71,8 @@ export function body<S extends ObjectSchema>(schema: S, options: BodyOptions = {
       typeof options.limit === 'number'
         ? options.limit
         : options.limit === 'fields'
-          ? c.var.maxFieldsBytes
-          : c.var.maxBodyBytes
+          ? c.get('maxFieldsBytes')
+          : c.get('maxBodyBytes')
     const value = parseJsonBody(await readBody(c, maxBytes))
     // valibot's object() also accepts arrays; a body is always a JSON object.
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -64,7 +64,7 @@ export function authenticate(options: AuthOptions): MiddlewareHandler<AppEnv> {
       }
       // Not at the run's end itself: a flow call may outlive its run by the grace, and must then
       // get the answers it would get without a token (a stage post: 409 RUN_NOT_ACTIVE).
-      if (required && !(await c.var.store.runTokenWorks(caller.runId, c.var.clock.now()))) {
+      if (required && !(await c.get('store').runTokenWorks(caller.runId, c.get('clock').now()))) {
         throw unauthorized('run_ended', 'The run has ended; its MAXQ_TOKEN no longer works')
       }
     }

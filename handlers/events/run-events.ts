@@ -22,7 +22,7 @@ export const runEvents = new Hono<AppEnv>().get(
   async (c) => {
     const { runId } = c.req.valid('param')
     const after = resumePoint(c, c.req.valid('query').after)
-    const head = await c.var.store.readRunHead(runId)
+    const head = await c.get('store').readRunHead(runId)
     if (head === null) throw apiErrorFromOutcome('RUN_NOT_FOUND', { runId })
     // Resumed after the run's final event: nothing more will come; 204 stops an EventSource.
     if (

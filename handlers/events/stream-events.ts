@@ -30,7 +30,7 @@ export function streamEvents(c: Context<AppEnv>, runId: string | null, after: nu
     const done = new Promise<void>((resolve) => (finish = resolve))
     stream.onAbort(finish)
     await stream.write(`retry: ${RETRY_MS}\n\n`)
-    const unsubscribe = c.var.events.subscribe({
+    const unsubscribe = c.get('events').subscribe({
       runId,
       after,
       deliver: async (events) => {
@@ -42,7 +42,7 @@ export function streamEvents(c: Context<AppEnv>, runId: string | null, after: nu
     })
     const keepalive = setInterval(() => {
       stream.write(': keepalive\n\n').catch(finish)
-    }, c.var.events.keepaliveMs)
+    }, c.get('events').keepaliveMs)
     try {
       await done
     } finally {

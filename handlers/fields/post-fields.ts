@@ -19,7 +19,7 @@ export const postFields = new Hono<AppEnv>().post(
   async (c) => {
     const { runId, stepId } = c.req.valid('param')
     const { fields } = c.req.valid('json')
-    const outcome = await c.var.store.postFields(runId, stepId, fields, c.var.clock.now())
+    const outcome = await c.get('store').postFields(runId, stepId, fields, c.get('clock').now())
     if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details)
     const posted = outcome.value
     return c.json({

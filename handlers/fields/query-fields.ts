@@ -36,7 +36,7 @@ export const queryFields = new Hono<AppEnv>().get(
   async (c) => {
     const { runId } = c.req.valid('param')
     const { stepId, fieldName } = c.req.valid('query')
-    const outcome = await c.var.store.queryFields(runId, { stepIds: stepId, fieldName })
+    const outcome = await c.get('store').queryFields(runId, { stepIds: stepId, fieldName })
     if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details)
     return c.json({ fields: outcome.value })
   },

@@ -12,7 +12,7 @@ export const listFlowCalls = new Hono<AppEnv>().get(
   params(RunParams),
   async (c) => {
     const { runId } = c.req.valid('param')
-    const outcome = await c.var.store.listFlowCalls(runId)
+    const outcome = await c.get('store').listFlowCalls(runId)
     if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details)
     return c.json({ flowCalls: outcome.value })
   },

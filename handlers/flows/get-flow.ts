@@ -11,7 +11,7 @@ import { flowView } from './flow-view.js'
 
 export const getFlow = new Hono<AppEnv>().get('/flows/:flowName', params(FlowParams), async (c) => {
   const { flowName } = c.req.valid('param')
-  const flow = await c.var.catalog.findFlow(flowName)
+  const flow = await c.get('catalog').findFlow(flowName)
   if (flow === null) throw apiErrorFromOutcome('FLOW_NOT_FOUND', { flowName })
-  return c.json(flowView(flow, await c.var.catalog.schedules(flow.name), c.var.clock.now()))
+  return c.json(flowView(flow, await c.get('catalog').schedules(flow.name), c.get('clock').now()))
 })

@@ -6,8 +6,8 @@ import type { AppEnv } from '../app-env.js'
 import { flowView } from './flow-view.js'
 
 export const listFlows = new Hono<AppEnv>().get('/flows', async (c) => {
-  const flows = await c.var.catalog.listFlows()
-  const now = c.var.clock.now()
-  const configs = await Promise.all(flows.map((flow) => c.var.catalog.schedules(flow.name)))
+  const flows = await c.get('catalog').listFlows()
+  const now = c.get('clock').now()
+  const configs = await Promise.all(flows.map((flow) => c.get('catalog').schedules(flow.name)))
   return c.json({ flows: flows.map((flow, i) => flowView(flow, configs[i]!, now)) })
 })

@@ -9,8 +9,8 @@ import type { AppEnv } from '../app-env.js'
 export const getHealth = new Hono<AppEnv>().get('/health', async (c) => {
   let workers
   try {
-    await c.var.store.ping()
-    workers = await c.var.store.listLiveWorkers(c.var.clock.now())
+    await c.get('store').ping()
+    workers = await c.get('store').listLiveWorkers(c.get('clock').now())
   } catch (err) {
     // 503 so load balancers take this instance out; the body keeps the error shape as well.
     return c.json(
@@ -24,7 +24,7 @@ export const getHealth = new Hono<AppEnv>().get('/health', async (c) => {
       503,
     )
   }
-  const showHosts = !c.var.apiTokenRequired || c.var.caller.kind === 'admin'
+  const showHosts = !c.get('apiTokenRequired') || c.get('caller').kind === 'admin'
   return c.json({
     status: 'ok',
     database: 'ok',

@@ -17,6 +17,6 @@ export const HeartbeatBody = v.object({
 
 export const heartbeat = new Hono<AppEnv>().post('/leases/heartbeat', body(HeartbeatBody), async (c) => {
   const { workerId, leases } = c.req.valid('json')
-  const { lost } = await c.var.store.heartbeat(workerId, leases, c.var.clock.now())
+  const { lost } = await c.get('store').heartbeat(workerId, leases, c.get('clock').now())
   return c.json({ lost })
 })

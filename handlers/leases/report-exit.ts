@@ -31,14 +31,14 @@ export const reportExit = new Hono<AppEnv>().post(
   body(ReportExitBody, { limit: MAX_EXIT_REPORT_BYTES }),
   async (c) => {
     const report = c.req.valid('json')
-    const now = c.var.clock.now()
-    const outcome = await c.var.store.recordExit(report, now)
+    const now = c.get('clock').now()
+    const outcome = await c.get('store').recordExit(report, now)
     // Only an accepted report changed anything (a freed slot, a retry, a stage end) worth waking for.
     // If it stopped other running work (a failed flow call fails its run), supervisors check leases.
     if (outcome.accepted) {
       recordAttemptEnd(report.lease, report.exitCode, report.startedAt, now)
-      c.var.wake()
-      if (outcome.leasesRevoked) c.var.wake('abort')
+      c.get('wake')()
+      if (outcome.leasesRevoked) c.get('wake')('abort')
     }
     return c.json({ accepted: outcome.accepted })
   },

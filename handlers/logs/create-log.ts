@@ -35,7 +35,7 @@ export const createLog = new Hono<AppEnv>().post(
   body(CreateLogBody),
   async (c) => {
     const { runId } = c.req.valid('param')
-    const outcome = await c.var.store.appendLog(runId, c.req.valid('json'), c.var.clock.now())
+    const outcome = await c.get('store').appendLog(runId, c.req.valid('json'), c.get('clock').now())
     if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details)
     return c.json(outcome.value, 201)
   },

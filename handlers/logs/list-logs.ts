@@ -25,7 +25,7 @@ export const listLogs = new Hono<AppEnv>().get(
   query(ListLogsQuery),
   async (c) => {
     const { runId } = c.req.valid('param')
-    const outcome = await c.var.store.listLogs(runId, c.req.valid('query'))
+    const outcome = await c.get('store').listLogs(runId, c.req.valid('query'))
     if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details)
     return c.json({ logs: outcome.value })
   },

@@ -9,7 +9,7 @@ import type { AppEnv } from '../app-env.js'
 import { databaseMetrics } from './database-metrics.js'
 
 export const getMetrics = new Hono<AppEnv>().get('/metrics', async (c) => {
-  const database = await databaseMetrics(c.var.store, c.var.clock.now())
+  const database = await databaseMetrics(c.get('store'), c.get('clock').now())
   // Two expositions with no name in common, one after the other, are one exposition.
   const text = (await processRegistry.metrics()) + (await database.metrics())
   return c.body(text, 200, { 'Content-Type': processRegistry.contentType })

@@ -10,8 +10,8 @@ import { params } from '../validate.js'
 
 export const abortRun = new Hono<AppEnv>().post('/runs/:runId/abort', params(RunParams), async (c) => {
   const { runId } = c.req.valid('param')
-  const outcome = await c.var.store.abortRun(runId, c.var.clock.now())
+  const outcome = await c.get('store').abortRun(runId, c.get('clock').now())
   if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details)
-  c.var.wake('abort')
+  c.get('wake')('abort')
   return c.json(outcome.value)
 })

@@ -16,11 +16,10 @@ export const CreateRunBody = v.object({
 
 export const createRun = new Hono<AppEnv>().post('/runs', body(CreateRunBody), async (c) => {
   const { flowName, input, metadata } = c.req.valid('json')
-  const flow = await findUsableFlow(c.var.catalog, flowName)
-  const run = await c.var.store.createRun(
-    { flowName: flow.name, input, metadata: apiTriggerMetadata(metadata) },
-    c.var.clock.now(),
-  )
-  c.var.wake()
+  const flow = await findUsableFlow(c.get('catalog'), flowName)
+  const run = await c
+    .get('store')
+    .createRun({ flowName: flow.name, input, metadata: apiTriggerMetadata(metadata) }, c.get('clock').now())
+  c.get('wake')()
   return c.json(run, 201)
 })

@@ -10,13 +10,12 @@ import { RunParams } from '../shared-schemas.js'
 import { params } from '../validate.js'
 
 export const deleteRun = new Hono<AppEnv>().delete('/runs/:runId', params(RunParams), async (c) => {
-  if (c.var.caller.kind === 'run') {
-    throw new ApiError(403, 'FORBIDDEN', 'A run token may not delete runs', {
-      tokenRunId: c.var.caller.runId,
-    })
+  const caller = c.get('caller')
+  if (caller.kind === 'run') {
+    throw new ApiError(403, 'FORBIDDEN', 'A run token may not delete runs', { tokenRunId: caller.runId })
   }
   const { runId } = c.req.valid('param')
-  const outcome = await c.var.store.deleteRun(runId)
+  const outcome = await c.get('store').deleteRun(runId)
   if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details)
   return c.json({ deleted: true, id: outcome.value.id })
 })

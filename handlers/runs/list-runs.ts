@@ -24,6 +24,6 @@ export const ListRunsQuery = v.object({
 
 export const listRuns = new Hono<AppEnv>().get('/runs', query(ListRunsQuery), async (c) => {
   const listQuery = c.req.valid('query')
-  const { runs, total } = await c.var.store.listRuns(listQuery)
+  const { runs, total } = await c.get('store').listRuns(listQuery)
   return c.json({ runs, pagination: { total, limit: listQuery.limit, offset: listQuery.offset } })
 })

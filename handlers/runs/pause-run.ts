@@ -8,7 +8,7 @@ import { params } from '../validate.js'
 
 export const pauseRun = new Hono<AppEnv>().post('/runs/:runId/pause', params(RunParams), async (c) => {
   const { runId } = c.req.valid('param')
-  const outcome = await c.var.store.pauseRun(runId, c.var.clock.now())
+  const outcome = await c.get('store').pauseRun(runId, c.get('clock').now())
   if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details)
   return c.json(outcome.value)
 })

@@ -35,12 +35,13 @@ export const PruneRunsBody = v.pipe(
 )
 
 export const pruneRuns = new Hono<AppEnv>().post('/runs/prune', body(PruneRunsBody), async (c) => {
-  if (c.var.caller.kind === 'run') {
-    throw new ApiError(403, 'FORBIDDEN', 'A run token may not prune runs', { tokenRunId: c.var.caller.runId })
+  const caller = c.get('caller')
+  if (caller.kind === 'run') {
+    throw new ApiError(403, 'FORBIDDEN', 'A run token may not prune runs', { tokenRunId: caller.runId })
   }
   const { finishedBefore, olderThanMs, flowName, dryRun, limit } = c.req.valid('json')
-  const before = finishedBefore ?? c.var.clock.now() - (olderThanMs ?? 0)
-  const outcome = await c.var.store.pruneRuns({
+  const before = finishedBefore ?? c.get('clock').now() - (olderThanMs ?? 0)
+  const outcome = await c.get('store').pruneRuns({
     finishedBefore: before,
     limit,
     dryRun,

@@ -8,8 +8,8 @@ import { params } from '../validate.js'
 
 export const resumeRun = new Hono<AppEnv>().post('/runs/:runId/resume', params(RunParams), async (c) => {
   const { runId } = c.req.valid('param')
-  const outcome = await c.var.store.resumeRun(runId, c.var.clock.now())
+  const outcome = await c.get('store').resumeRun(runId, c.get('clock').now())
   if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details)
-  c.var.wake()
+  c.get('wake')()
   return c.json(outcome.value)
 })

@@ -11,8 +11,8 @@ import { params } from '../validate.js'
 
 export const retryRun = new Hono<AppEnv>().post('/runs/:runId/retry', params(RunParams), async (c) => {
   const { runId } = c.req.valid('param')
-  const outcome = await c.var.store.retryRun(runId, c.var.clock.now())
+  const outcome = await c.get('store').retryRun(runId, c.get('clock').now())
   if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details)
-  c.var.wake()
+  c.get('wake')()
   return c.json({ run: outcome.value, message: 'Run retry initiated' })
 })

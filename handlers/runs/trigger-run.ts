@@ -20,13 +20,12 @@ export const triggerRun = new Hono<AppEnv>().post(
   body(TriggerRunBody),
   async (c) => {
     const { flowName } = c.req.valid('param')
-    const flow = await findUsableFlow(c.var.catalog, flowName)
+    const flow = await findUsableFlow(c.get('catalog'), flowName)
     const { input, metadata } = c.req.valid('json')
-    const run = await c.var.store.createRun(
-      { flowName: flow.name, input, metadata: apiTriggerMetadata(metadata) },
-      c.var.clock.now(),
-    )
-    c.var.wake()
+    const run = await c
+      .get('store')
+      .createRun({ flowName: flow.name, input, metadata: apiTriggerMetadata(metadata) }, c.get('clock').now())
+    c.get('wake')()
     return c.json(run, 201)
   },
 )

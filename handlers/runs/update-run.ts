@@ -25,7 +25,7 @@ export const updateRun = new Hono<AppEnv>().patch(
   body(UpdateRunBody),
   async (c) => {
     const { runId } = c.req.valid('param')
-    const outcome = await c.var.store.updateRun(runId, c.req.valid('json'), c.var.clock.now())
+    const outcome = await c.get('store').updateRun(runId, c.req.valid('json'), c.get('clock').now())
     if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details)
     return c.json(outcome.value)
   },

@@ -83,9 +83,10 @@ export async function stepScriptIssues(
       : [],
   )
   const runId = c.req.param('runId')
-  const flowName = runId === undefined || named.length === 0 ? null : await c.var.store.getRunFlowName(runId)
+  const flowName =
+    runId === undefined || named.length === 0 ? null : await c.get('store').getRunFlowName(runId)
   if (flowName === null) return []
-  const problems = await c.var.catalog.unusableStepScripts(
+  const problems = await c.get('catalog').unusableStepScripts(
     flowName,
     named.map((step) => step.name),
   )

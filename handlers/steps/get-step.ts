@@ -13,7 +13,7 @@ export const getStep = new Hono<AppEnv>().get(
   params(RunStepParams),
   async (c) => {
     const { runId, stepId } = c.req.valid('param')
-    const outcome = await c.var.store.getStep(runId, stepId, c.var.clock.now())
+    const outcome = await c.get('store').getStep(runId, stepId, c.get('clock').now())
     if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details, { STEP_NOT_FOUND: 404 })
     return c.json(publicStep(outcome.value))
   },

@@ -32,7 +32,7 @@ export const listSteps = new Hono<AppEnv>().get(
   async (c) => {
     const { runId } = c.req.valid('param')
     const listQuery = c.req.valid('query')
-    const outcome = await c.var.store.listStepsPage(runId, listQuery, c.var.clock.now())
+    const outcome = await c.get('store').listStepsPage(runId, listQuery, c.get('clock').now())
     if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details)
     const { steps, total } = outcome.value
     return c.json({

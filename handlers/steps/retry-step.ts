@@ -12,9 +12,9 @@ export const retryStep = new Hono<AppEnv>().post(
   params(RunStepParams),
   async (c) => {
     const { runId, stepId } = c.req.valid('param')
-    const outcome = await c.var.store.retryStep(runId, stepId, c.var.clock.now())
+    const outcome = await c.get('store').retryStep(runId, stepId, c.get('clock').now())
     if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details)
-    c.var.wake()
+    c.get('wake')()
     return c.json(publicStep(outcome.value))
   },
 )

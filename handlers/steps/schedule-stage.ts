@@ -20,22 +20,22 @@ export const scheduleStage = new Hono<AppEnv>().post(
     const stage = c.req.valid('json')
     const invalid = checkStepDefinitions(stage.steps)
     if (invalid) throw invalid
-    const flowName = await c.var.store.getRunFlowName(runId)
+    const flowName = await c.get('store').getRunFlowName(runId)
     if (flowName === null) throw apiErrorFromOutcome('RUN_NOT_FOUND', { runId })
     const names = stage.steps.map((step) => step.name)
-    const missing = checkStepScripts(flowName, await c.var.catalog.unusableStepScripts(flowName, names))
+    const missing = checkStepScripts(flowName, await c.get('catalog').unusableStepScripts(flowName, names))
     if (missing) throw missing
     // A step that sets no retry delay gets this server's, stored on the step (its policy is then
     // the same whoever records its failures).
-    const defaults = c.var.retryDefaults
+    const defaults = c.get('retryDefaults')
     const steps = stage.steps.map((step) => ({
       ...step,
       retryDelaySeconds: step.retryDelaySeconds ?? defaults.retryDelayMs / 1000,
       retryBackoff: step.retryBackoff ?? defaults.retryBackoff,
     }))
-    const outcome = await c.var.store.scheduleStage(runId, { ...stage, steps }, c.var.clock.now())
+    const outcome = await c.get('store').scheduleStage(runId, { ...stage, steps }, c.get('clock').now())
     if (!outcome.ok) throw apiErrorFromOutcome(outcome.code, outcome.details)
-    c.var.wake()
+    c.get('wake')()
     return c.json(outcome.value, 201)
   },
 )

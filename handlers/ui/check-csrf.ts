@@ -36,10 +36,10 @@ export const checkCsrf: MiddlewareHandler<UiEnv> = async (c, next) => {
   }
   // A dashboard form holds a few fields and a JSON input: the API's body limit is plenty. readBody
   // is written for the API's context; the dashboard's only adds variables to it.
-  const bytes = await readBody(c as unknown as Context<AppEnv>, c.var.maxBodyBytes)
+  const bytes = await readBody(c as unknown as Context<AppEnv>, c.get('maxBodyBytes'))
   const form = new URLSearchParams(bytes.toString('utf8'))
   const token = form.get('_csrf') ?? c.req.header('x-csrf-token') ?? ''
-  if (!sameSecret(token, c.var.session.csrfToken)) {
+  if (!sameSecret(token, c.get('session').csrfToken)) {
     return c.text('Refused: the form has no valid CSRF token. Reload the page and try again.', 403)
   }
   c.set('form', form)

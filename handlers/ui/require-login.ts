@@ -5,7 +5,7 @@ import type { MiddlewareHandler } from 'hono'
 import type { UiEnv } from './ui-env.js'
 
 export const requireLogin: MiddlewareHandler<UiEnv> = async (c, next) => {
-  if (c.var.session.authenticated) return next()
+  if (c.get('session').authenticated) return next()
   if (c.req.method === 'GET' && (c.req.header('accept') ?? '').includes('text/html')) {
     const url = new URL(c.req.url)
     return c.redirect(`/ui/login?next=${encodeURIComponent(url.pathname + url.search)}`, 302)

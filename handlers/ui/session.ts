@@ -43,9 +43,9 @@ function readSession(value: string | undefined, mac: Mac, now: number) {
 
 /** Starts a new session (a new nonce, so a new CSRF token): at first sight, login and logout. */
 export function startSession(c: Context<UiEnv>, loggedIn: boolean): void {
-  const mac = c.var.sessionMac
+  const mac = c.get('sessionMac')
   const nonce = randomBytes(18).toString('base64url')
-  const issued = c.var.clock.now().toString(36)
+  const issued = c.get('clock').now().toString(36)
   const flag = loggedIn ? 'a' : 'u'
   const https =
     new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto')?.split(',')[0] === 'https'
@@ -62,17 +62,17 @@ export function startSession(c: Context<UiEnv>, loggedIn: boolean): void {
 function setSession(c: Context<UiEnv>, nonce: string, loggedIn: boolean): void {
   const session: UiSession = {
     nonce,
-    authenticated: loggedIn || !c.var.loginRequired,
-    csrfToken: c.var.sessionMac(`csrf\n${nonce}`),
+    authenticated: loggedIn || !c.get('loginRequired'),
+    csrfToken: c.get('sessionMac')(`csrf\n${nonce}`),
   }
   c.set('session', session)
 }
 
-/** Reads the session cookie, or starts a session; sets `c.var.session`. */
+/** Reads the session cookie, or starts a session; sets `c.get('session')`. */
 export function uiSession(apiToken: string | undefined): MiddlewareHandler<UiEnv> {
   return async (c, next) => {
-    c.set('sessionMac', sessionMac(await c.var.store.runTokenKey(), apiToken))
-    const found = readSession(getCookie(c, SESSION_COOKIE), c.var.sessionMac, c.var.clock.now())
+    c.set('sessionMac', sessionMac(await c.get('store').runTokenKey(), apiToken))
+    const found = readSession(getCookie(c, SESSION_COOKIE), c.get('sessionMac'), c.get('clock').now())
     if (found === null) startSession(c, false)
     else setSession(c, found.nonce, found.loggedIn)
     await next()

@@ -1,4 +1,4 @@
-// What the dashboard's modules reach through `c.var`, on top of the API's own context. The
+// What the dashboard's modules reach with `c.get(…)`, on top of the API's own context. The
 // dashboard is a client of the API: it reads and acts through `api`, which sends the request
 // through the same app with the operator's authority, so every rule the API keeps holds here too.
 

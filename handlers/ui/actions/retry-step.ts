@@ -10,7 +10,7 @@ import type { UiEnv } from '../ui-env.js'
 export const retryStepAction = new Hono<UiEnv>().post('/ui/runs/:runId/steps/:stepId/retry', async (c) => {
   const { runId, stepId } = c.req.param()
   const path = `/runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(stepId)}`
-  const answer = await c.var.api('POST', `${path}/retry`)
+  const answer = await c.get('api')('POST', `${path}/retry`)
   if (answer.ok) return c.redirect(`/ui${path}`, 303)
   const error = apiErrorText(answer.body, answer.status)
   const status = (answer.status >= 400 && answer.status < 600 ? answer.status : 502) as ContentfulStatusCode

@@ -15,7 +15,7 @@ export const runActions = new Hono<UiEnv>().post(
   async (c) => {
     const runId = c.req.param('runId')
     const action = c.req.param('action')
-    const answer = await c.var.api('POST', `/runs/${encodeURIComponent(runId)}/${action}`)
+    const answer = await c.get('api')('POST', `/runs/${encodeURIComponent(runId)}/${action}`)
     if (answer.ok) return c.redirect(`/ui/runs/${encodeURIComponent(runId)}?done=${action}`, 303)
     const error = apiErrorText(answer.body, answer.status)
     const status = (answer.status >= 400 && answer.status < 600 ? answer.status : 502) as ContentfulStatusCode

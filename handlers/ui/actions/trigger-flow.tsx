@@ -11,7 +11,7 @@ import type { UiEnv } from '../ui-env.js'
 
 export const triggerFlow = new Hono<UiEnv>().post('/ui/flows/:flowName/trigger', async (c) => {
   const flowName = c.req.param('flowName')
-  const typed = c.var.form.get('input') ?? ''
+  const typed = c.get('form').get('input') ?? ''
   let refusal: { error: string; details?: unknown } | null = null
   let input: unknown = undefined
   if (typed.trim() !== '') {
@@ -22,7 +22,7 @@ export const triggerFlow = new Hono<UiEnv>().post('/ui/flows/:flowName/trigger',
     }
   }
   if (refusal === null) {
-    const created = await c.var.api<{ id: string }>(
+    const created = await c.get('api')<{ id: string }>(
       'POST',
       `/flows/${encodeURIComponent(flowName)}/runs`,
       input === undefined ? {} : { input },
@@ -31,12 +31,12 @@ export const triggerFlow = new Hono<UiEnv>().post('/ui/flows/:flowName/trigger',
     const error = apiErrorText(created.body, created.status)
     refusal = { error: error.text, details: error.details }
   }
-  const flows = await c.var.api<{ flows: FlowView[] }>('GET', '/flows')
+  const flows = await c.get('api')<{ flows: FlowView[] }>('GET', '/flows')
   return renderPage(
     c,
     <FlowsPage
-      session={c.var.session}
-      loginRequired={c.var.loginRequired}
+      session={c.get('session')}
+      loginRequired={c.get('loginRequired')}
       flows={flows.ok ? flows.body.flows : []}
       refused={{ flowName, input: typed, ...refusal }}
     />,

@@ -10,7 +10,7 @@ export const runEvents = new Hono<UiEnv>().get('/ui/runs/:runId/events', async (
   const lastEventId = c.req.header('last-event-id')
   const after = c.req.query('after')
   const query = after === undefined ? '' : `?after=${encodeURIComponent(after)}`
-  const res = await c.var.apiRaw(
+  const res = await c.get('apiRaw')(
     `/runs/${encodeURIComponent(c.req.param('runId'))}/events${query}`,
     lastEventId === undefined ? {} : { 'last-event-id': lastEventId },
   )

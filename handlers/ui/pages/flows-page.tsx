@@ -88,13 +88,13 @@ function FlowCard(props: { flow: FlowView; session: UiSession; refused: FlowsPag
 }
 
 export const flowsPage = new Hono<UiEnv>().get('/ui/flows', async (c) => {
-  const answer = await c.var.api<{ flows: FlowView[] }>('GET', '/flows')
+  const answer = await c.get('api')<{ flows: FlowView[] }>('GET', '/flows')
   if (!answer.ok) {
     const error = apiErrorText(answer.body, answer.status)
     return c.text(`Could not list flows: ${error.text}`, 502)
   }
   return renderPage(
     c,
-    <FlowsPage session={c.var.session} loginRequired={c.var.loginRequired} flows={answer.body.flows} />,
+    <FlowsPage session={c.get('session')} loginRequired={c.get('loginRequired')} flows={answer.body.flows} />,
   )
 })

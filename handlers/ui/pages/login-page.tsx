@@ -36,16 +36,16 @@ export function loginPage(apiToken: string | undefined) {
   return new Hono<UiEnv>()
     .get('/ui/login', (c) => {
       const next = safeNext(c.req.query('next'))
-      if (c.var.session.authenticated) return c.redirect(next, 302)
-      return renderPage(c, <LoginPage session={c.var.session} next={next} />)
+      if (c.get('session').authenticated) return c.redirect(next, 302)
+      return renderPage(c, <LoginPage session={c.get('session')} next={next} />)
     })
     .post('/ui/login', (c) => {
-      const next = safeNext(c.var.form.get('next') ?? undefined)
+      const next = safeNext(c.get('form').get('next') ?? undefined)
       if (apiToken === undefined) return c.redirect(next, 303)
-      if (!sameSecret(c.var.form.get('token') ?? '', apiToken)) {
+      if (!sameSecret(c.get('form').get('token') ?? '', apiToken)) {
         return renderPage(
           c,
-          <LoginPage session={c.var.session} next={next} error="That is not the API token." />,
+          <LoginPage session={c.get('session')} next={next} error="That is not the API token." />,
           401,
         )
       }

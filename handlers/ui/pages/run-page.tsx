@@ -25,12 +25,12 @@ export async function runPage(
   notice?: RunViewProps['notice'],
   status: ContentfulStatusCode = 200,
 ): Promise<Response> {
-  const loaded = await loadRun(c.var.api, runId)
+  const loaded = await loadRun(c.get('api'), runId)
   if (!loaded.ok) {
     const error = apiErrorText(loaded.body, loaded.status)
     return renderPage(
       c,
-      <Layout title="Run" session={c.var.session} loginRequired={c.var.loginRequired} section="runs">
+      <Layout title="Run" session={c.get('session')} loginRequired={c.get('loginRequired')} section="runs">
         <h1>Run {runId}</h1>
         <Notice kind="error" text={error.text} details={error.details} />
       </Layout>,
@@ -41,11 +41,11 @@ export async function runPage(
     c,
     <Layout
       title={`Run ${loaded.data.run.name ?? runId}`}
-      session={c.var.session}
-      loginRequired={c.var.loginRequired}
+      session={c.get('session')}
+      loginRequired={c.get('loginRequired')}
       section="runs"
     >
-      <RunView data={loaded.data} session={c.var.session} now={c.var.clock.now()} notice={notice} />
+      <RunView data={loaded.data} session={c.get('session')} now={c.get('clock').now()} notice={notice} />
     </Layout>,
     status,
   )
@@ -57,9 +57,9 @@ export const runPageRoutes = new Hono<UiEnv>()
     return runPage(c, c.req.param('runId'), done === undefined ? undefined : { kind: 'ok', text: done })
   })
   .get('/ui/runs/:runId/live', async (c) => {
-    const loaded = await loadRun(c.var.api, c.req.param('runId'))
+    const loaded = await loadRun(c.get('api'), c.req.param('runId'))
     if (!loaded.ok)
       return c.text(apiErrorText(loaded.body, loaded.status).text, loaded.status === 404 ? 404 : 502)
-    const view = <RunView data={loaded.data} session={c.var.session} now={c.var.clock.now()} />
+    const view = <RunView data={loaded.data} session={c.get('session')} now={c.get('clock').now()} />
     return c.html(await view.toString())
   })

@@ -26,13 +26,13 @@ export const runsPage = new Hono<UiEnv>().get('/ui/runs', async (c) => {
   query.set('limit', String(RUNS_PAGE_SIZE))
   query.set('offset', String(offset))
   const [answer, flows] = await Promise.all([
-    c.var.api<RunsAnswer>('GET', `/runs?${query}`),
-    c.var.api<{ flows: Array<{ name: string }> }>('GET', '/flows'),
+    c.get('api')<RunsAnswer>('GET', `/runs?${query}`),
+    c.get('api')<{ flows: Array<{ name: string }> }>('GET', '/flows'),
   ])
   const error = answer.ok ? undefined : apiErrorText(answer.body, answer.status)
   const runs = answer.ok ? answer.body.runs : []
   const total = answer.ok ? answer.body.pagination.total : 0
-  const now = c.var.clock.now()
+  const now = c.get('clock').now()
   const pageLink = (at: number) => {
     const link = new URLSearchParams(filters)
     if (at > 0) link.set('offset', String(at))
@@ -40,7 +40,7 @@ export const runsPage = new Hono<UiEnv>().get('/ui/runs', async (c) => {
   }
   return renderPage(
     c,
-    <Layout title="Runs" session={c.var.session} loginRequired={c.var.loginRequired} section="runs">
+    <Layout title="Runs" session={c.get('session')} loginRequired={c.get('loginRequired')} section="runs">
       <h1>Runs</h1>
       <form method="get" action="/ui/runs" class="filters">
         <label>

@@ -15,8 +15,8 @@ import { stepPath, type RunViewProps } from './run-view.js'
 async function loadStep(c: Context<UiEnv>, runId: string, stepId: string) {
   const base = `/runs/${encodeURIComponent(runId)}`
   const [step, logs] = await Promise.all([
-    c.var.api<Step>('GET', `${base}/steps/${encodeURIComponent(stepId)}`),
-    c.var.api<{ logs: LogEntry[] }>(
+    c.get('api')<Step>('GET', `${base}/steps/${encodeURIComponent(stepId)}`),
+    c.get('api')<{ logs: LogEntry[] }>(
       'GET',
       `${base}/logs?entityType=step&entityId=${encodeURIComponent(stepId)}&limit=100`,
     ),
@@ -205,7 +205,7 @@ export async function stepPage(
     const error = apiErrorText(step.body, step.status)
     return renderPage(
       c,
-      <Layout title="Step" session={c.var.session} loginRequired={c.var.loginRequired} section="runs">
+      <Layout title="Step" session={c.get('session')} loginRequired={c.get('loginRequired')} section="runs">
         <h1>Step {stepId}</h1>
         <Notice kind="error" text={error.text} details={error.details} />
       </Layout>,
@@ -216,16 +216,16 @@ export async function stepPage(
     c,
     <Layout
       title={`Step ${stepId}`}
-      session={c.var.session}
-      loginRequired={c.var.loginRequired}
+      session={c.get('session')}
+      loginRequired={c.get('loginRequired')}
       section="runs"
     >
       <StepView
         runId={runId}
         step={step.body}
         logs={logs}
-        session={c.var.session}
-        now={c.var.clock.now()}
+        session={c.get('session')}
+        now={c.get('clock').now()}
         notice={notice}
       />
     </Layout>,
@@ -240,7 +240,13 @@ export const stepPageRoutes = new Hono<UiEnv>()
     const { step, logs } = await loadStep(c, runId, stepId)
     if (!step.ok) return c.text(apiErrorText(step.body, step.status).text, step.status === 404 ? 404 : 502)
     const view = (
-      <StepView runId={runId} step={step.body} logs={logs} session={c.var.session} now={c.var.clock.now()} />
+      <StepView
+        runId={runId}
+        step={step.body}
+        logs={logs}
+        session={c.get('session')}
+        now={c.get('clock').now()}
+      />
     )
     return c.html(await view.toString())
   })
