@@ -1,11 +1,14 @@
 // api: POST fields and GET run at 1 and 32 concurrent keep-alive connections (node:http Agent),
 // bounded by time and request count, loopback only. The floor is the floor server answering the
 // same requests. The load generator is one Node process: on a small machine it competes with the
-// server for CPU, which the floor figures share.
+// server for CPU, which the floor figures share. So each load also reports the server's own CPU
+// time (user + system, all its threads) per request, which the machine's noise moves less than
+// the rate.
 
 import type { BenchContext, Metric } from '../support/context.js'
 import { HELLO_FLOW } from '../support/flows.js'
 import { HttpClient } from '../support/http.js'
+import { cpuSeconds } from '../support/proc.js'
 import { runFlow } from '../support/runs.js'
 import { percentile } from '../support/stats.js'
 
@@ -13,10 +16,12 @@ interface LoadResult {
   rps: number
   p50: number
   p99: number
+  /** The server's CPU time per request, µs. */
+  cpuUs: number
 }
 
 async function load(
-  origin: string,
+  server: { origin: string; pid: number },
   connections: number,
   seconds: number,
   maxRequests: number,
@@ -24,7 +29,8 @@ async function load(
   path: string,
   body: unknown,
 ): Promise<LoadResult> {
-  const client = new HttpClient(origin, connections)
+  const client = new HttpClient(server.origin, connections)
+  const cpuBefore = cpuSeconds(server.pid) ?? 0
   try {
     const latencies: number[] = []
     let issued = 0
@@ -43,7 +49,13 @@ async function load(
     await Promise.all(Array.from({ length: connections }, worker))
     const elapsed = (performance.now() - started) / 1000
     latencies.sort((a, b) => a - b)
-    return { rps: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99) }
+    const cpuUs = (((cpuSeconds(server.pid) ?? 0) - cpuBefore) * 1e6) / latencies.length
+    return {
+      rps: latencies.length / elapsed,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      cpuUs,
+    }
   } finally {
     client.close()
   }
@@ -73,11 +85,11 @@ export async function api(ctx: BenchContext): Promise<Metric[]> {
         const own: LoadResult[] = []
         const floor: LoadResult[] = []
         // Warm-up: JIT and the connection pool, not counted.
-        await load(server.origin, connections, 0.3, 2000, c.method, c.path, c.body)
+        await load(server, connections, 0.3, 2000, c.method, c.path, c.body)
         for (let i = 0; i < ctx.reps; i++) {
           own.push(
             await load(
-              server.origin,
+              server,
               connections,
               ctx.sizes.apiSeconds,
               ctx.sizes.apiMaxRequests,
@@ -88,7 +100,7 @@ export async function api(ctx: BenchContext): Promise<Metric[]> {
           )
           floor.push(
             await load(
-              ctx.floorServer.origin,
+              ctx.floorServer,
               connections,
               ctx.sizes.apiSeconds,
               ctx.sizes.apiMaxRequests,
@@ -126,6 +138,14 @@ export async function api(ctx: BenchContext): Promise<Metric[]> {
             better: 'lower',
             samples: own.map((r) => r.p99),
             floor: floor.map((r) => r.p99),
+          },
+          {
+            workload,
+            metric: 'server CPU per request',
+            unit: 'µs',
+            better: 'lower',
+            samples: own.map((r) => r.cpuUs),
+            floor: floor.map((r) => r.cpuUs),
           },
         )
       }
