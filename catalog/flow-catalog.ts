@@ -1,5 +1,5 @@
 // The flows under one FLOWS_ROOT, as the API sees them. Handlers get a Catalog through the app's
-// dependencies (`c.var.catalog`) instead of a path, so they never build paths themselves, and a
+// dependencies (`c.get('catalog')`) instead of a path, so they never build paths themselves, and a
 // test can hand them a root of its own.
 
 import {
