@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { SQL } from 'drizzle-orm'
 import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core'
+import { renderQuery } from '../../db/fixed-query.js'
 import { openStore } from '../../db/open-store.js'
 import { claimReadySteps } from '../../db/queries/claim-ready-steps.js'
 import { openSqlite } from '../../db/sqlite/open-sqlite.js'
@@ -167,7 +168,7 @@ async function timeClaim(path: string, count: number): Promise<{ samples: number
   }
   let plan = ''
   if (captured !== null) {
-    const query = new SQLiteSyncDialect().sqlToQuery(captured)
+    const query = renderQuery(new SQLiteSyncDialect(), captured)
     const db = new Database(path, { readonly: true })
     const rows = db.prepare(`EXPLAIN QUERY PLAN ${query.sql}`).all(...(query.params as unknown[])) as {
       detail: string
