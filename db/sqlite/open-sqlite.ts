@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { sql, type SQL } from 'drizzle-orm'
+import { sql, type Query, type SQL } from 'drizzle-orm'
 import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core'
 import {
   SystemLogSink,
@@ -43,11 +43,13 @@ interface Prepared {
   params: unknown[]
 }
 
-function statementsOf(client: Database.Database): (query: SQL) => Prepared {
-  const dialect = new SQLiteSyncDialect()
+/** drizzle's SQLite renderer: it holds no state, so one serves both connections. */
+const renderer = new SQLiteSyncDialect()
+
+/** A connection's prepared statements, cached by their text. */
+function statementsOf(client: Database.Database): (query: Query) => Prepared {
   const statements = new Map<string, Database.Statement>()
-  return (query) => {
-    const { sql: text, params } = renderQuery(dialect, query)
+  return ({ sql: text, params }) => {
     let statement = statements.get(text)
     if (statement === undefined) {
       statement = client.prepare(text)
@@ -65,12 +67,13 @@ function rowsOf<T>({ statement, params }: Prepared): T[] {
   return []
 }
 
-function executorOf(client: Database.Database): SqlExecutor {
+function executorOf(client: Database.Database): SqlExecutor & { rows<T>(query: Query): T[] } {
   const prepare = statementsOf(client)
   return {
-    all: async <T>(query: SQL) => rowsOf<T>(prepare(query)),
+    rows: <T>(query: Query) => rowsOf<T>(prepare(query)),
+    all: async <T>(query: SQL) => rowsOf<T>(prepare(renderQuery(renderer, query))),
     run: async (query: SQL) => {
-      const { statement, params } = prepare(query)
+      const { statement, params } = prepare(renderQuery(renderer, query))
       return statement.run(...params).changes
     },
     execScript: async (script: string) => {
@@ -88,7 +91,7 @@ function executorOf(client: Database.Database): SqlExecutor {
  * fail here rather than wait for the write lock this process itself may hold; such statements are
  * sent to the other connection.
  */
-function readerOf(path: string): { readOnly: (query: SQL) => Prepared | null; close: () => void } {
+function readerOf(path: string): { readOnly: (query: Query) => Prepared | null; close: () => void } {
   // Another connection to ':memory:' would be another, empty database.
   if (path === ':memory:') return { readOnly: () => null, close: () => undefined }
   const client = new Database(path)
@@ -123,7 +126,9 @@ export function openSqlite(path: string): Dialect {
   // statements one after the other, in one BEGIN IMMEDIATE transaction.
   const systemLog = new SystemLogSink()
   const tx = (tail: TailQueue, log: SystemLog): TxExecutor => ({
-    ...raw,
+    all: raw.all,
+    run: raw.run,
+    execScript: raw.execScript,
     systemLog: log,
     pipeline: async (statements) => {
       const answers: Rows[] = []
@@ -155,8 +160,9 @@ export function openSqlite(path: string): Dialect {
     name: 'sqlite',
     db: {
       all: async <T>(query: SQL) => {
-        const read = reader.readOnly(query)
-        return read === null ? lock(() => raw.all<T>(query)) : rowsOf<T>(read)
+        const rendered = renderQuery(renderer, query)
+        const read = reader.readOnly(rendered)
+        return read === null ? lock(async () => raw.rows<T>(rendered)) : rowsOf<T>(read)
       },
       run: (query: SQL) => lock(() => raw.run(query)),
       execScript: (script: string) => lock(() => raw.execScript(script)),
