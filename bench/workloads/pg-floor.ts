@@ -67,6 +67,8 @@ export async function pgFloor(ctx: BenchContext): Promise<Metric[]> {
     const commit: number[] = []
     const idleRtt: number[] = []
     const idleCommit: number[] = []
+    const wake: number[] = []
+    const idleWake: number[] = []
     const hop: number[] = []
     const hopFloor: number[] = []
     const stage: number[] = []
@@ -78,6 +80,11 @@ export async function pgFloor(ctx: BenchContext): Promise<Metric[]> {
       commit.push(await timeEach(samples, () => pg`INSERT INTO bench_commit VALUES (1)`))
       idleRtt.push(await timeEach(samples, () => pg`SELECT 1`, IDLE_GAP_MS))
       idleCommit.push(await timeEach(samples, () => pg`INSERT INTO bench_commit VALUES (1)`, IDLE_GAP_MS))
+      // No database at all: what any hand-off to another idle process and back costs on this host.
+      const ping = () => ctx.floorServer.client.send('GET', '/ping')
+      for (let warm = 0; warm < 200; warm++) await ping()
+      wake.push(await timeEach(samples, ping))
+      idleWake.push(await timeEach(samples, ping, IDLE_GAP_MS))
       // The statistics are flushed by each backend about once a second.
       await sleep(1100)
       const tx0 = await commits()
@@ -139,6 +146,21 @@ export async function pgFloor(ctx: BenchContext): Promise<Metric[]> {
         unit: 'ms',
         better: 'lower',
         samples: idleCommit,
+      },
+      {
+        workload: 'host floor',
+        metric: 'HTTP round trip to another Node process',
+        unit: 'ms',
+        better: 'lower',
+        samples: wake,
+      },
+      {
+        workload: 'host floor',
+        metric: `the same after ${IDLE_GAP_MS} ms idle`,
+        unit: 'ms',
+        better: 'lower',
+        samples: idleWake,
+        note: 'every hand-off between processes after idle pays this, with or without a database',
       },
       {
         workload: `pg chain-${chainN}`,
