@@ -111,42 +111,18 @@ export async function api(ctx: BenchContext): Promise<Metric[]> {
           )
         }
         const workload = `api ${c.name} @${connections}`
+        const figure = (
+          metric: string,
+          unit: string,
+          better: Metric['better'],
+          value: (result: LoadResult) => number,
+        ): Metric => ({ workload, metric, unit, better, samples: own.map(value), floor: floor.map(value) })
+        const reference = references[`${c.name}@${connections}`]
         metrics.push(
-          {
-            workload,
-            metric: 'throughput',
-            unit: 'req/s',
-            better: 'higher',
-            samples: own.map((r) => r.rps),
-            floor: floor.map((r) => r.rps),
-            ...(references[`${c.name}@${connections}`]
-              ? { reference: references[`${c.name}@${connections}`] }
-              : {}),
-          },
-          {
-            workload,
-            metric: 'p50',
-            unit: 'ms',
-            better: 'lower',
-            samples: own.map((r) => r.p50),
-            floor: floor.map((r) => r.p50),
-          },
-          {
-            workload,
-            metric: 'p99',
-            unit: 'ms',
-            better: 'lower',
-            samples: own.map((r) => r.p99),
-            floor: floor.map((r) => r.p99),
-          },
-          {
-            workload,
-            metric: 'server CPU per request',
-            unit: 'µs',
-            better: 'lower',
-            samples: own.map((r) => r.cpuUs),
-            floor: floor.map((r) => r.cpuUs),
-          },
+          { ...figure('throughput', 'req/s', 'higher', (r) => r.rps), ...(reference ? { reference } : {}) },
+          figure('p50', 'ms', 'lower', (r) => r.p50),
+          figure('p99', 'ms', 'lower', (r) => r.p99),
+          figure('server CPU per request', 'µs', 'lower', (r) => r.cpuUs),
         )
       }
     }
