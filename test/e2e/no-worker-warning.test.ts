@@ -2,26 +2,12 @@
 // waits, says why (`waitingFor: no_worker`, in GET /runs/{run} and `maxq show`), and after
 // MAXQ_NO_WORKER_WARNING_MS the server's log warns, naming the command that starts a worker.
 
-import { spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sqliteDatabase } from '../support/dialects.js'
-import { cleanEnv, PACKAGE_ROOT } from '../support/start-server.js'
+import { runCli } from '../support/run-cli.js'
+import { cleanEnv } from '../support/start-server.js'
 import { waitFor } from '../support/wait-for.js'
 import { probe, stage, startE2eServer, type E2eServer } from './e2e-server.js'
-
-function maxq(env: Record<string, string>, args: string[]): Promise<{ code: number | null; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/maxq.js', ...args], {
-      cwd: PACKAGE_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
-    let stdout = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.once('error', reject)
-    child.once('exit', (code) => resolve({ code, stdout }))
-  })
-}
 
 describe('e2e maxq serve with no worker (sqlite)', () => {
   let e2e: E2eServer
@@ -55,11 +41,11 @@ describe('e2e maxq serve with no worker (sqlite)', () => {
     expect(run.waitingFor).toEqual({ reason: 'no_worker' })
 
     const env = { ...cleanEnv(), MAXQ_URL: e2e.server.baseUrl }
-    const shown = await maxq(env, ['show', runId])
+    const shown = await runCli(env, ['show', runId])
     expect(shown.code).toBe(0)
     expect(shown.stdout).toContain('pending')
     expect(shown.stdout).toContain('waiting: no_worker (no worker is alive; start one: maxq tick --watch)')
-    const json = await maxq(env, ['show', runId, '--json'])
+    const json = await runCli(env, ['show', runId, '--json'])
     expect((JSON.parse(json.stdout) as { waitingFor: unknown }).waitingFor).toEqual({ reason: 'no_worker' })
   })
 })
