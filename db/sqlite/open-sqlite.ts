@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { sql, type Query, type SQL } from 'drizzle-orm'
-import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core'
 import {
   SystemLogSink,
   TailQueue,
@@ -14,6 +13,8 @@ import {
   type Waker,
 } from '../sql-executor.js'
 import { renderQuery } from '../fixed-query.js'
+import { openReadConnection } from './read-connection.js'
+import { renderer, rowsOf, statementsOf } from './statements.js'
 
 // One process owns a SQLite file's scheduling (the local runner wakes itself in-process).
 const wakeNobody: Waker = () => undefined
@@ -32,41 +33,6 @@ function createLock(): <T>(work: () => Promise<T>) => Promise<T> {
   }
 }
 
-/**
- * Runs drizzle `sql` templates on prepared statements cached by their text: the queries are a
- * fixed set of templates, and preparing each one once saves a parse per request on the hot paths.
- */
-const STATEMENT_CACHE_SIZE = 500
-
-interface Prepared {
-  statement: Database.Statement
-  params: unknown[]
-}
-
-/** drizzle's SQLite renderer: it holds no state, so one serves both connections. */
-const renderer = new SQLiteSyncDialect()
-
-/** A connection's prepared statements, cached by their text. */
-function statementsOf(client: Database.Database): (query: Query) => Prepared {
-  const statements = new Map<string, Database.Statement>()
-  return ({ sql: text, params }) => {
-    let statement = statements.get(text)
-    if (statement === undefined) {
-      statement = client.prepare(text)
-      // IN lists make texts that vary with their length; keep the cache bounded all the same.
-      if (statements.size >= STATEMENT_CACHE_SIZE) statements.clear()
-      statements.set(text, statement)
-    }
-    return { statement, params }
-  }
-}
-
-function rowsOf<T>({ statement, params }: Prepared): T[] {
-  if (statement.reader) return statement.all(...params) as T[]
-  statement.run(...params)
-  return []
-}
-
 function executorOf(client: Database.Database): SqlExecutor & { rows<T>(query: Query): T[] } {
   const prepare = statementsOf(client)
   return {
@@ -82,31 +48,6 @@ function executorOf(client: Database.Database): SqlExecutor & { rows<T>(query: Q
   }
 }
 
-/**
- * A second connection for the statements that only read and are not part of a transaction (GET
- * /runs/{run}, the API's most frequent request, is one). Each runs to its end in one call, so it
- * never holds a read transaction across an await and needs no lock: it sees what was committed
- * when it started, as a pooled PostgreSQL connection would, never a transaction still in flight on
- * the other connection, and it does not wait for one. `query_only` makes a statement that writes
- * fail here rather than wait for the write lock this process itself may hold; such statements are
- * sent to the other connection.
- */
-function readerOf(path: string): { readOnly: (query: Query) => Prepared | null; close: () => void } {
-  // Another connection to ':memory:' would be another, empty database.
-  if (path === ':memory:') return { readOnly: () => null, close: () => undefined }
-  const client = new Database(path)
-  client.pragma('busy_timeout = 5000')
-  client.pragma('query_only = ON')
-  const prepare = statementsOf(client)
-  return {
-    readOnly: (query) => {
-      const prepared = prepare(query)
-      return prepared.statement.readonly ? prepared : null
-    },
-    close: () => client.close(),
-  }
-}
-
 export function openSqlite(path: string): Dialect {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
   const client = new Database(path)
@@ -117,7 +58,7 @@ export function openSqlite(path: string): Dialect {
   client.pragma('busy_timeout = 5000')
   client.pragma('foreign_keys = ON')
   const raw = executorOf(client)
-  const reader = readerOf(path)
+  const reader = openReadConnection(path)
   const begin = client.prepare('BEGIN IMMEDIATE')
   const commit = client.prepare('COMMIT')
   const rollback = client.prepare('ROLLBACK')
@@ -161,8 +102,7 @@ export function openSqlite(path: string): Dialect {
     db: {
       all: async <T>(query: SQL) => {
         const rendered = renderQuery(renderer, query)
-        const read = reader.readOnly(rendered)
-        return read === null ? lock(async () => raw.rows<T>(rendered)) : rowsOf<T>(read)
+        return reader.read<T>(rendered) ?? lock(async () => raw.rows<T>(rendered))
       },
       run: (query: SQL) => lock(() => raw.run(query)),
       execScript: (script: string) => lock(() => raw.execScript(script)),

@@ -1,15 +1,18 @@
 // Statements outside a transaction, on both databases: a read sees what was committed and never a
 // transaction still in flight in the same process (on SQLite it runs on its own connection, with
 // no lock, so it does not wait for that transaction either); a statement that writes still works
-// there; and a FixedQuery runs like the `sql` template it was written as, rendered once.
+// there; and a FixedQuery runs like the `sql` template it was written as, rendered once. On SQLite
+// the reads asked in one turn of the event loop are answered together, in one read transaction.
 
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { sql, type Query, type SQL } from 'drizzle-orm'
 import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core'
-import { describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { FixedQuery, renderQuery } from '../../db/fixed-query.js'
+import type { Dialect } from '../../db/sql-executor.js'
 import { openSqlite } from '../../db/sqlite/open-sqlite.js'
 import { notesTablePerTest, rawDialects } from '../support/raw-dialects.js'
 
@@ -133,5 +136,61 @@ describe('SQLite in memory', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
+  })
+})
+
+describe('SQLite reads asked in the same turn', () => {
+  let dir = ''
+  let d: Dialect
+  // Another process's connection: it commits synchronously, between two reads of one turn.
+  let other: Database.Database
+  const notes = sql`SELECT id, note FROM t ORDER BY id`
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'maxq-reads-'))
+    d = openSqlite(join(dir, 'reads.db'))
+    await d.db.execScript('CREATE TABLE t (id int PRIMARY KEY, note text)')
+    other = new Database(join(dir, 'reads.db'))
+    other.prepare(`INSERT INTO t VALUES (1, 'one')`).run()
+  })
+
+  afterEach(async () => {
+    other.close()
+    await d.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('see every commit made before they were asked, and the next turn sees later ones', async () => {
+    const first = d.db.all(notes)
+    other.prepare(`INSERT INTO t VALUES (2, 'two')`).run()
+    const second = d.db.all(notes)
+    // One snapshot for both, taken after the last was asked: the first sees the later commit too.
+    const both = [
+      { id: 1, note: 'one' },
+      { id: 2, note: 'two' },
+    ]
+    expect(plain(await first)).toEqual(both)
+    expect(plain(await second)).toEqual(both)
+    // The read transaction ended with the turn: a stale snapshot would miss this.
+    other.prepare(`INSERT INTO t VALUES (3, 'three')`).run()
+    expect(plain(await d.db.all(notes))).toHaveLength(3)
+  })
+
+  it('answer each read its own rows, and a failing read fails alone', async () => {
+    const ids = Array.from({ length: 200 }, (_, i) => i + 10)
+    for (const id of ids) other.prepare(`INSERT INTO t VALUES (?, ?)`).run(id, `note ${id}`)
+    const reads = ids.map((id) => d.db.all(sql`SELECT note FROM t WHERE id = ${id}`))
+    const broken = d.db.all(sql`SELECT json(${'not json'}) AS bad`)
+    const after = d.db.all(sql`SELECT count(*) AS n FROM t`)
+    await expect(broken).rejects.toThrow(/malformed JSON/)
+    expect((await Promise.all(reads)).map(plain)).toEqual(ids.map((id) => [{ note: `note ${id}` }]))
+    expect(plain(await after)).toEqual([{ n: 201 }])
+  })
+
+  it('are answered before the database closes', async () => {
+    const read = d.db.all(notes)
+    await d.close()
+    expect(plain(await read)).toEqual([{ id: 1, note: 'one' }])
+    d = openSqlite(join(dir, 'reads.db'))
   })
 })
