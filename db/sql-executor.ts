@@ -53,6 +53,15 @@ export interface Dialect {
    * same round trip; nothing is told if the transaction rolls back.
    */
   transaction<T>(work: (tx: TxExecutor, wake: Waker) => Promise<T>): Promise<T>
+  /**
+   * A read of a few rows by key, outside any transaction, whose cost does not grow with the data
+   * (GET /runs/{run}, the API's most polled answer). On PostgreSQL lookups have one connection of
+   * their own: those asked together go out in one write and one backend answers them on one
+   * wake-up, where the pool would spread them over its connections, a write and a wake-up each;
+   * and since nothing slow is ever sent there, none waits long behind another. On SQLite it is
+   * `db.all`, whose reads are already answered together.
+   */
+  lookup<T>(query: SQL): Promise<T[]>
   /** A JSON value as a query parameter of a JSON column. */
   json(value: unknown): SQL
   /**

@@ -159,9 +159,7 @@ function parsePayload(text: string): { event: WakeEvent; sender: string | null }
  * the column's type, except JSON, which is cast `::jsonb`.
  */
 export async function openPostgres(url: string, options: { poolSize?: number } = {}): Promise<Dialect> {
-  const client = postgres(url, {
-    // MAXQ_DATABASE_POOL_SIZE, parsed in cli/config.ts; db/ reads no environment of its own.
-    max: options.poolSize ?? DEFAULT_POOL_SIZE,
+  const settings = {
     onnotice: () => undefined,
     // A prepared statement is planned anew on each of its first five runs per connection (custom
     // plans) before PostgreSQL settles on a generic one: with ten connections that is fifty
@@ -182,7 +180,11 @@ export async function openPostgres(url: string, options: { poolSize?: number } =
         parse: (raw: string) => raw,
       },
     },
-  })
+  } satisfies postgres.Options<Record<string, postgres.PostgresType>>
+  // MAXQ_DATABASE_POOL_SIZE, parsed in cli/config.ts; db/ reads no environment of its own.
+  const client = postgres(url, { ...settings, max: options.poolSize ?? DEFAULT_POOL_SIZE })
+  // Opened at the first lookup: a tick process, which asks none, never opens it.
+  const lookups = postgres(url, { ...settings, max: 1 })
   const pool = executorOf(client)
   const sender = randomUUID()
   const systemLog = new SystemLogSink()
@@ -195,6 +197,7 @@ export async function openPostgres(url: string, options: { poolSize?: number } =
     // READ COMMITTED is enough: every transaction that changes a run locks its run row first
     // (db/queries/tx.ts lockRun), and claims lock the rows they take with SKIP LOCKED.
     transaction,
+    lookup: executorOf(lookups).all,
     json: (value: unknown) => sql`${JSON.stringify(value ?? null)}::jsonb`,
     // An array, not `IN (SELECT …)`: a semi-join from a set-returning function is planned with a
     // guessed 100 rows, and read every step of the run; `= ANY` of an array is an index condition.
@@ -214,7 +217,7 @@ export async function openPostgres(url: string, options: { poolSize?: number } =
       return () => meta.unlisten()
     },
     close: async () => {
-      await client.end({ timeout: 5 })
+      await Promise.all([client.end({ timeout: 5 }), lookups.end({ timeout: 5 })])
     },
     systemLog,
   }

@@ -32,11 +32,11 @@ const runWithStages = (name: Dialect['name']) =>
 const RUN_WITH_STAGES = { sqlite: runWithStages('sqlite'), postgres: runWithStages('postgres') }
 
 export async function getRun(
-  d: Pick<Dialect, 'name' | 'db'>,
+  d: Pick<Dialect, 'name' | 'db' | 'lookup'>,
   runId: string,
   now = Date.now(),
 ): Promise<RunWithStages | null> {
-  const rows = await d.db.all<Row>(RUN_WITH_STAGES[d.name].with({ runId }))
+  const rows = await d.lookup<Row>(RUN_WITH_STAGES[d.name].with({ runId }))
   const row = rows[0]
   if (row === undefined) return null
   const run: RunWithStages = {
@@ -100,12 +100,12 @@ const RUN_ANSWER_SQLITE = new FixedQuery<{ runId: string }>((value) => {
 
 /** The run as GET /runs/{run} answers it, as JSON text; null for no such run. */
 export async function getRunJson(
-  d: Pick<Dialect, 'name' | 'db'>,
+  d: Pick<Dialect, 'name' | 'db' | 'lookup'>,
   runId: string,
   now = Date.now(),
 ): Promise<string | null> {
   if (d.name === 'sqlite') {
-    const [row] = await d.db.all<{ status: string; answer: string }>(RUN_ANSWER_SQLITE.with({ runId }))
+    const [row] = await d.lookup<{ status: string; answer: string }>(RUN_ANSWER_SQLITE.with({ runId }))
     if (row === undefined) return null
     if (row.status !== 'pending' && row.status !== 'paused') return row.answer
   }

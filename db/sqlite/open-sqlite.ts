@@ -97,17 +97,20 @@ export function openSqlite(path: string): Dialect {
       }
     })
 
+  const db: SqlExecutor = {
+    all: async <T>(query: SQL) => {
+      const rendered = renderQuery(renderer, query)
+      return reader.read<T>(rendered) ?? lock(async () => raw.rows<T>(rendered))
+    },
+    run: (query: SQL) => lock(() => raw.run(query)),
+    execScript: (script: string) => lock(() => raw.execScript(script)),
+  }
+
   return {
     name: 'sqlite',
-    db: {
-      all: async <T>(query: SQL) => {
-        const rendered = renderQuery(renderer, query)
-        return reader.read<T>(rendered) ?? lock(async () => raw.rows<T>(rendered))
-      },
-      run: (query: SQL) => lock(() => raw.run(query)),
-      execScript: (script: string) => lock(() => raw.execScript(script)),
-    },
+    db,
     transaction,
+    lookup: db.all,
     json: (value: unknown) => sql`${JSON.stringify(value ?? null)}`,
     isIn: (column: SQL, values: readonly string[]) =>
       sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`,

@@ -12,9 +12,14 @@ import { sql, type Query, type SQL } from 'drizzle-orm'
 import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { FixedQuery, renderQuery } from '../../db/fixed-query.js'
+import { DEFAULT_POOL_SIZE } from '../../db/open-dialect.js'
 import type { Dialect } from '../../db/sql-executor.js'
 import { openSqlite } from '../../db/sqlite/open-sqlite.js'
 import { notesTablePerTest, rawDialects } from '../support/raw-dialects.js'
+
+/** The integers 1..n as rows of one column `value`, on both databases. */
+const numbers = (n: number): SQL =>
+  sql`WITH RECURSIVE n(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM n WHERE value < ${n}) SELECT value FROM n`
 
 const plain = (rows: Record<string, unknown>[]): Record<string, unknown>[] => rows.map((row) => ({ ...row }))
 
@@ -54,6 +59,32 @@ describe.each(rawDialects)('statements outside a transaction on $name', (dialect
       { note: 'ab' },
     ])
     expect(plain(await d.db.all(sql`SELECT note FROM t`))).toEqual([{ note: 'ab' }])
+  })
+
+  it('answers lookups while every pooled connection is in a transaction, each with its own rows', async () => {
+    const d = table.d()
+    await d.db.run(sql`INSERT INTO t SELECT value, 'note ' || value FROM (${numbers(50)}) AS n`)
+    let release: () => void = () => undefined
+    const held = new Promise<void>((resolve) => (release = resolve))
+    const started: Promise<void>[] = []
+    const transactions = Array.from({ length: DEFAULT_POOL_SIZE }, () => {
+      let begun: () => void = () => undefined
+      started.push(new Promise<void>((resolve) => (begun = resolve)))
+      return d.transaction(async (tx) => {
+        await tx.all(sql`SELECT id FROM t WHERE id = 1`)
+        begun()
+        await held
+      })
+    })
+    // SQLite has one writing connection: the other transactions wait behind the first.
+    await (dialect.name === 'sqlite' ? started[0] : Promise.all(started))
+    const ids = Array.from({ length: 50 }, (_, i) => i + 1)
+    const answers = await Promise.all(
+      ids.map((id) => d.lookup<Record<string, unknown>>(sql`SELECT note FROM t WHERE id = ${id}`)),
+    )
+    expect(answers.map(plain)).toEqual(ids.map((id) => [{ note: `note ${id}` }]))
+    release()
+    await Promise.all(transactions)
   })
 
   it('runs a FixedQuery with each call’s values, as the template it was written as', async () => {
@@ -145,6 +176,7 @@ describe('SQLite reads asked in the same turn', () => {
   // Another process's connection: it commits synchronously, between two reads of one turn.
   let other: Database.Database
   const notes = sql`SELECT id, note FROM t ORDER BY id`
+  const read = (query: SQL) => d.db.all<Record<string, unknown>>(query)
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'maxq-reads-'))
@@ -161,9 +193,9 @@ describe('SQLite reads asked in the same turn', () => {
   })
 
   it('see every commit made before they were asked, and the next turn sees later ones', async () => {
-    const first = d.db.all(notes)
+    const first = read(notes)
     other.prepare(`INSERT INTO t VALUES (2, 'two')`).run()
-    const second = d.db.all(notes)
+    const second = read(notes)
     // One snapshot for both, taken after the last was asked: the first sees the later commit too.
     const both = [
       { id: 1, note: 'one' },
@@ -173,24 +205,24 @@ describe('SQLite reads asked in the same turn', () => {
     expect(plain(await second)).toEqual(both)
     // The read transaction ended with the turn: a stale snapshot would miss this.
     other.prepare(`INSERT INTO t VALUES (3, 'three')`).run()
-    expect(plain(await d.db.all(notes))).toHaveLength(3)
+    expect(plain(await read(notes))).toHaveLength(3)
   })
 
   it('answer each read its own rows, and a failing read fails alone', async () => {
     const ids = Array.from({ length: 200 }, (_, i) => i + 10)
     for (const id of ids) other.prepare(`INSERT INTO t VALUES (?, ?)`).run(id, `note ${id}`)
-    const reads = ids.map((id) => d.db.all(sql`SELECT note FROM t WHERE id = ${id}`))
-    const broken = d.db.all(sql`SELECT json(${'not json'}) AS bad`)
-    const after = d.db.all(sql`SELECT count(*) AS n FROM t`)
+    const reads = ids.map((id) => read(sql`SELECT note FROM t WHERE id = ${id}`))
+    const broken = read(sql`SELECT json(${'not json'}) AS bad`)
+    const after = read(sql`SELECT count(*) AS n FROM t`)
     await expect(broken).rejects.toThrow(/malformed JSON/)
     expect((await Promise.all(reads)).map(plain)).toEqual(ids.map((id) => [{ note: `note ${id}` }]))
     expect(plain(await after)).toEqual([{ n: 201 }])
   })
 
   it('are answered before the database closes', async () => {
-    const read = d.db.all(notes)
+    const pending = read(notes)
     await d.close()
-    expect(plain(await read)).toEqual([{ id: 1, note: 'one' }])
+    expect(plain(await pending)).toEqual([{ id: 1, note: 'one' }])
     d = openSqlite(join(dir, 'reads.db'))
   })
 })
