@@ -7,12 +7,19 @@ import { mapRun, mapStage, type Row } from './map-rows.js'
 import { countRuns } from './run-counts.js'
 import { loadRunWaitContext, runWaitingFor } from './waiting-for.js'
 
+/** `json_object` pairs: each answer key with the SQL expression of its value. */
+const jsonPairs = (pairs: [string, string][]): string =>
+  pairs.map(([key, value]) => `'${key}', ${value}`).join(', ')
+
 // A run's stages as one JSON array of stage rows (column names as keys, so mapStage reads them as
 // it reads a row). The two dialects name the same aggregate differently; an empty run gives `[]` on
 // SQLite and NULL on PostgreSQL, which parseJson turns into `[]` as well.
-const STAGE_PAIRS = ['run_id', 'seq', 'name', 'final', 'status', 'created_at', 'started_at', 'completed_at']
-  .map((column) => `'${column}', ${column}`)
-  .join(', ')
+const STAGE_PAIRS = jsonPairs(
+  ['run_id', 'seq', 'name', 'final', 'status', 'created_at', 'started_at', 'completed_at'].map((column) => [
+    column,
+    column,
+  ]),
+)
 const STAGES_JSON: Record<Dialect['name'], SQL> = {
   sqlite: sql.raw(`json_group_array(json_object(${STAGE_PAIRS}) ORDER BY seq)`),
   postgres: sql.raw(`json_agg(json_build_object(${STAGE_PAIRS}) ORDER BY seq)`),
@@ -20,8 +27,7 @@ const STAGES_JSON: Record<Dialect['name'], SQL> = {
 
 /**
  * The run and its stages in one statement: GET /runs/{run} is the API's most frequent read (a
- * watcher polls it), and on SQLite every statement outside a transaction takes the WAL read lock
- * anew (file-lock system calls that cost more than the lookup itself).
+ * watcher polls it), and each statement is a read transaction or a round trip of its own.
  */
 const runWithStages = (name: Dialect['name']) =>
   new FixedQuery<{ runId: string }>(
@@ -51,10 +57,6 @@ export async function getRun(
   if (ctx !== null) run.waitingFor = runWaitingFor(ctx)
   return run
 }
-
-/** `json_object` pairs: each answer key with the SQLite expression of its value. */
-const jsonPairs = (pairs: [string, string][]): string =>
-  pairs.map(([key, value]) => `'${key}', ${value}`).join(', ')
 
 /**
  * GET /runs/{run}'s answer written by SQLite itself: the keys, order and values mapRun, mapStage and
