@@ -12,11 +12,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { SQL } from 'drizzle-orm'
-import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core'
 import { renderQuery } from '../../db/fixed-query.js'
 import { openStore } from '../../db/open-store.js'
 import { claimReadySteps } from '../../db/queries/claim-ready-steps.js'
 import { openSqlite } from '../../db/sqlite/open-sqlite.js'
+import { renderer } from '../../db/sqlite/statements.js'
 import type { BenchContext, Metric } from '../support/context.js'
 import { HELLO_FLOW } from '../support/flows.js'
 import { runFlow } from '../support/runs.js'
@@ -168,7 +168,7 @@ async function timeClaim(path: string, count: number): Promise<{ samples: number
   }
   let plan = ''
   if (captured !== null) {
-    const query = renderQuery(new SQLiteSyncDialect(), captured)
+    const query = renderQuery(renderer, captured)
     const db = new Database(path, { readonly: true })
     const rows = db.prepare(`EXPLAIN QUERY PLAN ${query.sql}`).all(...(query.params as unknown[])) as {
       detail: string
