@@ -22,6 +22,7 @@ export function runCli(
     })
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
     child.once('error', reject)
-    child.once('exit', (code) => resolve({ code, output, stdout }))
+    // 'close', not 'exit': the process may exit before everything it wrote has been read.
+    child.once('close', (code) => resolve({ code, output, stdout }))
   })
 }
