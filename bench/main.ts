@@ -189,9 +189,10 @@ function rowOf(metric: Metric): Row {
     }
   }
   const floor = summarize(metric.floor)
+  const difference = own.median - floor.median
   const overhead =
     metric.better === 'lower'
-      ? `+${fmt(own.median - floor.median)} ${metric.unit}`
+      ? `${difference < 0 ? '−' : '+'}${fmt(Math.abs(difference))} ${metric.unit}`
       : `${((own.median / floor.median) * 100).toFixed(0)}% of floor`
   return {
     workload: metric.workload,

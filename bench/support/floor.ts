@@ -15,8 +15,18 @@ export interface FloorServer {
   stop(): Promise<void>
 }
 
-export async function startFloorServer(root: string): Promise<FloorServer> {
-  const child = spawn(process.execPath, [join(root, 'dist/bench/support/floor-server.js')], {
+export function startFloorServer(root: string): Promise<FloorServer> {
+  return startServerScript(join(root, 'dist/bench/support/floor-server.js'), [])
+}
+
+/** The floor of GET /runs/{run} with its run read from PostgreSQL (lookup-floor-server.ts). */
+export function startLookupFloorServer(root: string, databaseUrl: string): Promise<FloorServer> {
+  return startServerScript(join(root, 'dist/bench/support/lookup-floor-server.js'), [databaseUrl])
+}
+
+/** A Node server script that prints its port on stdout when it listens. */
+async function startServerScript(script: string, args: string[]): Promise<FloorServer> {
+  const child = spawn(process.execPath, [script, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const port = await new Promise<number>((resolve, reject) => {

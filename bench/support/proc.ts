@@ -7,6 +7,8 @@ const CLOCK_TICKS_PER_SECOND = 100
 
 interface ProcStat {
   pid: number
+  /** The executable's name as the kernel keeps it (at most 15 characters). */
+  command: string
   ppid: number
   /** utime + stime, in clock ticks. */
   cpuTicks: number
@@ -25,6 +27,7 @@ function readStat(pid: number): ProcStat | null {
   // fields[0] is field 3 (state): ppid is field 4, utime 14, stime 15, rss 24.
   return {
     pid,
+    command: text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')),
     ppid: Number(fields[1]),
     cpuTicks: Number(fields[11]) + Number(fields[12]),
     rssBytes: Number(fields[21]) * PAGE_BYTES,
@@ -37,14 +40,30 @@ export function cpuSeconds(pid: number): number | null {
   return stat === null ? null : stat.cpuTicks / CLOCK_TICKS_PER_SECOND
 }
 
-/** The process and all its descendants, alive now. */
-export function processTree(root: number): ProcStat[] {
+function allProcesses(): ProcStat[] {
   const all: ProcStat[] = []
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue
     const stat = readStat(Number(name))
     if (stat !== null) all.push(stat)
   }
+  return all
+}
+
+/**
+ * CPU seconds used so far by every process alive now whose command is `command`, such as all of a
+ * host's PostgreSQL processes (`postgres`): compare two readings over a load to charge it theirs.
+ */
+export function commandCpuSeconds(command: string): number {
+  const ticks = allProcesses()
+    .filter((stat) => stat.command === command)
+    .reduce((sum, stat) => sum + stat.cpuTicks, 0)
+  return ticks / CLOCK_TICKS_PER_SECOND
+}
+
+/** The process and all its descendants, alive now. */
+export function processTree(root: number): ProcStat[] {
+  const all = allProcesses()
   const children = new Map<number, ProcStat[]>()
   for (const stat of all) {
     const list = children.get(stat.ppid) ?? []
