@@ -74,8 +74,10 @@ export interface BenchContext {
   sizes: Sizes
   floor: Floor
   floorServer: FloorServer
-  /** Starts a MaxQ server with the bench's settings (fresh database unless sqlitePath is given). */
-  startServer(extra?: Partial<Pick<ServerOptions, 'sqlitePath' | 'nodeArgs'>>): Promise<RunningServer>
+  /** Starts a MaxQ server with the bench's settings (a fresh database unless sqlitePath or database is given). */
+  startServer(
+    extra?: Partial<Pick<ServerOptions, 'sqlitePath' | 'database' | 'nodeArgs'>>,
+  ): Promise<RunningServer>
   /**
    * Starts MaxQ the multi-process way: one `maxq serve` and `ticks` × `maxq tick --watch`, on a
    * fresh database. PostgreSQL only (databaseUrl set).

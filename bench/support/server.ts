@@ -20,6 +20,8 @@ export interface ServerOptions {
   databaseUrl?: string
   /** Use this SQLite file instead of a fresh one (the growth workload seeds it first). */
   sqlitePath?: string
+  /** Use this PostgreSQL database instead of a fresh one (seeded first); dropped at stop. */
+  database?: ThrowawayDatabase
   /** Extra MAXQ_* settings from --env. */
   env: Record<string, string>
   /** Extra node flags, e.g. --cpu-prof. */
@@ -143,8 +145,8 @@ export async function waitHealthy(client: HttpClient, child: ChildProcess, what:
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const dir = mkdtempSync(join(tmpdir(), 'maxq-bench-'))
   const port = await freePort()
-  let database: ThrowawayDatabase | null = null
-  if (opts.databaseUrl !== undefined) database = await createDatabase(opts.databaseUrl)
+  let database = opts.database ?? null
+  if (database === null && opts.databaseUrl !== undefined) database = await createDatabase(opts.databaseUrl)
   const env: Record<string, string> = {
     ...cleanEnv(),
     MAXQ_FLOWS_ROOT: opts.flowsRoot,

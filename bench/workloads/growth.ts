@@ -1,23 +1,18 @@
-// growth: chain and fanout, and the claim query's own time, with history in the database:
-// finished runs (completed runs, stages and steps) and blocked steps of other open runs (pending,
-// unmet_deps > 0, available_at NULL). Seeded by direct SQL into a SQLite file migrated by MaxQ's own
-// migrations, before the server starts. The claim is timed by calling db/queries/claim-ready-steps
-// on that file, with 10 claimable steps inserted in a transaction that is rolled back. Beside them:
-// trigger → first step, GET /runs/{run} and GET /runs with every sort and filter, each against an
-// empty database (the two files, and the two servers, take the samples in turn), and the file's
-// size per seeded step.
+// growth: chain and fanout, and the claim query's own time, with a long history in the database
+// (support/history.ts seeds it, on SQLite or PostgreSQL). The claim is timed by calling
+// db/queries/claim-ready-steps on each database, with 10 claimable steps inserted in a transaction
+// that is rolled back. Beside them: trigger → first step, GET /runs/{run} and GET /runs with every
+// sort and filter, each against an empty database (the two databases, and the two servers, take the
+// samples in turn), and the database's size per seeded step.
 
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
 import type { SQL } from 'drizzle-orm'
-import { renderQuery } from '../../db/fixed-query.js'
-import { openStore } from '../../db/open-store.js'
+import { openDialect, type DatabaseConfig } from '../../db/open-dialect.js'
 import { claimReadySteps } from '../../db/queries/claim-ready-steps.js'
-import { openSqlite } from '../../db/sqlite/open-sqlite.js'
-import { renderer } from '../../db/sqlite/statements.js'
 import type { BenchContext, Metric } from '../support/context.js'
+import { postgresHistory, sqliteHistory, type History } from '../support/history.js'
 import { HELLO_FLOW } from '../support/flows.js'
 import { runFlow } from '../support/runs.js'
 import type { RunningServer } from '../support/server.js'
@@ -26,9 +21,8 @@ import { chainSamples } from './chain.js'
 import { fanoutSamples } from './fanout.js'
 
 const CLAIM_SAMPLES = 300
-/** The claim's samples are taken in this many turns per file, alternating between the files. */
+/** The claim's samples are taken in this many turns per database, alternating between them. */
 const CLAIM_TURNS = 10
-const BLOCKED_STEPS_PER_RUN = 100
 /**
  * Requests per API figure and database. The two servers run side by side and take the requests in
  * turn (empty, seeded, empty, …), so that the machine's drift over the minutes of a run weighs on
@@ -49,84 +43,32 @@ const RUN_LISTS = [
 ].map((query) => `/api/v1/runs?limit=20&${query}`)
 const PAGE_RUNS = 20
 
-async function migratedFile(dir: string): Promise<string> {
-  const path = join(dir, 'maxq.db')
-  const store = await openStore({ databaseUrl: undefined, sqlitePath: path })
-  await store.close()
-  return path
-}
-
-function seed(path: string, finished: number, blocked: number, stepsPerRun: number): void {
-  const db = new Database(path)
-  const now = Date.now() - 3_600_000
-  const run = db.prepare(
-    `INSERT INTO runs (id, flow_name, status, created_at, started_at, completed_at, updated_at)
-     VALUES (?, 'seeded', ?, ?, ?, ?, ?)`,
-  )
-  const stage = db.prepare(
-    `INSERT INTO stages (run_id, seq, name, final, status, created_at, started_at, completed_at)
-     VALUES (?, 0, 'only', 1, ?, ?, ?, ?)`,
-  )
-  const step = db.prepare(
-    `INSERT INTO steps (run_id, step_id, flow_name, stage_seq, stage_name, name, status, depends_on, unmet_deps,
-       max_retries, attempt, env, exit_code, stdout, stderr, fields, created_at, started_at, completed_at, updated_at)
-     VALUES (?, ?, 'seeded', 0, 'only', 'post', ?, ?, ?, 0, ?, '{}', ?, ?, '', ?, ?, ?, ?, ?)`,
-  )
-  const edge = db.prepare(`INSERT INTO step_dependencies (run_id, depends_on, step_id) VALUES (?, ?, ?)`)
-  db.transaction(() => {
-    for (let r = 0; r * stepsPerRun < finished; r++) {
-      const id = `done-${r}`
-      const t = now + r
-      run.run(id, 'completed', t, t, t + 1000, t + 1000)
-      stage.run(id, 'completed', t, t, t + 1000)
-      for (let s = 0; s < stepsPerRun && r * stepsPerRun + s < finished; s++) {
-        step.run(id, `s${s}`, 'completed', '[]', 0, 1, 0, 'ok\n', '{"n":1}', t, t, t + 10, t + 10)
-      }
-    }
-    // Open runs whose steps all wait on a dependency that never completes (a gate in a cycle):
-    // they sit in the steps table and the dependency index without ever being claimable.
-    for (let r = 0; r * BLOCKED_STEPS_PER_RUN < blocked; r++) {
-      const id = `blocked-${r}`
-      const t = now + r
-      run.run(id, 'running', t, t, null, t)
-      stage.run(id, 'running', t, t, null)
-      for (let s = 0; s < BLOCKED_STEPS_PER_RUN && r * BLOCKED_STEPS_PER_RUN + s < blocked; s++) {
-        const dep = s === 0 ? `s${BLOCKED_STEPS_PER_RUN - 1}` : 's0'
-        step.run(id, `s${s}`, 'pending', JSON.stringify([dep]), 1, 0, null, null, '{}', t, null, null, t)
-        edge.run(id, dep, `s${s}`)
-      }
-    }
-  })()
-  db.exec('ANALYZE')
-  db.close()
-}
-
 class Rollback extends Error {}
 
-interface ClaimTiming {
-  medianUs: number
-  plan: string
-}
-
-/** Times the claim on each file, CLAIM_SAMPLES each, the files taking turns. */
-async function timeClaims(paths: string[]): Promise<ClaimTiming[]> {
-  const samples = paths.map((): number[] => [])
-  const plans = paths.map(() => '')
+/** Times the claim on each database, CLAIM_SAMPLES each, the databases taking turns: median µs. */
+async function timeClaims(
+  databases: DatabaseConfig[],
+): Promise<{ medians: number[]; statement: SQL | null }> {
+  const samples = databases.map((): number[] => [])
+  let statement: SQL | null = null
   for (let turn = 0; turn < CLAIM_TURNS; turn++) {
-    for (const [p, path] of paths.entries()) {
-      const timing = await timeClaim(path, CLAIM_SAMPLES / CLAIM_TURNS)
-      samples[p]?.push(...timing.samples)
-      plans[p] = timing.plan
+    for (const [d, database] of databases.entries()) {
+      const timing = await timeClaim(database, CLAIM_SAMPLES / CLAIM_TURNS)
+      samples[d]?.push(...timing.samples)
+      statement = timing.statement
     }
   }
-  return samples.map((values, p) => ({ medianUs: median(values), plan: plans[p] ?? '' }))
+  return { medians: samples.map(median), statement }
 }
 
-/** Times claimReadySteps on the file: 10 claimable steps, claimed in a transaction rolled back. */
-async function timeClaim(path: string, count: number): Promise<{ samples: number[]; plan: string }> {
-  const dialect = openSqlite(path)
+/** Times claimReadySteps on the database: 10 claimable steps, claimed in a transaction rolled back. */
+async function timeClaim(
+  database: DatabaseConfig,
+  count: number,
+): Promise<{ samples: number[]; statement: SQL | null }> {
+  const dialect = await openDialect(database)
   const samples: number[] = []
-  let captured: SQL | null = null
+  let statement: SQL | null = null
   try {
     for (let i = 0; i < count; i++) {
       await dialect
@@ -148,7 +90,7 @@ async function timeClaim(path: string, count: number): Promise<{ samples: number
           const recording = {
             ...q,
             all: <T>(query: SQL): Promise<T[]> => {
-              captured = query
+              statement = query
               return q.all<T>(query)
             },
           }
@@ -166,17 +108,7 @@ async function timeClaim(path: string, count: number): Promise<{ samples: number
   } finally {
     await dialect.close()
   }
-  let plan = ''
-  if (captured !== null) {
-    const query = renderQuery(renderer, captured)
-    const db = new Database(path, { readonly: true })
-    const rows = db.prepare(`EXPLAIN QUERY PLAN ${query.sql}`).all(...(query.params as unknown[])) as {
-      detail: string
-    }[]
-    plan = rows.map((row) => row.detail).join('; ')
-    db.close()
-  }
-  return { samples, plan }
+  return { samples, statement }
 }
 
 function find(metrics: Metric[], workload: string): number[] | null {
@@ -248,10 +180,6 @@ async function apiTimes(
 }
 
 export async function growth(ctx: BenchContext, earlier: Metric[]): Promise<Metric[]> {
-  if (ctx.databaseUrl !== undefined) {
-    ctx.log('growth: SQLite only (it seeds a SQLite file); skipped on PostgreSQL')
-    return []
-  }
   const {
     chain: chainN,
     fanoutSmall: fanN,
@@ -259,22 +187,23 @@ export async function growth(ctx: BenchContext, earlier: Metric[]): Promise<Metr
     growthBlockedSteps: blocked,
     growthStepsPerRun: stepsPerRun,
   } = ctx.sizes
+  const size = { finished, blocked, stepsPerRun }
   const dir = mkdtempSync(join(tmpdir(), 'maxq-bench-growth-'))
+  let history: History | null = null
   try {
-    const emptyPath = await migratedFile(mkdtempSync(join(dir, 'empty-')))
-    const seededPath = await migratedFile(mkdtempSync(join(dir, 'seeded-')))
-    const emptyBytes = databaseBytes(emptyPath)
-    seed(seededPath, finished, blocked, stepsPerRun)
-    const bytesPerStep = (databaseBytes(seededPath) - emptyBytes) / (finished + blocked)
-    const [emptyClaim, seededClaim] = (await timeClaims([emptyPath, seededPath])) as [
-      ClaimTiming,
-      ClaimTiming,
-    ]
+    history =
+      ctx.databaseUrl === undefined
+        ? await sqliteHistory(ctx, dir, size)
+        : await postgresHistory(ctx, ctx.databaseUrl, size)
+    const { bytesPerStep } = history
+    const claims = await timeClaims([history.empty, history.seeded])
+    const [emptyClaimUs = Number.NaN, seededClaimUs = Number.NaN] = claims.medians
+    const plan = claims.statement === null ? '' : await history.plan(claims.statement)
 
     let emptyChain = find(earlier, `chain-${chainN}`)
     let emptyFan = find(earlier, `fanout-${fanN}`)
     const empty = await ctx.startServer()
-    const server = await ctx.startServer({ sqlitePath: seededPath }).catch(async (error: unknown) => {
+    const server = await history.startSeeded().catch(async (error: unknown) => {
       await empty.stop()
       throw error
     })
@@ -326,8 +255,8 @@ export async function growth(ctx: BenchContext, earlier: Metric[]): Promise<Metr
         metric: 'claim of 10 steps',
         unit: 'µs',
         better: 'lower',
-        samples: [seededClaim.medianUs],
-        note: `empty database ${emptyClaim.medianUs.toFixed(0)} µs (${(seededClaim.medianUs / emptyClaim.medianUs).toFixed(2)}×); plan: ${seededClaim.plan}`,
+        samples: [seededClaimUs],
+        note: `empty database ${emptyClaimUs.toFixed(0)} µs (${(seededClaimUs / emptyClaimUs).toFixed(2)}×); plan: ${plan}`,
       },
       apiMetric('trigger → first step', seededApi.triggerToFirstStep, emptyApi.triggerToFirstStep),
       apiMetric('GET /runs/{run}', seededApi.getRun, emptyApi.getRun),
@@ -348,11 +277,7 @@ export async function growth(ctx: BenchContext, earlier: Metric[]): Promise<Metr
       },
     ]
   } finally {
+    await history?.remove()
     rmSync(dir, { recursive: true, force: true })
   }
-}
-
-/** The SQLite file with its WAL. */
-function databaseBytes(path: string): number {
-  return [path, `${path}-wal`].reduce((sum, file) => sum + (existsSync(file) ? statSync(file).size : 0), 0)
 }
