@@ -32,7 +32,7 @@ export interface History {
   startSeeded(): Promise<RunningServer>
   /** The plan the seeded database makes for a statement, its lines joined with `; `. */
   plan(statement: SQL): Promise<string>
-  /** Removes what a server started on it has not. */
+  /** Removes both (once any server on them has stopped). */
   remove(): Promise<void>
 }
 
@@ -135,31 +135,29 @@ function fileBytes(path: string): number {
 }
 
 export async function postgresHistory(ctx: BenchContext, url: string, size: HistorySize): Promise<History> {
-  const empty = await migratedDatabase(url)
-  let seeded: ThrowawayDatabase | null = null
-  let seededTaken = false
+  const databases: ThrowawayDatabase[] = []
+  // Dropping is idempotent (IF EXISTS): the seeded one is dropped again after its server dropped it.
+  const remove = async (): Promise<void> => {
+    await Promise.all(databases.map((database) => database.drop()))
+  }
   try {
-    seeded = await migratedDatabase(url)
+    const empty = await migratedDatabase(url)
+    databases.push(empty)
+    const seeded = await migratedDatabase(url)
+    databases.push(seeded)
     const emptyBytes = await databaseBytes(empty.url)
     await seedDatabase(seeded.url, size)
     const bytesPerStep = ((await databaseBytes(seeded.url)) - emptyBytes) / (size.finished + size.blocked)
-    const database = seeded
     return {
       empty: { databaseUrl: empty.url },
-      seeded: { databaseUrl: database.url },
+      seeded: { databaseUrl: seeded.url },
       bytesPerStep,
-      startSeeded: () => {
-        seededTaken = true
-        return ctx.startServer({ database })
-      },
-      plan: (statement) => genericPlan(database.url, statement),
-      remove: async () => {
-        await empty.drop()
-        if (!seededTaken) await database.drop()
-      },
+      startSeeded: () => ctx.startServer({ database: seeded }),
+      plan: (statement) => genericPlan(seeded.url, statement),
+      remove,
     }
   } catch (error) {
-    await Promise.all([empty.drop(), seeded?.drop()])
+    await remove()
     throw error
   }
 }
