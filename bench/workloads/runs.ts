@@ -3,7 +3,7 @@ import { join } from 'node:path'
 
 import type { BenchContext, Metric } from '../support/context.js'
 import { HELLO_FLOW } from '../support/flows.js'
-import { runFlow, trigger, waitForRun } from '../support/runs.js'
+import { runFlow, trigger, waitForRuns } from '../support/runs.js'
 
 export async function runs(ctx: BenchContext): Promise<Metric[]> {
   const n = ctx.sizes.runs
@@ -14,10 +14,10 @@ export async function runs(ctx: BenchContext): Promise<Metric[]> {
     const floor: number[] = []
     for (let i = 0; i < ctx.reps; i++) {
       const started = await Promise.all(Array.from({ length: n }, () => trigger(server.client, HELLO_FLOW)))
-      // One run polled at a time: the figure is the server's own timestamps, and twenty pollers
-      // would load the server the floor does not have (see support/runs.ts).
-      const finished = []
-      for (const run of started) finished.push(await waitForRun(server.client, run.id))
+      const finished = await waitForRuns(
+        server.client,
+        started.map((run) => run.id),
+      )
       const first = Math.min(...finished.map((run) => run.createdAt))
       const last = Math.max(...finished.map((run) => run.completedAt))
       samples.push(n / ((last - first) / 1000))

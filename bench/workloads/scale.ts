@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import type { BenchContext, Metric } from '../support/context.js'
 import { fanoutFlowName, HELLO_FLOW, scheduleSeconds } from '../support/flows.js'
 import { cpuSeconds, MemorySampler } from '../support/proc.js'
-import { runFlow, trigger, waitForRun } from '../support/runs.js'
+import { runFlow, trigger, waitForRuns } from '../support/runs.js'
 import type { RunningServer } from '../support/server.js'
 import { fmt, median } from '../support/stats.js'
 
@@ -40,7 +40,10 @@ async function bigRun(ctx: BenchContext, server: RunningServer, n: number): Prom
 /** `runs` runs of the same fan-out triggered at once: steps/s from the first trigger to the last end. */
 async function runsAtOnce(server: RunningServer, flow: string, runs: number, steps: number): Promise<number> {
   const started = await Promise.all(Array.from({ length: runs }, () => trigger(server.client, flow)))
-  const ended = await Promise.all(started.map((run) => waitForRun(server.client, run.id)))
+  const ended = await waitForRuns(
+    server.client,
+    started.map((run) => run.id),
+  )
   const first = Math.min(...ended.map((run) => run.createdAt))
   const last = Math.max(...ended.map((run) => run.completedAt))
   return (runs * steps) / ((last - first) / 1000)
