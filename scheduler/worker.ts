@@ -1,10 +1,10 @@
 // The worker: one module owns a process's step slots (one SlotPool), its claims and its launches.
 // It claims from two places, both holding their slots in that one pool: its loop's ticks, and the
-// claim a step's exit report carries for the slot it frees (db/store.ts recordExit). Nothing else
-// claims for it: a change made through the API commits a wake-up (in-process, or PostgreSQL
-// NOTIFY from another process) and the loop claims.
+// claim a step's exit report carries for the slot it frees and the other free ones (db/store.ts
+// recordExit). Nothing else claims for it: a change made through the API commits a wake-up
+// (in-process, or PostgreSQL NOTIFY from another process) and the loop claims.
 
-import type { LeaseKey, WorkClaim, WorkerStore } from '../db/store.js'
+import type { ClaimedWork, LeaseKey, WorkClaim, WorkerStore } from '../db/store.js'
 import type { WorkerKind } from '../db/types.js'
 import type { ProcessJob } from '../runtime/process-job.js'
 import { launchSupervisor } from '../runtime/launch-supervisor.js'
@@ -78,9 +78,9 @@ const isStep = (lease: LeaseKey): boolean => lease.startsWith('step/')
 
 /**
  * A long-lived tick loop with its own in-process supervisor: `maxq tick --watch`, and the local
- * runner. The loop wakes when a child ends (a slot freed), when the API changes state in this
- * process, and on PostgreSQL NOTIFY from any other process. The supervisor records exits and
- * heartbeats in the worker's store (store-sinks.ts), not through the API.
+ * runner. The loop wakes when a child ends and its exit's claim may have left work, when the API
+ * changes state in this process, and on PostgreSQL NOTIFY from any other process. The supervisor
+ * records exits and heartbeats in the worker's store (store-sinks.ts), not through the API.
  */
 export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   const { store, workerId } = opts
@@ -93,6 +93,15 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   let loop: TickLoop | null = null
   let stopping = false
 
+  // Step ends whose own claim left nothing for a tick of this worker to take.
+  const drained = new Set<LeaseKey>()
+  // It took fewer flow calls than its limit, and fewer steps than the slots it held (nothing was
+  // left claimable at its commit) or as many, with no slot free once they started. Work that
+  // becomes claimable later wakes the loop itself (its change's wake-up, or the interval's).
+  const leftNothing = (claim: WorkClaim, work: ClaimedWork): boolean =>
+    work.flowCalls.length < claim.flowCallLimit &&
+    (work.steps.length < claim.stepLimit || slots.used >= slots.limit)
+
   const launch = (batch: ProcessJob[]): void => {
     for (const job of batch) supervisor.start(job)
   }
@@ -103,28 +112,38 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
     sinks: storeSinks(store, {
       now: () => Date.now(),
       onLeasesRevoked: () => wake('abort'),
-      // A step's end claims work for the slot it frees, and the flow call it may have queued: the
-      // next step or callback starts without waiting for a tick.
-      claimFor: (lease): WorkClaim | undefined =>
-        stopping || !isStep(lease)
-          ? undefined
-          : { workerId, stepLimit: slots.handOver(lease), flowCallLimit: opts.batchSize },
-      claimed: (claim, work) => {
+      // A step's end claims work for the slot it frees and for every other free one (a batch at
+      // most), and the flow call it may have queued: the next steps or the callback start without
+      // waiting for a tick.
+      claimFor: (lease): WorkClaim | undefined => {
+        if (stopping || !isStep(lease)) return undefined
+        const handed = slots.handOver(lease)
+        return {
+          workerId,
+          stepLimit: handed + slots.hold(opts.batchSize - handed),
+          flowCallLimit: opts.batchSize,
+        }
+      },
+      claimed: (lease, claim, work) => {
         let started: LeaseKey[] = []
         try {
-          launch(jobsFor(opts.jobs, work))
-          started = work.steps.map((step) => step.lease)
+          if (work !== null) launch(jobsFor(opts.jobs, work))
+          started = work?.steps.map((step) => step.lease) ?? []
         } catch (error) {
           // The exit is committed: a job that cannot be built must not turn it into an error.
           opts.onError('starting claimed work failed', error)
         } finally {
           slots.launched(claim.stepLimit, started)
         }
+        if (work !== null && started.length === work.steps.length && leftNothing(claim, work))
+          drained.add(lease)
       },
     }),
     onExit: (lease) => {
       if (isStep(lease)) slots.ended(lease)
-      loop?.wake()
+      // A tick now would claim nothing the end's own claim did not: on PostgreSQL it would cost two
+      // more round trips per step, beside the next step's start.
+      if (!drained.delete(lease)) loop?.wake()
     },
   })
   loop = new TickLoop({

@@ -29,7 +29,7 @@ export async function claimReadySteps(
   return (await db.all<Record<string, unknown>>(claimStatement(d, claim, now))).map(toClaimedStep)
 }
 
-/** The same claim, last in a transaction (a step's exit fills the slot it frees). */
+/** The same claim, last in a transaction (a step's exit fills the slots the worker has free). */
 export function claimReadyStepsAtCommit(tx: Tx, claim: ClaimLimits, now: number): Tail {
   return tx.q.beforeCommit(claim.limit <= 0 ? [] : [claimStatement(tx.d, claim, now)])
 }

@@ -1,7 +1,7 @@
-// End to end: MAXQ_MAX_CONCURRENT_STEPS holds however work is claimed. A step's end claims the
-// next ready step for the slot it frees, in the same transaction as its exit, while the tick loop
-// claims for the other free slots; neither may start a step beyond the limit, and every claimed
-// step must actually run, once.
+// End to end: MAXQ_MAX_CONCURRENT_STEPS holds however work is claimed. A step's end claims ready
+// steps for the slot it frees and the other free ones, in the same transaction as its exit, while
+// the tick loop claims for free slots too; neither may start a step beyond the limit, and every
+// claimed step must actually run, once.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { testDatabases } from '../support/dialects.js'

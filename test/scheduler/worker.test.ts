@@ -1,7 +1,8 @@
 // One worker, one pool of step slots (scheduler/worker.ts): its loop's ticks and the claims its
 // step exits carry both take their slots there, so together they never run more than
 // maxConcurrentSteps steps. Checked after every claim, in the database (steps running) and in the
-// pool, while a stage of short steps goes through a limit of 2.
+// pool, while a stage of short steps goes through a limit of 2. And the loop ticks after a step's
+// end only when that end's own claim may have left work behind.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ClaimedWork, ExitOutcome, Store } from '../../db/store.js'
@@ -22,9 +23,64 @@ describe.each(testDatabases)('a worker’s slot pool on $name', (database) => {
   let flowsRoot: string
   let worker: Worker | undefined
 
+  type Limits = { batchSize: number; maxConcurrentSteps: number }
+
+  function start(on: Store, limits: Limits & { intervalMs: number }): Promise<Worker> {
+    return startWorker({
+      store: on,
+      workerId: 'worker',
+      jobs: {
+        flowsRoot,
+        apiBase: 'http://127.0.0.1:9/api/v1',
+        baseEnv: { PATH: process.env.PATH },
+        tokens: runTokens('worker-test-key'),
+      },
+      ...limits,
+      leaseMs: 30_000,
+      reapEveryMs: 60_000,
+      supervisor: {
+        apiBase: 'http://127.0.0.1:9/api/v1',
+        apiToken: undefined,
+        graceMs: 100,
+        spawner: resolveSpawner('auto'),
+      },
+      onError: (what, error) => {
+        throw new Error(`${what}: ${String(error)}`)
+      },
+    })
+  }
+
+  /** The store, with the steps each of the loop's claims took, in order. */
+  function watchingLoopClaims(): { watched: Store; loopClaims: string[][] } {
+    const loopClaims: string[][] = []
+    const watched: Store = Object.create(store) as Store
+    Object.defineProperty(watched, 'claimWork', {
+      value: async (...args: Parameters<Store['claimWork']>): Promise<ClaimedWork> => {
+        const work = await store.claimWork(...args)
+        loopClaims.push(work.steps.map((step) => step.stepId))
+        return work
+      },
+    })
+    return { watched, loopClaims }
+  }
+
+  /** After its first tick (made at start), the loop only ticks when woken: the interval is 60 s. */
+  async function startedIdle(watched: Store, loopClaims: string[][], limits: Limits): Promise<Worker> {
+    const started = await start(watched, { ...limits, intervalMs: 60_000 })
+    await waitFor(() => loopClaims.length > 0, { message: 'the loop did not tick at start' })
+    return started
+  }
+
+  /** A run of flow `demo` whose flow call runs elsewhere, so the run stays open for its stage. */
+  async function openRun(): Promise<string> {
+    const run = await store.createRun({ flowName: 'demo' }, Date.now())
+    await store.claimFlowCalls({ workerId: 'elsewhere', limit: 1 }, Date.now())
+    return run.id
+  }
+
   beforeEach(async () => {
     flowsRoot = await createTempDir()
-    await writeFlow(flowsRoot, 'demo', { flow: 'exit 0', steps: { quick: 'exit 0' } })
+    await writeFlow(flowsRoot, 'demo', { flow: 'exit 0', steps: { quick: 'exit 0', slow: 'sleep 1' } })
   })
   afterEach(async () => {
     await worker?.stop()
@@ -62,30 +118,7 @@ describe.each(testDatabases)('a worker’s slot pool on $name', (database) => {
         },
       },
     })
-    worker = await startWorker({
-      store: watched,
-      workerId: 'worker',
-      jobs: {
-        flowsRoot,
-        apiBase: 'http://127.0.0.1:9/api/v1',
-        baseEnv: { PATH: process.env.PATH },
-        tokens: runTokens('worker-test-key'),
-      },
-      batchSize: 10,
-      maxConcurrentSteps: LIMIT,
-      leaseMs: 30_000,
-      intervalMs: 50,
-      reapEveryMs: 60_000,
-      supervisor: {
-        apiBase: 'http://127.0.0.1:9/api/v1',
-        apiToken: undefined,
-        graceMs: 100,
-        spawner: resolveSpawner('auto'),
-      },
-      onError: (what, error) => {
-        throw new Error(`${what}: ${String(error)}`)
-      },
-    })
+    worker = await start(watched, { batchSize: 10, maxConcurrentSteps: LIMIT, intervalMs: 50 })
 
     const steps = Array.from({ length: STEPS }, (_, i) => ({ id: `s${i}`, name: 'quick' }))
     expect((await store.scheduleStage(run.id, { stage: 'only', final: true, steps }, Date.now())).ok).toBe(
@@ -103,5 +136,49 @@ describe.each(testDatabases)('a worker’s slot pool on $name', (database) => {
     expect(Math.max(...runningAfterClaims)).toBe(LIMIT)
     expect(exitClaims).toBeGreaterThan(0)
     await waitFor(() => worker?.slots.used === 0, { message: 'slots were not given back' })
+  })
+
+  it('runs a chain on its steps’ own claims: the loop does not tick after each end', async () => {
+    const runId = await openRun()
+    const { watched, loopClaims } = watchingLoopClaims()
+    worker = await startedIdle(watched, loopClaims, { batchSize: 10, maxConcurrentSteps: LIMIT })
+    const steps = ['c1', 'c2', 'c3', 'c4', 'c5'].map((id, i) => ({
+      id,
+      name: 'quick',
+      ...(i === 0 ? {} : { dependsOn: [`c${i}`] }),
+    }))
+    expect((await store.scheduleStage(runId, { stage: 'only', final: true, steps }, Date.now())).ok).toBe(
+      true,
+    )
+    const before = loopClaims.length
+    worker.wake()
+    await waitFor(async () => (await store.getRun(runId))?.status === 'completed', {
+      timeoutMs: 30_000,
+      message: 'the chain did not complete',
+    })
+    // The wake-up's tick took c1; every later step was claimed by its predecessor's end.
+    expect(loopClaims.slice(before)).toEqual([['c1']])
+  })
+
+  it('ticks after an end whose claim filled its batch while slots are still free', async () => {
+    const runId = await openRun()
+    const { watched, loopClaims } = watchingLoopClaims()
+    // A batch of 2 with 4 slots: the root's end releases three steps and claims two of them; the
+    // loop must take the third at once, not the end of d1 a second later (or the interval).
+    worker = await startedIdle(watched, loopClaims, { batchSize: 2, maxConcurrentSteps: 4 })
+    const steps = [
+      { id: 'root', name: 'quick' },
+      ...['d1', 'd2', 'd3'].map((id) => ({ id, name: 'slow', dependsOn: ['root'] })),
+    ]
+    expect((await store.scheduleStage(runId, { stage: 'only', final: true, steps }, Date.now())).ok).toBe(
+      true,
+    )
+    const before = loopClaims.length
+    worker.wake()
+    await waitFor(async () => (await store.getRun(runId))?.status === 'completed', {
+      timeoutMs: 30_000,
+      message: 'the stage did not complete',
+    })
+    expect(loopClaims.slice(before).filter((taken) => taken.length > 0)).toEqual([['root'], ['d3']])
   })
 })
