@@ -5,7 +5,7 @@
 // end only when that end's own claim may have left work behind.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { ClaimedWork, ExitOutcome, Store } from '../../db/store.js'
+import type { ClaimedWork, ExitOutcome, StepDefinition, Store } from '../../db/store.js'
 import { resolveSpawner } from '../../runtime/spawn-detached.js'
 import { startWorker, type Worker } from '../../scheduler/worker.js'
 import { runTokens } from '../../security/run-token.js'
@@ -78,6 +78,24 @@ describe.each(testDatabases)('a worker’s slot pool on $name', (database) => {
     return run.id
   }
 
+  /** Posts the run's one stage, wakes the worker, and answers what the loop claimed until the run ended. */
+  async function runStage(
+    runId: string,
+    steps: StepDefinition[],
+    loopClaims: string[][],
+  ): Promise<string[][]> {
+    expect((await store.scheduleStage(runId, { stage: 'only', final: true, steps }, Date.now())).ok).toBe(
+      true,
+    )
+    const before = loopClaims.length
+    worker?.wake()
+    await waitFor(async () => (await store.getRun(runId))?.status === 'completed', {
+      timeoutMs: 30_000,
+      message: 'the stage did not complete',
+    })
+    return loopClaims.slice(before)
+  }
+
   beforeEach(async () => {
     flowsRoot = await createTempDir()
     await writeFlow(flowsRoot, 'demo', { flow: 'exit 0', steps: { quick: 'exit 0', slow: 'sleep 1' } })
@@ -89,9 +107,7 @@ describe.each(testDatabases)('a worker’s slot pool on $name', (database) => {
   })
 
   it('never runs more steps than its limit between its loop’s claims and its exits’ claims', async () => {
-    const run = await store.createRun({ flowName: 'demo' }, Date.now())
-    // The flow call runs elsewhere, so the run stays open while the stage is posted here.
-    await store.claimFlowCalls({ workerId: 'elsewhere', limit: 1 }, Date.now())
+    const runId = await openRun()
 
     const runningAfterClaims: number[] = []
     const usedAfterClaims: number[] = []
@@ -121,14 +137,7 @@ describe.each(testDatabases)('a worker’s slot pool on $name', (database) => {
     worker = await start(watched, { batchSize: 10, maxConcurrentSteps: LIMIT, intervalMs: 50 })
 
     const steps = Array.from({ length: STEPS }, (_, i) => ({ id: `s${i}`, name: 'quick' }))
-    expect((await store.scheduleStage(run.id, { stage: 'only', final: true, steps }, Date.now())).ok).toBe(
-      true,
-    )
-    worker.wake()
-    await waitFor(async () => (await store.getRun(run.id))?.status === 'completed', {
-      timeoutMs: 30_000,
-      message: 'the stage did not complete',
-    })
+    await runStage(runId, steps, [])
 
     expect(Math.max(...runningAfterClaims)).toBeLessThanOrEqual(LIMIT)
     expect(Math.max(...usedAfterClaims)).toBeLessThanOrEqual(LIMIT)
@@ -147,17 +156,8 @@ describe.each(testDatabases)('a worker’s slot pool on $name', (database) => {
       name: 'quick',
       ...(i === 0 ? {} : { dependsOn: [`c${i}`] }),
     }))
-    expect((await store.scheduleStage(runId, { stage: 'only', final: true, steps }, Date.now())).ok).toBe(
-      true,
-    )
-    const before = loopClaims.length
-    worker.wake()
-    await waitFor(async () => (await store.getRun(runId))?.status === 'completed', {
-      timeoutMs: 30_000,
-      message: 'the chain did not complete',
-    })
     // The wake-up's tick took c1; every later step was claimed by its predecessor's end.
-    expect(loopClaims.slice(before)).toEqual([['c1']])
+    expect(await runStage(runId, steps, loopClaims)).toEqual([['c1']])
   })
 
   it('ticks after an end whose claim filled its batch while slots are still free', async () => {
@@ -170,15 +170,7 @@ describe.each(testDatabases)('a worker’s slot pool on $name', (database) => {
       { id: 'root', name: 'quick' },
       ...['d1', 'd2', 'd3'].map((id) => ({ id, name: 'slow', dependsOn: ['root'] })),
     ]
-    expect((await store.scheduleStage(runId, { stage: 'only', final: true, steps }, Date.now())).ok).toBe(
-      true,
-    )
-    const before = loopClaims.length
-    worker.wake()
-    await waitFor(async () => (await store.getRun(runId))?.status === 'completed', {
-      timeoutMs: 30_000,
-      message: 'the stage did not complete',
-    })
-    expect(loopClaims.slice(before).filter((taken) => taken.length > 0)).toEqual([['root'], ['d3']])
+    const claims = await runStage(runId, steps, loopClaims)
+    expect(claims.filter((taken) => taken.length > 0)).toEqual([['root'], ['d3']])
   })
 })
