@@ -159,9 +159,10 @@ function reportingSide(
   let tokenKey: Promise<string> | undefined
   return {
     // An end wakes other processes only for what it changed: work made claimable, or leases revoked
-    // (see the queries). With a claim, the worker fills the slot the end frees in the same
-    // transaction, last, with the COMMIT: ready steps, and the run's callback when the end queued
-    // one. In a fan-out most step ends just free a slot, which that claim fills again.
+    // (see the queries). With a claim, the worker fills its free slots (the one a step's end frees
+    // among them) in the same transaction, last, with the COMMIT: ready steps, and the run's
+    // callback when the end made it claimable. In a fan-out most step ends just free a slot, which
+    // that claim fills again.
     recordExit: async (report: ExitReport, now: number, claim?: WorkClaim) => {
       const lease = parseLease(report.lease)
       if (lease === null) return { accepted: false, leasesRevoked: false }

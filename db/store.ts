@@ -296,7 +296,8 @@ export interface WorkerStore {
   /**
    * Records an attempt's end; settles its stage, queues the flow callback and ends the run as due.
    * With `claim`, the worker fills the slots it has free (the end's among them) in the same
-   * transaction, last, with its COMMIT: ready steps, and the run's callback when the end queued it.
+   * transaction, last, with its COMMIT: ready steps, and the run's callback when the end made it
+   * claimable (a step's end that settled a stage, or the end of the flow call it waited for).
    */
   recordExit(report: ExitReport, now: number, claim?: WorkClaim): Promise<ExitOutcome>
   /** Renews the given leases; returns those no longer live (aborted, reaped) so their processes die. */

@@ -1,7 +1,7 @@
 // The worker: one module owns a process's step slots (one SlotPool), its claims and its launches.
 // It claims from two places, both holding their slots in that one pool: its loop's ticks, and the
-// claim a step's exit report carries for the slot it frees and the other free ones (db/store.ts
-// recordExit). Nothing else claims for it: a change made through the API commits a wake-up
+// claim each exit report of its scripts carries for its free slots (the one a step's end frees
+// among them) and for its run's callback (db/store.ts recordExit). Nothing else claims for it: a change made through the API commits a wake-up
 // (in-process, or PostgreSQL NOTIFY from another process) and the loop claims.
 
 import type { ClaimedWork, LeaseKey, WorkClaim, WorkerStore } from '../db/store.js'
@@ -93,7 +93,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   let loop: TickLoop | null = null
   let stopping = false
 
-  // Step ends whose own claim left nothing for a tick of this worker to take.
+  // Ends whose own claim left nothing for a tick of this worker to take.
   const drained = new Set<LeaseKey>()
   // It took fewer flow calls than its limit, and fewer steps than the slots it held (nothing was
   // left claimable at its commit) or as many, with no slot free once they started. Work that
@@ -112,11 +112,11 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
     sinks: storeSinks(store, {
       now: () => Date.now(),
       onLeasesRevoked: () => wake('abort'),
-      // A step's end claims work for the slot it frees and for every other free one (a batch at
-      // most), and the flow call it may have queued: the next steps or the callback start without
-      // waiting for a tick.
+      // An end claims work for the slot it frees (a step's) and for every other free one (a batch
+      // at most), and the run's callback when the end made it claimable (a stage settled, or the
+      // flow call that ran before it ended): the next steps or the callback start without a tick.
       claimFor: (lease): WorkClaim | undefined => {
-        if (stopping || !isStep(lease)) return undefined
+        if (stopping) return undefined
         const handed = slots.handOver(lease)
         return {
           workerId,
@@ -142,7 +142,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
     onExit: (lease) => {
       if (isStep(lease)) slots.ended(lease)
       // A tick now would claim nothing the end's own claim did not: on PostgreSQL it would cost two
-      // more round trips per step, beside the next step's start.
+      // more round trips per step and per flow call, beside the next script's start.
       if (!drained.delete(lease)) loop?.wake()
     },
   })

@@ -81,7 +81,12 @@ export async function recordFlowExit(tx: Tx, end: FlowAttemptEnd, now: number): 
     return true
   }
 
-  if (Number(open[0]?.stages ?? 0) > 0 || Number(open[0]?.calls ?? 0) > 0) return true
+  if (Number(open[0]?.calls ?? 0) > 0) {
+    // Calls of a run never overlap: the callback queued while this one ran is claimable now.
+    tx.wake('work')
+    return true
+  }
+  if (Number(open[0]?.stages ?? 0) > 0) return true
 
   // It exits 0 having scheduled nothing, but a stage it posted was refused: a plan that went wrong,
   // not a flow that chose to end.

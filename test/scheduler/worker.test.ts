@@ -2,8 +2,9 @@
 // step exits carry both take their slots there, so together they never run more than
 // maxConcurrentSteps steps. Checked after every claim, in the database (steps running) and in the
 // pool, while a stage of short steps goes through a limit of 2. And the loop ticks after a step's
-// end only when that end's own claim may have left work behind.
+// or a flow call's end only when that end's own claim may have left work behind.
 
+import { writeFile } from 'node:fs/promises'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ClaimedWork, ExitOutcome, StepDefinition, Store } from '../../db/store.js'
 import { resolveSpawner } from '../../runtime/spawn-detached.js'
@@ -50,18 +51,20 @@ describe.each(testDatabases)('a worker’s slot pool on $name', (database) => {
     })
   }
 
-  /** The store, with the steps each of the loop's claims took, in order. */
-  function watchingLoopClaims(): { watched: Store; loopClaims: string[][] } {
+  /** The store, with the steps and the flow calls each of the loop's claims took, in order. */
+  function watchingLoopClaims(): { watched: Store; loopClaims: string[][]; loopFlowCalls: number[] } {
     const loopClaims: string[][] = []
+    const loopFlowCalls: number[] = []
     const watched: Store = Object.create(store) as Store
     Object.defineProperty(watched, 'claimWork', {
       value: async (...args: Parameters<Store['claimWork']>): Promise<ClaimedWork> => {
         const work = await store.claimWork(...args)
         loopClaims.push(work.steps.map((step) => step.stepId))
+        loopFlowCalls.push(work.flowCalls.length)
         return work
       },
     })
-    return { watched, loopClaims }
+    return { watched, loopClaims, loopFlowCalls }
   }
 
   /** After its first tick (made at start), the loop only ticks when woken: the interval is 60 s. */
@@ -172,5 +175,41 @@ describe.each(testDatabases)('a worker’s slot pool on $name', (database) => {
     ]
     const claims = await runStage(runId, steps, loopClaims)
     expect(claims.filter((taken) => taken.length > 0)).toEqual([['root'], ['d3']])
+  })
+
+  it('starts the callback queued behind a flow call from that call’s end, with no tick', async () => {
+    // The first call waits for `go`; meanwhile its stage runs and ends, queuing the callback, which
+    // may not start while the first call runs. The first call's end must claim it.
+    const go = `${flowsRoot}/go`
+    await writeFlow(flowsRoot, 'waits', {
+      flow: `[ -n "\${MAXQ_COMPLETED_STAGE:-}" ] || until [ -e '${go}' ]; do sleep 0.02; done`,
+      steps: { quick: 'exit 0' },
+    })
+    const { watched, loopClaims, loopFlowCalls } = watchingLoopClaims()
+    worker = await startedIdle(watched, loopClaims, { batchSize: 10, maxConcurrentSteps: LIMIT })
+    const run = await store.createRun({ flowName: 'waits' }, Date.now())
+    worker.wake()
+    await waitFor(() => loopFlowCalls.includes(1), { message: 'the loop did not claim the first call' })
+    const stage = { stage: 'first', final: false, steps: [{ id: 'a', name: 'quick' }] }
+    expect((await store.scheduleStage(run.id, stage, Date.now())).ok).toBe(true)
+    worker.wake()
+    await waitFor(async () => (await store.getRun(run.id))?.stages[0]?.status === 'completed', {
+      message: 'the stage did not complete',
+    })
+    const ticksBefore = loopClaims.length
+
+    await writeFile(go, '')
+    await waitFor(async () => (await store.getRun(run.id))?.status === 'completed', {
+      timeoutMs: 30_000,
+      message: 'the run did not complete',
+    })
+    const calls = await store.listFlowCalls(run.id)
+    expect(calls.ok && calls.value.map((call) => [call.completedStage, call.status])).toEqual([
+      [null, 'completed'],
+      ['first', 'completed'],
+    ])
+    // Neither call's end woke the loop: the first one's claim took the callback, the second left nothing.
+    expect(loopClaims.length).toBe(ticksBefore)
+    expect(loopFlowCalls.reduce((sum, n) => sum + n, 0)).toBe(1)
   })
 })
