@@ -14,7 +14,7 @@ import {
 import { claimedSteps, claimReadySteps, claimReadyStepsAtCommit } from './queries/claim-ready-steps.js'
 import { createRun } from './queries/create-run.js'
 import { deleteRun, pruneRuns } from './queries/delete-runs.js'
-import { hasWork } from './queries/has-work.js'
+import { findWork } from './queries/find-work.js'
 import { appendLog, listLogs } from './queries/logs.js'
 import { pauseRun, resumeRun } from './queries/pause-run.js'
 import { postFields } from './queries/post-fields.js'
@@ -253,7 +253,7 @@ function workerSide(
       )
       return Number(rows[0]?.n ?? 0)
     },
-    hasWork: (now) => hasWork(d.db, now),
+    findWork: (now) => findWork(d.db, now),
     lastScheduleSlots: (flowNames) => inTx((tx) => lastScheduleSlots(tx, flowNames)),
     markScheduleSeen: (slot, now) => inTx((tx) => markScheduleSeen(tx, slot, now)),
     startScheduledRun: (request, now) => changing('work', (tx) => startScheduledRun(tx, request, now)),

@@ -3,6 +3,7 @@
 // statement atomic on its own). ApiStore is what handlers/ gets, WorkerStore what scheduler/ gets.
 
 import type { PruneOutcome, PruneQuery } from './queries/delete-runs.js'
+import type { WorkFound } from './queries/find-work.js'
 import type { Changes, ChangeScope } from './queries/read-changes.js'
 import type { MetricsCounts } from './queries/read-metrics.js'
 import type { Refusal } from './queries/record-refusal.js'
@@ -308,8 +309,8 @@ export interface WorkerStore {
    */
   releaseLeases(leases: LeaseKey[], now: number): Promise<number>
   countRunningSteps(): Promise<number>
-  /** One cheap, index-only question: is anything claimable, running or due? */
-  hasWork(now: number): Promise<boolean>
+  /** One cheap, index-only question: is anything claimable now, and is anything running? */
+  findWork(now: number): Promise<WorkFound>
   /** The retention sweep: one batch of old finished runs, deleted. */
   pruneRuns(query: PruneQuery): Promise<PruneOutcome>
   /** Folds GET /runs's run-count changes when there are many; answers how many rows it folded. */

@@ -1,8 +1,8 @@
 // The long-lived tick loop of `maxq tick --watch` and the local runner. Work starts through
 // events: wake() runs the next tick at once (a handler changed state, PostgreSQL NOTIFY arrived,
-// a supervised process ended). The interval is only the fallback for a missed wake-up, and an idle
-// interval costs one index-only query (store.hasWork). Lease reaping runs inside a tick, at most
-// every `reapEveryMs`, and only when something is running.
+// a supervised process ended). The interval is only the fallback for a missed wake-up: a timer tick
+// asks one index-only question (store.findWork) and claims only when something is claimable. Lease
+// reaping runs inside a tick, at most every `reapEveryMs`, and only when something is running.
 
 import { tick, type TickDeps, type TickReport } from './tick.js'
 
@@ -72,11 +72,14 @@ export class TickLoop {
 
   async #once(woken: boolean): Promise<TickReport | null> {
     const now = this.#opts.now()
-    // A timer tick with nothing claimable or running (so nothing to reap) and no schedule slot
-    // due stays one small query.
-    const scheduleDue = this.#opts.schedules?.due(now) ?? false
-    if (!woken && !scheduleDue && !(await this.#opts.store.hasWork(now))) return null
     const reap = now - this.#lastReapAt >= this.#opts.reapEveryMs
+    // A timer tick with nothing claimable, no schedule slot due and no reap to run (one is due and
+    // something runs) stays one small query: while long scripts run, the interval claims nothing.
+    const scheduleDue = this.#opts.schedules?.due(now) ?? false
+    if (!woken && !scheduleDue) {
+      const found = await this.#opts.store.findWork(now)
+      if (!found.claimable && !(reap && found.running)) return null
+    }
     if (reap) this.#lastReapAt = now
     const report = await tick({ ...this.#opts, reap })
     this.#opts.onTick?.(report)

@@ -15,7 +15,7 @@ import {
 } from '../sql-executor.js'
 import { renderQuery } from '../fixed-query.js'
 import { DEFAULT_POOL_SIZE } from '../open-dialect.js'
-import { claimableNow } from '../queries/has-work.js'
+import { claimableNow } from '../queries/find-work.js'
 
 /** The LISTEN/NOTIFY channel that wakes tick loops in other processes. */
 export const WAKE_CHANNEL = 'maxq_wake'

@@ -12,7 +12,7 @@ import { startWorker, type Worker } from '../../scheduler/worker.js'
 import { runTokens } from '../../security/run-token.js'
 import { testDatabases } from '../support/dialects.js'
 import { storePerTest } from '../support/store-per-test.js'
-import { createTempDir, removeDir, writeFlow } from '../support/temp-flows.js'
+import { createTempDir, removeDir, writeFlow, writeScript } from '../support/temp-flows.js'
 import { waitFor } from '../support/wait-for.js'
 
 const LIMIT = 2
@@ -211,5 +211,44 @@ describe.each(testDatabases)('a worker’s slot pool on $name', (database) => {
     // Neither call's end woke the loop: the first one's claim took the callback, the second left nothing.
     expect(loopClaims.length).toBe(ticksBefore)
     expect(loopFlowCalls.reduce((sum, n) => sum + n, 0)).toBe(1)
+  })
+
+  it('asks one question per interval while a step runs, and claims nothing until a reap is due', async () => {
+    const go = `${flowsRoot}/go`
+    await writeScript(`${flowsRoot}/demo/steps/held/step.sh`, `until [ -e '${go}' ]; do sleep 0.02; done`)
+    const runId = await openRun()
+    let questions = 0
+    let claims = 0
+    const watched: Store = Object.create(store) as Store
+    Object.defineProperties(watched, {
+      findWork: {
+        value: (...args: Parameters<Store['findWork']>) => {
+          questions++
+          return store.findWork(...args)
+        },
+      },
+      claimWork: {
+        value: (...args: Parameters<Store['claimWork']>) => {
+          claims++
+          return store.claimWork(...args)
+        },
+      },
+    })
+    // A reap is due at the first tick, then not for a minute.
+    worker = await start(watched, { batchSize: 10, maxConcurrentSteps: LIMIT, intervalMs: 10 })
+    const stage = { stage: 'only', final: true, steps: [{ id: 'h', name: 'held' }] }
+    expect((await store.scheduleStage(runId, stage, Date.now())).ok).toBe(true)
+    worker.wake()
+    await waitFor(async () => (await store.countRunningSteps()) === 1, {
+      message: 'the step did not start',
+    })
+    const [asked, claimed] = [questions, claims]
+    await waitFor(() => questions >= asked + 10, { message: 'the loop did not tick on its interval' })
+    expect(claims).toBe(claimed)
+
+    await writeFile(go, '')
+    await waitFor(async () => (await store.getRun(runId))?.status === 'completed', {
+      message: 'the run did not complete',
+    })
   })
 })

@@ -65,7 +65,7 @@ describe.each(testDatabases)('abort, pause and resume on $name', (database) => {
 
     const again = await store.abortRun(runId, tick())
     expect(again.ok && again.value).toMatchObject({ processesKilled: 0, alreadyCompleted: true })
-    expect(await store.hasWork(tick())).toBe(false)
+    expect(await store.findWork(tick())).toEqual({ claimable: false, running: false })
   })
 
   it('renews live leases in a heartbeat', async () => {

@@ -85,7 +85,7 @@ describe.each(testDatabases)('store lifecycle on $name', (database) => {
       ['one', 'completed'],
       ['two', 'completed'],
     ])
-    expect(await store.hasWork(tick())).toBe(false)
+    expect(await store.findWork(tick())).toEqual({ claimable: false, running: false })
   })
 
   it('retries a failed attempt, then fails dependents and calls the flow with the failed stage', async () => {

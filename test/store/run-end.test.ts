@@ -40,7 +40,7 @@ describe.each(testDatabases)('how a run ends on $name', (database) => {
     const calls = await store.listFlowCalls(run.id)
     expect(calls.ok && calls.value).toMatchObject([{ status: 'failed', exitCode: 7, stderr: 'boom\n' }])
     expect(await store.claimReadySteps(worker, tick())).toEqual([])
-    expect(await store.hasWork(tick())).toBe(false)
+    expect(await store.findWork(tick())).toEqual({ claimable: false, running: false })
   })
 
   it('completes the run, with a warning, when the flow exits 0 and schedules nothing', async () => {
@@ -72,22 +72,24 @@ describe.each(testDatabases)('how a run ends on $name', (database) => {
     })
   })
 
-  it('has no work when idle, and work while a run is open', async () => {
-    expect(await store.hasWork(tick())).toBe(false)
+  it('finds no work when idle, then what is claimable and what runs while a run is open', async () => {
+    expect(await store.findWork(tick())).toEqual({ claimable: false, running: false })
     expect(await store.countRunningSteps()).toBe(0)
 
     const run = await store.createRun({ flowName: 'demo' }, tick())
-    expect(await store.hasWork(tick())).toBe(true)
+    expect(await store.findWork(tick())).toEqual({ claimable: true, running: false })
     const [call] = await store.claimFlowCalls(worker, tick())
+    expect(await store.findWork(tick())).toEqual({ claimable: false, running: true })
     await store.scheduleStage(run.id, { stage: 'one', final: true, steps: [{ id: 'a', name: 's' }] }, tick())
+    expect(await store.findWork(tick())).toEqual({ claimable: true, running: true })
     await store.recordExit({ lease: call!.lease, exitCode: 0 }, tick())
     const [step] = await store.claimReadySteps(worker, tick())
     expect(await store.countRunningSteps()).toBe(1)
-    expect(await store.hasWork(tick())).toBe(true)
+    expect(await store.findWork(tick())).toEqual({ claimable: false, running: true })
     await store.recordExit({ lease: step!.lease, exitCode: 0 }, tick())
 
     expect((await store.getRun(run.id))?.status).toBe('completed')
-    expect(await store.hasWork(tick())).toBe(false)
+    expect(await store.findWork(tick())).toEqual({ claimable: false, running: false })
     expect(await store.countRunningSteps()).toBe(0)
   })
 
