@@ -11,10 +11,9 @@ import {
   type RunRef,
   type SettledStage,
 } from './settle-stage.js'
-import type { Row } from './map-rows.js'
 import { insertStepAttempt, runningStep, terminationOf } from './record-attempt.js'
 import { stepFailedLine } from './system-lines.js'
-import { isRunOpen, lockRun, lockRunStatement, type Tx } from './tx.js'
+import { isRunOpen, lockRun, lockRunStatement, type LockedRun, type Tx } from './tx.js'
 import { writeLog } from './write-log.js'
 
 export interface StepAttemptEnd {
@@ -42,7 +41,7 @@ function markCompleted(end: StepAttemptEnd, now: number): SQL {
 const outcomeOf = (end: StepAttemptEnd) => ({ ...end, terminationReason: terminationOf(end) })
 
 interface Completion {
-  run: Row | null
+  run: LockedRun | null
   accepted: boolean
   /** Dependents the step's end made claimable. */
   released: number
@@ -71,7 +70,7 @@ async function completeInOneStatement(tx: Tx, end: StepAttemptEnd, now: number):
   ])
   const row = answer[0]
   return {
-    run: (locked[0] as Row | undefined) ?? null,
+    run: (locked[0] as LockedRun | undefined) ?? null,
     accepted: Number(row?.accepted ?? 0) > 0,
     released: Number(row?.released ?? 0),
     stage: row?.seq === null || row?.seq === undefined ? undefined : (row as unknown as SettledStage),
@@ -260,6 +259,6 @@ export async function recordLostStepAttempt(
   return true
 }
 
-function runRefOf(runId: string, run: Row): RunRef {
+function runRefOf(runId: string, run: LockedRun): RunRef {
   return { id: runId, flowName: String(run.flow_name), status: String(run.status) }
 }

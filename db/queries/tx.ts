@@ -1,6 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm'
 import type { Dialect, TxExecutor, Waker } from '../sql-executor.js'
-import type { Row } from './map-rows.js'
 
 /** What every query inside a transaction gets: the executor and the dialect's differences. */
 export interface Tx {
@@ -30,14 +29,29 @@ export function chunks<T>(values: readonly T[], size: number): T[][] {
  * its stages and steps) keeps concurrent ticks and API processes on PostgreSQL from deadlocking,
  * and it serialises the "last sibling step just finished" decision per run.
  */
-export async function lockRun(tx: Tx, runId: string): Promise<Row | null> {
-  const rows = await tx.q.all<Row>(lockRunStatement(tx, runId))
+export async function lockRun(tx: Tx, runId: string): Promise<LockedRun | null> {
+  const rows = await tx.q.all<LockedRun>(lockRunStatement(tx, runId))
   return rows[0] ?? null
+}
+
+/**
+ * What the lifecycle reads of the run it locks. Not the whole row: every step's end takes this
+ * lock, and a run's input, metadata and output may be up to a megabyte each.
+ */
+export interface LockedRun {
+  id: string
+  flow_name: string
+  status: string
+  started_at: number | null
+  termination_reason: string | null
+  secrets: unknown
 }
 
 /** The run lock as a statement, for a pipeline that sends it first. */
 export function lockRunStatement(tx: Tx, runId: string): SQL {
-  return sql`SELECT * FROM runs WHERE id = ${runId} ${tx.d.lockRows}`
+  return sql`
+    SELECT id, flow_name, status, started_at, termination_reason, secrets
+    FROM runs WHERE id = ${runId} ${tx.d.lockRows}`
 }
 
 export const isRunOpen = (status: unknown): boolean => status === 'pending' || status === 'running'
