@@ -105,7 +105,7 @@ export class Supervisor {
     this.#registry?.starting(job.lease)
     const env = { ...job.env, [LEASE_VARIABLE]: job.lease }
     const child = spawnDetached({ command: job.command, cwd: job.cwd, env }, this.#spawner)
-    if (child.pid !== null) this.#registry?.started(job.lease, child.pid)
+    if (child.pid !== null) void this.#registry?.started(job.lease, child.pid)
     child.stdout?.on('data', (chunk: Buffer) => stdout.write(chunk))
     child.stderr?.on('data', (chunk: Buffer) => stderr.write(chunk))
     const tracked: Tracked = {

@@ -14,9 +14,10 @@
 // outnumber the live entries. It exists from the process's start to its clean exit, even with
 // nothing running: its first line names the worker, and the attempts the database says that
 // worker holds are handed back too (claimed, then killed before the spawn). Each spawn is
-// bracketed by two lines, one before it (no group yet) and one after (the group): a process
-// killed in between leaves the first, and its script is found by the MAXQ_LEASE in its
-// environment. A torn last line (a write cut short) is ignored.
+// bracketed by two lines, one before it (no group yet) and one shortly after (the group, and its
+// leader's start time), unless the script ended first: a process killed in between leaves the
+// first, and its script is found by the MAXQ_LEASE in its environment. A torn last line (a write
+// cut short) is ignored.
 
 import { randomBytes } from 'node:crypto'
 import {
@@ -32,6 +33,9 @@ import {
 } from 'node:fs'
 import path from 'node:path'
 import { bootId, pidNamespace, readProcStat } from './proc-stat.js'
+
+/** Long past a script's exec and its loader, short beside the lease a recovery would wait for. */
+const STARTED_LINE_DELAY_MS = 20
 
 export interface RegistryPlace {
   /** MAXQ_RUNTIME_DIR. */
@@ -236,9 +240,17 @@ export class SupervisorRegistry {
     this.#guard(() => this.#append(entry))
   }
 
-  /** Right after the spawn, in the same turn of the event loop. */
-  started(lease: string, pgid: number): void {
-    // The leader is our child and cannot have been waited for yet, so its stat is there.
+  /**
+   * After the spawn (and `starting`): the group and its leader's start time, recorded
+   * STARTED_LINE_DELAY_MS later. Read at once, a just-exec'd child's stat is answered only when
+   * its loader is done, with this whole process blocked for about a millisecond at every script's
+   * start. Until then the entry has no group, as if this process had been killed while it spawned;
+   * a script that ends sooner never gets the line. Resolves once that is settled.
+   */
+  async started(lease: string, pgid: number): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, STARTED_LINE_DELAY_MS).unref())
+    if (!this.#entries.has(lease)) return
+    // Ours and not yet waited for (the entry would be gone), so the leader's stat is there.
     const entry = { lease, pgid, leaderStart: readProcStat(pgid)?.startTime ?? null }
     this.#entries.set(lease, entry)
     this.#guard(() => this.#append(entry))

@@ -129,7 +129,7 @@ describe.skipIf(!linux)('the supervisor registry', () => {
     if (child.pid === null) throw new Error('spawn failed')
     groups.push(child.pid)
     registry?.expect(['step/r/a/1', 'step/r/b/1'])
-    registry?.started('step/r/a/1', child.pid)
+    await registry?.started('step/r/a/1', child.pid)
     expect(statSync(registry?.file ?? '').mode & 0o777).toBe(0o600)
     expect(records()).toEqual([
       expect.objectContaining({
@@ -153,12 +153,20 @@ describe.skipIf(!linux)('the supervisor registry', () => {
   it('appends one line per change, stays small through many starts and ends, and skips a torn last line', async () => {
     const registry = SupervisorRegistry.open({ place, workerId: 'w' })
     if (registry === null) throw new Error('no registry')
-    registry.started('step/r/keep/1', process.pid)
-    for (let i = 0; i < 1_000; i++) {
-      registry.started(`step/r/s${i}/1`, process.pid)
-      registry.ended(`step/r/s${i}/1`)
+    const start = async (lease: string): Promise<void> => {
+      registry.starting(lease)
+      await registry.started(lease, process.pid)
     }
-    registry.started('step/r/last/1', process.pid)
+    await start('step/r/keep/1')
+    // Scripts that end before their group is recorded, all at once, and two that are recorded.
+    const quick = Array.from({ length: 1_000 }, (_, i) => `step/r/s${i}/1`)
+    const recorded = quick.map((lease) => {
+      registry.starting(lease)
+      return registry.started(lease, process.pid)
+    })
+    for (const lease of quick) registry.ended(lease)
+    await Promise.all(recorded)
+    await start('step/r/last/1')
     const text = readFileSync(registry.file, 'utf8')
     expect(text.split('\n').length).toBeLessThan(200)
     writeFileSync(registry.file, `${text}{"lease":"step/r/torn/1","pg`)
