@@ -250,7 +250,8 @@ export class SupervisorRegistry {
   async started(lease: string, pgid: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, STARTED_LINE_DELAY_MS).unref())
     if (!this.#entries.has(lease)) return
-    // Ours and not yet waited for (the entry would be gone), so the leader's stat is there.
+    // The leader may have exited already, its report not yet answered: the group is then recorded
+    // without a start time, and a recovery only checks that the group still exists.
     const entry = { lease, pgid, leaderStart: readProcStat(pgid)?.startTime ?? null }
     this.#entries.set(lease, entry)
     this.#guard(() => this.#append(entry))

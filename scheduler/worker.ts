@@ -1,8 +1,9 @@
 // The worker: one module owns a process's step slots (one SlotPool), its claims and its launches.
 // It claims from two places, both holding their slots in that one pool: its loop's ticks, and the
 // claim each exit report of its scripts carries for its free slots (the one a step's end frees
-// among them) and for its run's callback (db/store.ts recordExit). Nothing else claims for it: a change made through the API commits a wake-up
-// (in-process, or PostgreSQL NOTIFY from another process) and the loop claims.
+// among them) and for its run's callback (db/store.ts recordExit). Nothing else claims for it: a
+// change made through the API commits a wake-up (in-process, or PostgreSQL NOTIFY from another
+// process) and the loop claims.
 
 import type { ClaimedWork, LeaseKey, WorkClaim, WorkerStore } from '../db/store.js'
 import type { WorkerKind } from '../db/types.js'

@@ -51,20 +51,37 @@ describe.each(testDatabases)('a worker’s slot pool on $name', (database) => {
     })
   }
 
-  /** The store, with the steps and the flow calls each of the loop's claims took, in order. */
-  function watchingLoopClaims(): { watched: Store; loopClaims: string[][]; loopFlowCalls: number[] } {
+  /**
+   * The store, with the steps and the flow calls each of the loop's claims took, in order, and the
+   * number of timer-tick questions (findWork) asked.
+   */
+  function watchingLoopClaims(): {
+    watched: Store
+    loopClaims: string[][]
+    loopFlowCalls: number[]
+    questions: () => number
+  } {
     const loopClaims: string[][] = []
     const loopFlowCalls: number[] = []
+    let asked = 0
     const watched: Store = Object.create(store) as Store
-    Object.defineProperty(watched, 'claimWork', {
-      value: async (...args: Parameters<Store['claimWork']>): Promise<ClaimedWork> => {
-        const work = await store.claimWork(...args)
-        loopClaims.push(work.steps.map((step) => step.stepId))
-        loopFlowCalls.push(work.flowCalls.length)
-        return work
+    Object.defineProperties(watched, {
+      claimWork: {
+        value: async (...args: Parameters<Store['claimWork']>): Promise<ClaimedWork> => {
+          const work = await store.claimWork(...args)
+          loopClaims.push(work.steps.map((step) => step.stepId))
+          loopFlowCalls.push(work.flowCalls.length)
+          return work
+        },
+      },
+      findWork: {
+        value: (...args: Parameters<Store['findWork']>) => {
+          asked++
+          return store.findWork(...args)
+        },
       },
     })
-    return { watched, loopClaims, loopFlowCalls }
+    return { watched, loopClaims, loopFlowCalls, questions: () => asked }
   }
 
   /** After its first tick (made at start), the loop only ticks when woken: the interval is 60 s. */
@@ -217,23 +234,7 @@ describe.each(testDatabases)('a worker’s slot pool on $name', (database) => {
     const go = `${flowsRoot}/go`
     await writeScript(`${flowsRoot}/demo/steps/held/step.sh`, `until [ -e '${go}' ]; do sleep 0.02; done`)
     const runId = await openRun()
-    let questions = 0
-    let claims = 0
-    const watched: Store = Object.create(store) as Store
-    Object.defineProperties(watched, {
-      findWork: {
-        value: (...args: Parameters<Store['findWork']>) => {
-          questions++
-          return store.findWork(...args)
-        },
-      },
-      claimWork: {
-        value: (...args: Parameters<Store['claimWork']>) => {
-          claims++
-          return store.claimWork(...args)
-        },
-      },
-    })
+    const { watched, loopClaims, questions } = watchingLoopClaims()
     // A reap is due at the first tick, then not for a minute.
     worker = await start(watched, { batchSize: 10, maxConcurrentSteps: LIMIT, intervalMs: 10 })
     const stage = { stage: 'only', final: true, steps: [{ id: 'h', name: 'held' }] }
@@ -242,9 +243,9 @@ describe.each(testDatabases)('a worker’s slot pool on $name', (database) => {
     await waitFor(async () => (await store.countRunningSteps()) === 1, {
       message: 'the step did not start',
     })
-    const [asked, claimed] = [questions, claims]
-    await waitFor(() => questions >= asked + 10, { message: 'the loop did not tick on its interval' })
-    expect(claims).toBe(claimed)
+    const [asked, claimed] = [questions(), loopClaims.length]
+    await waitFor(() => questions() >= asked + 10, { message: 'the loop did not tick on its interval' })
+    expect(loopClaims.length).toBe(claimed)
 
     await writeFile(go, '')
     await waitFor(async () => (await store.getRun(runId))?.status === 'completed', {
