@@ -5,13 +5,8 @@
 
 import { sql } from 'drizzle-orm'
 import { abortRun } from './queries/abort-run.js'
-import {
-  claimedFlowCalls,
-  claimFlowCalls,
-  claimRunFlowCallsAtCommit,
-  flowCallDue,
-} from './queries/claim-flow-calls.js'
-import { claimedSteps, claimReadySteps, claimReadyStepsAtCommit } from './queries/claim-ready-steps.js'
+import { claimFlowCalls, flowCallDue } from './queries/claim-flow-calls.js'
+import { claimReadySteps } from './queries/claim-ready-steps.js'
 import { createRun } from './queries/create-run.js'
 import { deleteRun, pruneRuns } from './queries/delete-runs.js'
 import { findWork } from './queries/find-work.js'
@@ -26,9 +21,8 @@ import { foldRunCounts } from './queries/run-counts.js'
 import { getStep, listFlowCalls, listSteps, listStepsPage } from './queries/read-steps.js'
 import { reapExpiredLeases, reapLostLeases } from './queries/reap-expired-leases.js'
 import { DEFAULT_MAX_LOST_ATTEMPTS } from './rules/decide-attempt.js'
-import { recordFlowExit } from './queries/record-flow-exit.js'
 import { recordRefusal } from './queries/record-refusal.js'
-import { recordStepExit } from './queries/record-step-exit.js'
+import { exitRecorder } from './record-exit.js'
 import { releaseLease } from './queries/release-leases.js'
 import { renewLeases } from './queries/renew-leases.js'
 import { retryRun } from './queries/retry-run.js'
@@ -36,26 +30,15 @@ import { retryStep } from './queries/retry-step.js'
 import { runTokenKey } from './queries/run-token-key.js'
 import { scheduleStage } from './queries/schedule-stage.js'
 import { lastScheduleSlots, markScheduleSeen, startScheduledRun } from './queries/schedule-slots.js'
-import type { Tx } from './queries/tx.js'
+import type { InTx, Tx } from './queries/tx.js'
 import { updateRun } from './queries/update-run.js'
 import { deleteExpiredWorkers, listLiveWorkers, recordWorker, removeWorker } from './queries/workers.js'
 import { rememberFlowNames, type FlowNames } from './remember-flow-names.js'
+import { SiblingMemo } from './sibling-memo.js'
 import { runningLeasesOf } from './queries/running-leases-of.js'
-import { parseLease } from './rules/lease-key.js'
-import type { Dialect, Tail, WakeEvent } from './sql-executor.js'
-import type {
-  ApiStore,
-  ClaimedFlowCall,
-  ClaimLimits,
-  ExitReport,
-  Store,
-  WorkClaim,
-  WorkerStore,
-} from './store.js'
+import type { Dialect, WakeEvent } from './sql-executor.js'
+import type { ApiStore, ClaimedFlowCall, ClaimLimits, Store, WorkerStore } from './store.js'
 import { fail, ok, type Outcome, type RunStatus, type RunWithStages } from './types.js'
-
-/** One transaction; `wake` events are told to other processes at its commit. */
-type InTx = <T>(work: (tx: Tx) => Promise<T>) => Promise<T>
 
 function transactions(d: Dialect): {
   inTx: InTx
@@ -153,56 +136,13 @@ type ReportingStore = Pick<WorkerStore, 'recordExit' | 'heartbeat' | 'runTokenKe
 function reportingSide(
   d: Dialect,
   rememberRuns: (calls: ClaimedFlowCall[]) => ClaimedFlowCall[],
+  siblings: SiblingMemo,
   runEndGraceMs: number,
 ): ReportingStore {
   const { inTx } = transactions(d)
   let tokenKey: Promise<string> | undefined
   return {
-    // An end wakes other processes only for what it changed: work made claimable, or leases revoked
-    // (see the queries). With a claim, the worker fills its free slots (the one a step's end frees
-    // among them) in the same transaction, last, with the COMMIT: ready steps, and the run's
-    // callback when the end made it claimable. In a fan-out most step ends just free a slot, which
-    // that claim fills again.
-    recordExit: async (report: ExitReport, now: number, claim?: WorkClaim) => {
-      const lease = parseLease(report.lease)
-      if (lease === null) return { accepted: false, leasesRevoked: false }
-      const end = { ...report, attempt: lease.attempt, runId: lease.runId }
-      let leasesRevoked = false
-      let madeWork = false
-      let claims: { flowCalls: Tail | null; steps: Tail } | undefined
-      const accepted = await inTx(async (tx) => {
-        const watched: Tx = {
-          ...tx,
-          wake: (event) => {
-            if (event === 'abort') leasesRevoked = true
-            else madeWork = true
-            // The claim below may take what the end released: others hear of what it leaves.
-            tx.wake(event === 'work' && claim !== undefined ? 'work-left' : event)
-          },
-        }
-        const accepted =
-          lease.kind === 'step'
-            ? await recordStepExit(watched, { ...end, stepId: lease.stepId }, now)
-            : await recordFlowExit(watched, { ...end, callId: lease.callId }, now)
-        if (claim !== undefined) {
-          const limits = (limit: number): ClaimLimits => ({ workerId: claim.workerId, limit })
-          claims = {
-            // Queued after the end's own tail, so it sees the callback the end queued.
-            flowCalls: madeWork
-              ? claimRunFlowCallsAtCommit(tx, end.runId, limits(claim.flowCallLimit), now)
-              : null,
-            steps: claimReadyStepsAtCommit(tx, limits(claim.stepLimit), now),
-          }
-        }
-        return accepted
-      })
-      if (claims === undefined) return { accepted, leasesRevoked }
-      const claimed = {
-        flowCalls: claims.flowCalls === null ? [] : rememberRuns(claimedFlowCalls(claims.flowCalls)),
-        steps: claimedSteps(claims.steps),
-      }
-      return { accepted, leasesRevoked, claimed }
-    },
+    recordExit: exitRecorder(d, inTx, rememberRuns, siblings),
     heartbeat: async (workerId, leases, now) => ({
       lost: await renewLeases(d.db, workerId, leases, now, runEndGraceMs),
     }),
@@ -218,6 +158,7 @@ function reportingSide(
 function workerSide(
   d: Dialect,
   rememberRuns: (calls: ClaimedFlowCall[]) => ClaimedFlowCall[],
+  siblings: SiblingMemo,
 ): Omit<WorkerStore, 'dialect' | 'pruneRuns' | keyof ReportingStore> {
   const { inTx, changing } = transactions(d)
   const claimDueFlowCalls = async (claim: ClaimLimits, now: number) =>
@@ -230,14 +171,14 @@ function workerSide(
       reapLostLeases(d, leases, now, maxLost),
     runningLeasesOf: (workerId) => runningLeasesOf(d.db, workerId),
     claimFlowCalls: claimDueFlowCalls,
-    claimReadySteps: (claim, now) => claimReadySteps(d.db, d, claim, now),
+    claimReadySteps: (claim, now) => claimReadySteps(d.db, d, claim, now, siblings),
     // Each claim is atomic on its own, so they do not share a transaction and go out side by side,
     // on two connections of the pool: the step claim is one statement, and the flow call claim runs
     // only when the probe finds a call due. On PostgreSQL an idle-ish tick is one round trip.
     claimWork: async (claim, now) => {
       const [flowCalls, steps] = await Promise.all([
         claimDueFlowCalls({ workerId: claim.workerId, limit: claim.flowCallLimit }, now),
-        claimReadySteps(d.db, d, { workerId: claim.workerId, limit: claim.stepLimit }, now),
+        claimReadySteps(d.db, d, { workerId: claim.workerId, limit: claim.stepLimit }, now, siblings),
       ])
       return { flowCalls, steps }
     },
@@ -284,11 +225,12 @@ export function createSqlStore(d: Dialect, options: StoreOptions = {}): Store {
     return calls
   }
   const runEndGraceMs = options.runEndGraceMs ?? DEFAULT_RUN_END_GRACE_MS
+  const siblings = new SiblingMemo()
   return {
     dialect: d.name,
     ...apiSide(d, flowNames, runEndGraceMs),
-    ...reportingSide(d, rememberRuns, runEndGraceMs),
-    ...workerSide(d, rememberRuns),
+    ...reportingSide(d, rememberRuns, siblings, runEndGraceMs),
+    ...workerSide(d, rememberRuns, siblings),
     // One statement, atomic on its own: the API's prune and the worker's retention sweep.
     pruneRuns: (query) => pruneRuns(d.db, query),
     close: () => d.close(),

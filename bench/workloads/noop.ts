@@ -14,7 +14,12 @@ export async function noop(ctx: BenchContext): Promise<Metric[]> {
   const flow = noopFlowName(n)
   const flowScript = join(ctx.flowsRoot, flow, 'flow.sh')
   const floorStep = writeFloorStep(join(ctx.flowsRoot, '..', 'floor'), NOOP_STEP_SCRIPT, 'noop.sh')
-  const server = await ctx.startServer()
+  // --cpu-prof DIR: this server is profiled too (no curl in the steps: MaxQ's own cost per start).
+  const server = await ctx.startServer(
+    ctx.cpuProfDir === undefined
+      ? undefined
+      : { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${ctx.cpuProfDir}`, '--cpu-prof-name=noop.cpuprofile'] },
+  )
   const samples: number[] = []
   const floor: number[] = []
   const cpuUs: number[] = []

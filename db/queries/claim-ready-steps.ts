@@ -8,6 +8,7 @@ import {
   type SqlExecutor,
   type Tail,
 } from '../sql-executor.js'
+import type { SiblingMemo } from '../sibling-memo.js'
 import type { ClaimedStep, ClaimLimits } from '../store.js'
 import type { Tx } from './tx.js'
 
@@ -24,9 +25,11 @@ export async function claimReadySteps(
   d: Dialect,
   claim: ClaimLimits,
   now: number,
+  siblings?: SiblingMemo,
 ): Promise<ClaimedStep[]> {
   if (claim.limit <= 0) return []
-  return (await db.all<Record<string, unknown>>(claimStatement(d, claim, now))).map(toClaimedStep)
+  const rows = await db.all<Record<string, unknown>>(claimStatement(d, claim, now))
+  return rows.map((row) => toClaimedStep(row, siblings))
 }
 
 /** The same claim, last in a transaction (a step's exit fills the slots the worker has free). */
@@ -35,11 +38,19 @@ export function claimReadyStepsAtCommit(tx: Tx, claim: ClaimLimits, now: number)
 }
 
 /** Answers the claimed steps of a tail made by `claimReadyStepsAtCommit`. */
-export function claimedSteps(tail: Tail): ClaimedStep[] {
-  return (tail.rows()[0] ?? []).map(toClaimedStep)
+export function claimedSteps(tail: Tail, siblings?: SiblingMemo): ClaimedStep[] {
+  return (tail.rows()[0] ?? []).map((row) => toClaimedStep(row, siblings))
 }
 
 function claimStatement(d: Dialect, claim: ClaimLimits, now: number): SQL {
+  // An index probe per claimed step, asked where it is used (SiblingMemo).
+  const siblings =
+    d.name !== 'postgres'
+      ? sql``
+      : sql`, EXISTS (
+          SELECT 1 FROM steps AS sibling
+          WHERE sibling.run_id = steps.run_id AND sibling.stage_seq = steps.stage_seq
+            AND sibling.step_id <> steps.step_id) AS has_siblings`
   return sql`
     UPDATE steps SET status = 'running', attempt = attempt + 1, worker_id = ${claim.workerId},
       claimed_at = ${now}, heartbeat_at = ${now}, started_at = ${now}, available_at = NULL, updated_at = ${now}
@@ -47,13 +58,15 @@ function claimStatement(d: Dialect, claim: ClaimLimits, now: number): SQL {
       SELECT id FROM steps
       WHERE status = 'pending' AND available_at IS NOT NULL AND available_at <= ${now}
       ORDER BY available_at, id LIMIT ${claim.limit} ${d.skipLocked})
-    RETURNING run_id, step_id, flow_name, name, stage_name, attempt, env, timeout_seconds`
+    RETURNING run_id, step_id, flow_name, name, stage_name, attempt, env, timeout_seconds ${siblings}`
 }
 
-function toClaimedStep(row: Record<string, unknown>): ClaimedStep {
+function toClaimedStep(row: Record<string, unknown>, siblings: SiblingMemo | undefined): ClaimedStep {
   const attempt = toNumber(row.attempt)
+  const lease = stepLease(String(row.run_id), String(row.step_id), attempt)
+  if (row.has_siblings === true) siblings?.remember(lease)
   return {
-    lease: stepLease(String(row.run_id), String(row.step_id), attempt),
+    lease,
     runId: String(row.run_id),
     flowName: String(row.flow_name),
     stepId: String(row.step_id),

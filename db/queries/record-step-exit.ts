@@ -27,14 +27,19 @@ export interface StepAttemptEnd {
   stderr?: string
 }
 
+/** Whether the end completes its step (exit code 0 in time); anything else is a failed attempt. */
+export const succeeded = (end: Pick<StepAttemptEnd, 'exitCode' | 'timedOut'>): boolean =>
+  end.exitCode === 0 && end.timedOut !== true
+
 /** A success needs nothing from the row to be decided: one UPDATE, matching nothing when stale. */
-function markCompleted(end: StepAttemptEnd, now: number): SQL {
+function markCompleted(end: StepAttemptEnd, now: number, onlyIf = sql``): SQL {
   return sql`
     UPDATE steps SET status = 'completed', exit_code = ${end.exitCode},
       stdout = ${end.stdout ?? null}, stderr = ${end.stderr ?? null}, error = NULL,
       termination_reason = NULL, available_at = NULL, completed_at = ${now}, heartbeat_at = NULL,
       updated_at = ${now}
     WHERE run_id = ${end.runId} AND step_id = ${end.stepId} AND status = 'running' AND attempt = ${end.attempt}
+      ${onlyIf}
     RETURNING stage_seq, run_id, step_id, attempt, worker_id, started_at`
 }
 
@@ -102,6 +107,59 @@ async function completeInSteps(tx: Tx, end: StepAttemptEnd, now: number): Promis
   }
 }
 
+/** How a success went that was to be recorded only beside an open sibling. */
+export interface EndBesideSibling {
+  /** The step completed, and its stage stays open. */
+  accepted: boolean
+  /** Dependents the end made claimable. */
+  released: number
+  /** Nothing changed: the step is its stage's last open one, for recordStepExit to settle. */
+  last: boolean
+}
+
+/**
+ * PostgreSQL: a success while another step of its stage is still open, as most ends of a fan-out
+ * or a chain are. Such an end cannot settle its stage, so nothing in it waits for this process:
+ * the run's lock, this statement, the caller's claim and COMMIT go in one flight, and the lock,
+ * which every end of the run's steps queues for, is held for PostgreSQL's own work and its commit,
+ * not also for a round trip through this process's event loop. The sibling check is exact under
+ * the lock: a sibling that ended before committed before it let the lock go. `answer` once the
+ * transaction has committed.
+ */
+export function completeBesideOpenSibling(
+  tx: Tx,
+  end: StepAttemptEnd,
+  now: number,
+): { answer: () => Promise<EndBesideSibling> } {
+  const openSibling = sql`AND EXISTS (
+      SELECT 1 FROM steps AS sibling
+      WHERE sibling.run_id = ${end.runId} AND sibling.stage_seq = steps.stage_seq
+        AND sibling.status IN ('pending', 'running') AND sibling.step_id <> ${end.stepId})`
+  const answers = tx.q.pipeline([
+    lockRunStatement(tx, end.runId),
+    sql`
+      WITH done AS (${markCompleted(end, now, openSibling)}),
+        attempted AS (${insertStepAttempt(sql`done`, outcomeOf(end), now)}),
+        released AS (${releaseDependents(tx, end.runId, end.stepId, now, sql`AND EXISTS (SELECT 1 FROM done)`)})
+      SELECT (SELECT COUNT(*) FROM done) AS accepted,
+        (SELECT COUNT(*) FROM released WHERE available_at = ${now}) AS released,
+        EXISTS (SELECT 1 FROM ${runningStep(end.runId, end.stepId, end.attempt)}) AS running`,
+  ])
+  // A failure is the transaction's, thrown by it; the answer is read once it has committed.
+  answers.catch(() => undefined)
+  const answer = async (): Promise<EndBesideSibling> => {
+    const [, rows = []] = await answers
+    const accepted = Number(rows[0]?.accepted ?? 0) > 0
+    return {
+      accepted,
+      released: Number(rows[0]?.released ?? 0),
+      // The statement's snapshot is from before its own update: running, and not completed.
+      last: !accepted && rows[0]?.running === true,
+    }
+  }
+  return { answer }
+}
+
 function failureOf(end: StepAttemptEnd): { reason: string; error: Json } {
   if (end.timedOut) return { reason: 'timeout', error: { reason: 'timeout', signal: end.signal ?? null } }
   if (end.exitCode === null)
@@ -116,8 +174,7 @@ function failureOf(end: StepAttemptEnd): { reason: string; error: Json } {
  * row with this attempt (the fencing token), so a stale or repeated report changes nothing.
  */
 export async function recordStepExit(tx: Tx, end: StepAttemptEnd, now: number): Promise<boolean> {
-  const succeeded = end.exitCode === 0 && !end.timedOut
-  if (succeeded) {
+  if (succeeded(end)) {
     const completion =
       tx.d.name === 'postgres'
         ? await completeInOneStatement(tx, end, now)

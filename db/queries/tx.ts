@@ -10,6 +10,9 @@ export interface Tx {
   wake: Waker
 }
 
+/** Runs `work` in one transaction (the store's; db/sql-store.ts). */
+export type InTx = <T>(work: (tx: Tx) => Promise<T>) => Promise<T>
+
 /** `a, b, c` as bound parameters, for `IN (…)`. Callers keep lists to a few hundred. */
 export function list(values: readonly (string | number)[]): SQL {
   return sql.join(

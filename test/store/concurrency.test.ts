@@ -179,6 +179,52 @@ describe('concurrent stores on one PostgreSQL database', () => {
     await unsubscribe()
   })
 
+  it('wakes other stores for work an end released only when its own claim may have left some', async () => {
+    const store = stores[0]!
+    const run = await store.createRun({ flowName: 'demo' }, tick())
+    const [call] = await store.claimFlowCalls({ workerId: 'setup', limit: 10 }, tick())
+    const steps = [
+      { id: 'a', name: 's' },
+      { id: 'a2', name: 's', dependsOn: ['a'] },
+      { id: 'b', name: 's' },
+      { id: 'b2', name: 's', dependsOn: ['b'] },
+      { id: 'b3', name: 's', dependsOn: ['b'] },
+      { id: 'open', name: 's' },
+    ]
+    await store.scheduleStage(run.id, { stage: 'one', final: true, steps }, tick())
+    await store.recordExit({ lease: call!.lease, exitCode: 0 }, tick())
+    const claimed = await store.claimReadySteps({ workerId: 'w', limit: 10 }, tick())
+    const lease = (id: string): string => claimed.find((step) => step.stepId === id)!.lease
+
+    const marker = await stores[1]!.createRun({ flowName: 'marker' }, tick())
+    const events: WakeEvent[] = []
+    const unsubscribe = await stores[3]!.subscribe((event) => events.push(event))
+    const untilMarker = async (): Promise<WakeEvent[]> => {
+      await stores[1]!.abortRun(marker.id, tick())
+      await waitFor(() => events.includes('abort'), { message: 'no wake-up for the marker' })
+      return events.splice(0)
+    }
+    await untilMarker()
+
+    // Its claim had room to spare: it took all the end released, and nobody is told.
+    const spare = await store.recordExit({ lease: lease('a'), exitCode: 0 }, tick(), {
+      workerId: 'w',
+      flowCallLimit: 1,
+      stepLimit: 2,
+    })
+    expect(spare.claimed?.steps.map((step) => step.stepId)).toEqual(['a2'])
+    expect(await untilMarker()).toEqual(['abort'])
+    // Its claim filled: what it left (b3 here) is the others' to take.
+    const full = await store.recordExit({ lease: lease('b'), exitCode: 0 }, tick(), {
+      workerId: 'w',
+      flowCallLimit: 1,
+      stepLimit: 1,
+    })
+    expect(full.claimed?.steps).toHaveLength(1)
+    expect(await untilMarker()).toEqual(['work', 'abort'])
+    await unsubscribe()
+  })
+
   it('wakes a subscriber in another store on LISTEN/NOTIFY, until it unsubscribes', async () => {
     const events: WakeEvent[] = []
     const unsubscribe = await stores[3]!.subscribe((event) => events.push(event))
