@@ -21,15 +21,17 @@ import { fmt, median } from '../support/stats.js'
 /**
  * What each critical path waits for on PostgreSQL (docs/lifecycle-sequence.md): a chain hop is the
  * step's field post (one commit) and its exit, which claims the next step in the same transaction
- * (the run lock, then one statement of writable CTEs: one commit, one more round trip). A stage of
- * one step is that step's field post and exit (claiming the callback), the flow's stage post (two
- * round trips, one commit) and the worker's claim of the step it released (one statement, one
- * commit). The flow's own exit is not waited for: the step starts while the flow script ends.
+ * and, with a sibling of its stage still open, sends it all at once (the run lock, one statement of
+ * writable CTEs, the claim, COMMIT: one commit). A stage of one step is that step's field post and
+ * exit (the run lock and its statement, then the commit claiming the callback), the flow's stage
+ * post (two round trips, one commit) and the worker's claim of the step it released (one
+ * statement, one commit). The flow's own exit is not waited for: the step starts while the flow
+ * script ends.
  */
 const PATHS = {
-  // The field post (after the script's run), then the exit's first flight (after curl and bash
-  // exit, a few idle milliseconds) and its committing flight right behind it.
-  hop: { idle: { commits: 1, roundTrips: 1 }, hot: { commits: 1, roundTrips: 0 } },
+  // The field post (after the script's run), then the exit's one flight (after curl and bash
+  // exit, a few idle milliseconds).
+  hop: { idle: { commits: 2, roundTrips: 0 }, hot: { commits: 0, roundTrips: 0 } },
   // The field post; the exit's first flight, then its commit (claiming the callback); the stage
   // post's first flight (after the flow script started), then its commit; the worker's claim,
   // right behind that commit (counted back to back, though it goes out on another connection).

@@ -19,10 +19,21 @@ export function releaseDependents(tx: Tx, runId: string, stepId: string, now: nu
           AND stage_seq IN (SELECT seq FROM stages WHERE run_id = ${runId} AND status = 'running')
           AND (SELECT status FROM runs WHERE id = ${runId}) IN ('pending', 'running')
         THEN ${now} ELSE available_at END
-    WHERE run_id = ${runId} AND status = 'pending' AND step_id IN (
-        SELECT step_id FROM step_dependencies WHERE run_id = ${runId} AND depends_on = ${stepId})
+    WHERE run_id = ${runId} AND status = 'pending' AND ${dependentOf(tx, runId, stepId)}
       ${onlyIf}
     RETURNING available_at`
+}
+
+/**
+ * `step_id` is one of the step's dependents. PostgreSQL gets them as an array, read first: as
+ * `IN (SELECT …)`, a plan made while the tables had no statistics (a new database, whose plans
+ * force_generic_plan keeps until the tables are analyzed) joined every pending step of the run
+ * with the dependencies on each end, 4,106 buffers in a stage of 2,000 steps; as an array, 108
+ * without statistics and a lookup by id with them.
+ */
+function dependentOf(tx: Tx, runId: string, stepId: string): SQL {
+  const dependents = sql`SELECT step_id FROM step_dependencies WHERE run_id = ${runId} AND depends_on = ${stepId}`
+  return tx.d.name === 'postgres' ? sql`step_id = ANY(ARRAY(${dependents}))` : sql`step_id IN (${dependents})`
 }
 
 /**

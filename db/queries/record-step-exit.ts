@@ -7,6 +7,7 @@ import {
   closeStage,
   closeStageStatement,
   moveOn,
+  openStepIn,
   settleStage,
   type RunRef,
   type SettledStage,
@@ -131,10 +132,7 @@ export function completeBesideOpenSibling(
   end: StepAttemptEnd,
   now: number,
 ): { answer: () => Promise<EndBesideSibling> } {
-  const openSibling = sql`AND EXISTS (
-      SELECT 1 FROM steps AS sibling
-      WHERE sibling.run_id = ${end.runId} AND sibling.stage_seq = steps.stage_seq
-        AND sibling.status IN ('pending', 'running') AND sibling.step_id <> ${end.stepId})`
+  const openSibling = sql`AND ${openStepIn(end.runId, sql`steps.stage_seq`, end.stepId)}`
   const answers = tx.q.pipeline([
     lockRunStatement(tx, end.runId),
     sql`

@@ -48,17 +48,29 @@ export async function closeStage(
  * is completing (PostgreSQL's step end, one statement): its row still reads as running here.
  */
 export function closeStageStatement(runId: string, stageSeq: SQL, now: number, ending?: string): SQL {
-  const other = ending === undefined ? sql`` : sql`AND step_id <> ${ending}`
   return sql`
     UPDATE stages SET completed_at = ${now}, status = CASE WHEN EXISTS (
         SELECT 1 FROM steps
         WHERE run_id = ${runId} AND stage_seq = stages.seq AND status IN ('failed', 'cancelled'))
       THEN 'failed' ELSE 'completed' END
     WHERE run_id = ${runId} AND seq = (${stageSeq}) AND status IN ('pending', 'running')
-      AND NOT EXISTS (
-        SELECT 1 FROM steps
-        WHERE run_id = ${runId} AND stage_seq = stages.seq AND status IN ('pending', 'running') ${other})
+      AND NOT ${openStepIn(runId, sql`stages.seq`, ending)}
     RETURNING seq, name, final, status`
+}
+
+/**
+ * Whether a step of the stage is pending or running (other than `except`): one probe of
+ * steps_run_stage per status. Written as `status IN ('pending', 'running')`, PostgreSQL planned it
+ * as a probe of (run_id, stage_seq) that filters the statuses, or as a scan of the table, and read
+ * the stage's finished steps first on every step's end (1,500 rows for one end in a stage of 2,000).
+ */
+export function openStepIn(runId: string, stageSeq: SQL, except?: string): SQL {
+  // Aliased: `stageSeq` may name the outer statement's `steps` row.
+  const other = except === undefined ? sql`` : sql`AND open.step_id <> ${except}`
+  const inStatus = (status: SQL) => sql`EXISTS (
+      SELECT 1 FROM steps AS open
+      WHERE open.run_id = ${runId} AND open.stage_seq = ${stageSeq} AND open.status = ${status} ${other})`
+  return sql`(${inStatus(sql`'pending'`)} OR ${inStatus(sql`'running'`)})`
 }
 
 /**
