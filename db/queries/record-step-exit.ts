@@ -55,6 +55,16 @@ interface Completion {
 }
 
 /**
+ * PostgreSQL's step completion as writable CTEs: `done` completes the step (only `onlyIf`), then
+ * its attempt is recorded and its dependents released, both only when `done` matched.
+ */
+function completion(tx: Tx, end: StepAttemptEnd, now: number, onlyIf = sql``): SQL {
+  return sql`done AS (${markCompleted(end, now, onlyIf)}),
+        attempted AS (${insertStepAttempt(sql`done`, outcomeOf(end), now)}),
+        released AS (${releaseDependents(tx, end.runId, end.stepId, now, sql`AND EXISTS (SELECT 1 FROM done)`)})`
+}
+
+/**
  * PostgreSQL: a pipeline of two statements, one flight. The run's lock first, then one statement
  * (writable CTEs) that completes the step, releases its dependents and settles its stage, the last
  * two only when the first matched. It starts once the lock is held, so its snapshot sees every
@@ -65,9 +75,7 @@ async function completeInOneStatement(tx: Tx, end: StepAttemptEnd, now: number):
   const [locked = [], answer = []] = await tx.q.pipeline([
     lockRunStatement(tx, end.runId),
     sql`
-      WITH done AS (${markCompleted(end, now)}),
-        attempted AS (${insertStepAttempt(sql`done`, outcomeOf(end), now)}),
-        released AS (${releaseDependents(tx, end.runId, end.stepId, now, sql`AND EXISTS (SELECT 1 FROM done)`)}),
+      WITH ${completion(tx, end, now)},
         settled AS (${closeStageStatement(end.runId, sql`SELECT stage_seq FROM done`, now, end.stepId)})
       SELECT (SELECT COUNT(*) FROM done) AS accepted,
         (SELECT COUNT(*) FROM released WHERE available_at = ${now}) AS released,
@@ -136,9 +144,7 @@ export function completeBesideOpenSibling(
   const answers = tx.q.pipeline([
     lockRunStatement(tx, end.runId),
     sql`
-      WITH done AS (${markCompleted(end, now, openSibling)}),
-        attempted AS (${insertStepAttempt(sql`done`, outcomeOf(end), now)}),
-        released AS (${releaseDependents(tx, end.runId, end.stepId, now, sql`AND EXISTS (SELECT 1 FROM done)`)})
+      WITH ${completion(tx, end, now, openSibling)}
       SELECT (SELECT COUNT(*) FROM done) AS accepted,
         (SELECT COUNT(*) FROM released WHERE available_at = ${now}) AS released,
         EXISTS (SELECT 1 FROM ${runningStep(end.runId, end.stepId, end.attempt)}) AS running`,

@@ -8,6 +8,7 @@ import type { WakeEvent } from '../../db/sql-executor.js'
 import { openStore } from '../../db/open-store.js'
 import type { ClaimedStep, Store } from '../../db/store.js'
 import { createPostgresDatabase } from '../support/dialects.js'
+import { runWithStage as openRun } from '../support/drive-run.js'
 import { waitFor } from '../support/wait-for.js'
 
 const STORES = 4
@@ -32,18 +33,28 @@ describe('concurrent stores on one PostgreSQL database', () => {
   })
 
   /** A running run whose stage `one` holds the given steps, none started. */
-  async function runWithStage(stepIds: string[], final: boolean): Promise<string> {
-    const store = stores[0]!
-    const run = await store.createRun({ flowName: 'demo' }, tick())
-    const [call] = await store.claimFlowCalls({ workerId: 'setup', limit: 10 }, tick())
-    const scheduled = await store.scheduleStage(
-      run.id,
-      { stage: 'one', final, steps: stepIds.map((id) => ({ id, name: 's' })) },
-      tick(),
-    )
-    expect(scheduled.ok).toBe(true)
-    await store.recordExit({ lease: call!.lease, exitCode: 0 }, tick())
-    return run.id
+  const runWithStage = (stepIds: string[], final: boolean): Promise<string> =>
+    openRun(stores[0]!, { stage: 'one', final, steps: stepIds.map((id) => ({ id, name: 's' })) }, tick)
+
+  /**
+   * Listens on the last store; `untilMarker` answers the wake-ups it heard since the last call.
+   * Aborting a run always notifies 'abort', whatever the run's state: a marker. Notifications
+   * arrive in commit order, so once the marker's has come, any earlier one has too.
+   */
+  async function wakeUps(): Promise<{
+    untilMarker: () => Promise<WakeEvent[]>
+    unsubscribe: () => Promise<void>
+  }> {
+    const marker = await stores[1]!.createRun({ flowName: 'marker' }, tick())
+    const events: WakeEvent[] = []
+    const unsubscribe = await stores[3]!.subscribe((event) => events.push(event))
+    const untilMarker = async (): Promise<WakeEvent[]> => {
+      await stores[1]!.abortRun(marker.id, tick())
+      await waitFor(() => events.includes('abort'), { message: 'no wake-up for the marker' })
+      return events.splice(0)
+    }
+    await untilMarker()
+    return { untilMarker, unsubscribe }
   }
 
   it(`claims each of ${READY_STEPS} ready steps exactly once across ${STORES} stores`, async () => {
@@ -141,36 +152,15 @@ describe('concurrent stores on one PostgreSQL database', () => {
 
   it('wakes other stores for a step end only when it made work claimable', async () => {
     const store = stores[0]!
-    const run = await store.createRun({ flowName: 'demo' }, tick())
-    const [call] = await store.claimFlowCalls({ workerId: 'setup', limit: 10 }, tick())
-    await store.scheduleStage(
-      run.id,
-      {
-        stage: 'one',
-        final: true,
-        steps: [
-          { id: 'a', name: 's' },
-          { id: 'b', name: 's', dependsOn: ['a'] },
-          { id: 'c', name: 's' },
-        ],
-      },
-      tick(),
-    )
-    await store.recordExit({ lease: call!.lease, exitCode: 0 }, tick())
+    const steps = [
+      { id: 'a', name: 's' },
+      { id: 'b', name: 's', dependsOn: ['a'] },
+      { id: 'c', name: 's' },
+    ]
+    await openRun(store, { stage: 'one', final: true, steps }, tick)
     const claimed = await store.claimReadySteps({ workerId: 'w', limit: 10 }, tick())
     const lease = (id: string): string => claimed.find((step) => step.stepId === id)!.lease
-
-    // Aborting a run always notifies 'abort', whatever the run's state: a marker. Notifications
-    // arrive in commit order, so once the marker's has come, any earlier one has too.
-    const marker = await stores[1]!.createRun({ flowName: 'marker' }, tick())
-    const events: WakeEvent[] = []
-    const unsubscribe = await stores[3]!.subscribe((event) => events.push(event))
-    const untilMarker = async (): Promise<WakeEvent[]> => {
-      await stores[1]!.abortRun(marker.id, tick())
-      await waitFor(() => events.includes('abort'), { message: 'no wake-up for the marker' })
-      return events.splice(0)
-    }
-    await untilMarker()
+    const { untilMarker, unsubscribe } = await wakeUps()
 
     await store.recordExit({ lease: lease('c'), exitCode: 0 }, tick())
     expect(await untilMarker()).toEqual(['abort'])
@@ -181,8 +171,6 @@ describe('concurrent stores on one PostgreSQL database', () => {
 
   it('wakes other stores for work an end released only when its own claim may have left some', async () => {
     const store = stores[0]!
-    const run = await store.createRun({ flowName: 'demo' }, tick())
-    const [call] = await store.claimFlowCalls({ workerId: 'setup', limit: 10 }, tick())
     const steps = [
       { id: 'a', name: 's' },
       { id: 'a2', name: 's', dependsOn: ['a'] },
@@ -191,20 +179,10 @@ describe('concurrent stores on one PostgreSQL database', () => {
       { id: 'b3', name: 's', dependsOn: ['b'] },
       { id: 'open', name: 's' },
     ]
-    await store.scheduleStage(run.id, { stage: 'one', final: true, steps }, tick())
-    await store.recordExit({ lease: call!.lease, exitCode: 0 }, tick())
+    await openRun(store, { stage: 'one', final: true, steps }, tick)
     const claimed = await store.claimReadySteps({ workerId: 'w', limit: 10 }, tick())
     const lease = (id: string): string => claimed.find((step) => step.stepId === id)!.lease
-
-    const marker = await stores[1]!.createRun({ flowName: 'marker' }, tick())
-    const events: WakeEvent[] = []
-    const unsubscribe = await stores[3]!.subscribe((event) => events.push(event))
-    const untilMarker = async (): Promise<WakeEvent[]> => {
-      await stores[1]!.abortRun(marker.id, tick())
-      await waitFor(() => events.includes('abort'), { message: 'no wake-up for the marker' })
-      return events.splice(0)
-    }
-    await untilMarker()
+    const { untilMarker, unsubscribe } = await wakeUps()
 
     // Its claim had room to spare: it took all the end released, and nobody is told.
     const spare = await store.recordExit({ lease: lease('a'), exitCode: 0 }, tick(), {

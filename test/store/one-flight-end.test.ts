@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { openStore } from '../../db/open-store.js'
 import type { Store } from '../../db/store.js'
 import { createPostgresDatabase } from '../support/dialects.js'
+import { runWithStage } from '../support/drive-run.js'
 import { waitFor } from '../support/wait-for.js'
 
 /** A TCP proxy to PostgreSQL whose answers to the client can be held back, and let go. */
@@ -81,11 +82,11 @@ describe('a step’s end on PostgreSQL', () => {
   })
 
   async function runningSteps(ids: string[]): Promise<Map<string, string>> {
-    const run = await store.createRun({ flowName: 'demo' }, tick())
-    const [call] = await store.claimFlowCalls({ workerId: 'setup', limit: 1 }, tick())
-    const stage = { stage: 'one', final: true, steps: ids.map((id) => ({ id, name: 's' })) }
-    expect((await store.scheduleStage(run.id, stage, tick())).ok).toBe(true)
-    await store.recordExit({ lease: call!.lease, exitCode: 0 }, tick())
+    await runWithStage(
+      store,
+      { stage: 'one', final: true, steps: ids.map((id) => ({ id, name: 's' })) },
+      tick,
+    )
     const claimed = await store.claimReadySteps({ workerId: 'w', limit: ids.length }, tick())
     return new Map(claimed.map((step) => [step.stepId, step.lease]))
   }

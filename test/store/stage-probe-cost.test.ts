@@ -15,6 +15,7 @@ import { closeStageStatement } from '../../db/queries/settle-stage.js'
 import type { Dialect } from '../../db/sql-executor.js'
 import type { Store } from '../../db/store.js'
 import { createPostgresDatabase } from '../support/dialects.js'
+import { runWithStage } from '../support/drive-run.js'
 
 describe('the settle question on PostgreSQL', () => {
   let store: Store
@@ -42,11 +43,8 @@ describe('the settle question on PostgreSQL', () => {
 
   /** A one-stage run of n steps, all but the last `open` of them completed. */
   async function stageWithOpenSteps(n: number, open: number): Promise<string> {
-    const run = await store.createRun({ flowName: 'demo' }, tick())
-    const [call] = await store.claimFlowCalls({ workerId: 'w', limit: 1 }, tick())
     const steps = Array.from({ length: n }, (_, i) => ({ id: `s${String(i).padStart(5, '0')}`, name: 's' }))
-    await store.scheduleStage(run.id, { stage: 'one', final: true, steps }, tick())
-    await store.recordExit({ lease: call!.lease, exitCode: 0 }, tick())
+    const runId = await runWithStage(store, { stage: 'one', final: true, steps }, tick)
     for (let done = 0; done < n - open;) {
       const claimed = await store.claimReadySteps(
         { workerId: 'w', limit: Math.min(100, n - open - done) },
@@ -55,7 +53,7 @@ describe('the settle question on PostgreSQL', () => {
       for (const step of claimed) await store.recordExit({ lease: step.lease, exitCode: 0 }, tick())
       done += claimed.length
     }
-    return run.id
+    return runId
   }
 
   /** Shared buffers PostgreSQL touched to run the settle of the run's stage, rolled back. */

@@ -1,7 +1,7 @@
 // Moves a run through its lifecycle with store calls only, as the scheduler and supervisors would:
 // claim a flow call or a step, then report its exit. No processes are spawned.
 
-import type { ClaimedFlowCall, ClaimedStep, Store } from '../../db/store.js'
+import type { ClaimedFlowCall, ClaimedStep, StageDefinition, Store } from '../../db/store.js'
 
 const WORKER_ID = 'test-worker'
 
@@ -48,4 +48,19 @@ export async function completeRun(store: Store, runId: string, stepName: string)
   await reportExit(store, call.lease, 0)
   const step = await claimStep(store, runId, 'only-step')
   await reportExit(store, step.lease, 0)
+}
+
+/**
+ * A new run whose first flow call posted `stage` and exited 0, at the times `now` answers in turn
+ * (for tests that keep their own clock): the stage's ready steps are claimable.
+ */
+export async function runWithStage(store: Store, stage: StageDefinition, now: () => number): Promise<string> {
+  const run = await store.createRun({ flowName: 'demo' }, now())
+  const calls = await store.claimFlowCalls({ workerId: WORKER_ID, limit: 100 }, now())
+  const call = calls.find((c) => c.runId === run.id)
+  if (!call) throw new Error(`no flow call of run ${run.id} was claimable`)
+  const scheduled = await store.scheduleStage(run.id, stage, now())
+  if (!scheduled.ok) throw new Error(`scheduling failed: ${scheduled.code}`)
+  await store.recordExit({ lease: call.lease, exitCode: 0 }, now())
+  return run.id
 }
