@@ -477,7 +477,10 @@ export async function runProblems(client: MaxqClient, outDir: string, runId: str
   const markers = readMarkers(outDir, runId)
   problems.push(...overlapProblems(markers))
   problems.push(...(await lostFieldProblems(client, runId, markers)))
-  problems.push(...flowCallProblems(await client.flowCalls(runId), markers))
+  // A flow call may still be running when its run completes: its record is read first, the
+  // markers after it, since a script writes its exit marker before its end can be recorded.
+  const calls = await client.flowCalls(runId)
+  problems.push(...flowCallProblems(calls, readMarkers(outDir, runId)))
   return problems.map((problem) => `run ${runId}: ${problem}`)
 }
 
