@@ -7,12 +7,6 @@ export interface SpawnOptions {
   command: string
   cwd: string
   env: Record<string, string>
-  /**
-   * posix_spawn only: start it from a thread-pool thread, so that the event loop goes on while the
-   * child execs (a millisecond on a loaded host) at the cost of two thread wake-ups (0.2 ms on an
-   * idle one).
-   */
-  offThread?: boolean
 }
 
 export interface ScriptExit {

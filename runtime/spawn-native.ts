@@ -1,8 +1,8 @@
 // Starts a script through MaxQ's posix_spawn addon (runtime/native/spawn.c), so the server never
 // forks: glibc's posix_spawn copies nothing of the server, and a start took 0.7 ms of CPU and 2.8 ms
 // of wall time whatever the server's size (docs/performance.md). The calling thread is suspended
-// through that wall time, until the child has exec'd (vfork semantics); with `offThread` the addon
-// calls it from a thread-pool thread and the event loop goes on meanwhile.
+// through that wall time, until the child has exec'd (vfork semantics), so the addon calls it from
+// a thread-pool thread and the event loop goes on meanwhile.
 // Exits are collected with waitpid(pid, WNOHANG) on SIGCHLD and on a one-second poll, for our own
 // pids only (libuv waits for each of its own children by pid too, so the two never take each
 // other's).
@@ -21,9 +21,7 @@ import { packageRoot } from './package-root.js'
 
 interface Addon {
   /** [pid, stdout fd, stderr fd], or an errno number when the script could not be started. */
-  spawn(command: string, cwd: string, env: string[]): [number, number, number] | number
-  /** The same, from a thread-pool thread. */
-  spawnInPool(command: string, cwd: string, env: string[]): Promise<[number, number, number] | number>
+  spawn(command: string, cwd: string, env: string[]): Promise<[number, number, number] | number>
   /**
    * null while the process runs; else [exit code, signal number], -1 for the one that does not
    * apply, or [-1, -1] when pid is not a child of ours to wait for (already reaped).
@@ -59,11 +57,7 @@ export async function spawnNative(opts: SpawnOptions): Promise<DetachedProcess> 
     listening = true
   }
   const env = Object.entries(opts.env).map(([name, value]) => `${name}=${value}`)
-  const command = path.resolve(opts.cwd, opts.command)
-  const started =
-    opts.offThread === true
-      ? await native.spawnInPool(command, opts.cwd, env)
-      : native.spawn(command, opts.cwd, env)
+  const started = await native.spawn(path.resolve(opts.cwd, opts.command), opts.cwd, env)
   if (typeof started === 'number') return failedToStart(opts, errnoName(started))
 
   const [pid, stdoutFd, stderrFd] = started

@@ -105,9 +105,6 @@ export class Supervisor {
       return
     }
     const startedAt = Date.now()
-    // While another script runs the event loop has its exit to collect and report, so it should
-    // not wait for this one's exec; alone (a chain's next step), it has nothing else to do.
-    const offThread = this.#scriptRunning()
     const tracked: Tracked = {
       job,
       pid: null,
@@ -129,7 +126,7 @@ export class Supervisor {
     this.#ensureHeartbeat()
 
     const env = { ...job.env, [LEASE_VARIABLE]: job.lease }
-    spawnDetached({ command: job.command, cwd: job.cwd, env, offThread }, this.#spawner)
+    spawnDetached({ command: job.command, cwd: job.cwd, env }, this.#spawner)
       .then((child) => this.#supervise(tracked, child, startedAt))
       .catch((error: unknown) => {
         // reportExit retries until delivered, so this is a bug; still, never leak the lease.
@@ -170,11 +167,6 @@ export class Supervisor {
       startedAt,
     }
     await reportExit(body, this.#sinks.exit)
-  }
-
-  #scriptRunning(): boolean {
-    for (const tracked of this.#jobs.values()) if (!tracked.exited) return true
-    return false
   }
 
   /** Heartbeats all running leases now and terminates the process groups of the lost ones. */

@@ -4,10 +4,8 @@
 // costs the same small amount whatever the server's size (0.7 ms of CPU; docs/performance.md).
 //
 // Exports:
-//   spawn(command, cwd, env) -> [pid, stdoutFd, stderrFd], or an errno number when the script
-//                               could not be started
-//   spawnInPool(command, cwd, env)
-//                            -> a promise of the same, started from a thread-pool thread
+//   spawn(command, cwd, env) -> a promise of [pid, stdoutFd, stderrFd], or of an errno number when
+//                               the script could not be started
 //   reap(pid)                -> null while running, else [exitCode, signalNumber], -1 for the one
 //                               that does not apply; [-1, -1] if pid is not a child left to wait for
 
@@ -110,7 +108,7 @@ fail:
   return status;
 }
 
-// One start: its arguments, copied out of JS, and what posix_spawn gave.
+// One start, carried from the main thread to a thread-pool thread and back.
 typedef struct {
   napi_async_work work;
   napi_deferred deferred;
@@ -128,20 +126,48 @@ static void free_job(SpawnJob *job) {
   free(job);
 }
 
-// The job for spawn(command, cwd, env); NULL with an exception pending on bad arguments.
-static SpawnJob *read_job(napi_env env, napi_callback_info info) {
+// On a thread-pool thread: posix_spawn suspends its caller until the child has exec'd (vfork
+// semantics), which on a loaded host is a millisecond the event loop would otherwise lose.
+static void execute_spawn(napi_env env, void *data) {
+  (void)env;
+  SpawnJob *job = data;
+  job->status = spawn_script(job->command, job->cwd, job->envp, &job->pid, job->out, job->err);
+}
+
+static void complete_spawn(napi_env env, napi_status status, void *data) {
+  SpawnJob *job = data;
+  napi_value result = NULL;
+  if (status != napi_ok && job->status == 0) {
+    // Not run (cancelled); nothing was started.
+    job->status = ECANCELED;
+  }
+  if (job->status != 0) {
+    napi_create_int32(env, job->status, &result);
+  } else {
+    int values[3] = {job->pid, job->out[0], job->err[0]};
+    result = make_int_array(env, values, 3);
+  }
+  napi_resolve_deferred(env, job->deferred, result);
+  napi_delete_async_work(env, job->work);
+  free_job(job);
+}
+
+static napi_value Spawn(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value args[3];
-  if (napi_get_cb_info(env, info, &argc, args, NULL, NULL) != napi_ok || argc != 3) {
+  CHECK(napi_get_cb_info(env, info, &argc, args, NULL, NULL));
+  if (argc != 3) {
     napi_throw_type_error(env, NULL, "maxq native spawn: spawn(command, cwd, env)");
     return NULL;
   }
+
   SpawnJob *job = calloc(1, sizeof(SpawnJob));
   if (job == NULL) {
     napi_throw_error(env, NULL, "maxq native spawn: out of memory");
     return NULL;
   }
   bool is_array = false;
+  napi_value promise = NULL, name;
   if ((job->command = copy_string(env, args[0])) == NULL) goto fail;
   if ((job->cwd = copy_string(env, args[1])) == NULL) goto fail;
   if (napi_is_array(env, args[2], &is_array) != napi_ok || !is_array) {
@@ -159,72 +185,23 @@ static SpawnJob *read_job(napi_env env, napi_callback_info info) {
     napi_get_element(env, args[2], i, &item);
     if ((job->envp[i] = copy_string(env, item)) == NULL) goto fail;
   }
-  return job;
-
-fail:
-  free_job(job);
-  return NULL;
-}
-
-static void run_job(SpawnJob *job) {
-  job->status = spawn_script(job->command, job->cwd, job->envp, &job->pid, job->out, job->err);
-}
-
-static napi_value job_result(napi_env env, SpawnJob *job) {
-  napi_value result = NULL;
-  if (job->status != 0) {
-    napi_create_int32(env, job->status, &result);
-  } else {
-    int values[3] = {job->pid, job->out[0], job->err[0]};
-    result = make_int_array(env, values, 3);
-  }
-  return result;
-}
-
-// posix_spawn suspends its caller until the child has exec'd (vfork semantics): the event loop
-// waits through it here, and goes on meanwhile in spawnInPool, at the cost of two thread wake-ups.
-static napi_value Spawn(napi_env env, napi_callback_info info) {
-  SpawnJob *job = read_job(env, info);
-  if (job == NULL) return NULL;
-  run_job(job);
-  napi_value result = job_result(env, job);
-  free_job(job);
-  return result;
-}
-
-static void execute_in_pool(napi_env env, void *data) {
-  (void)env;
-  run_job(data);
-}
-
-static void complete_in_pool(napi_env env, napi_status status, void *data) {
-  SpawnJob *job = data;
-  // Never run: nothing was started.
-  if (status == napi_cancelled) job->status = ECANCELED;
-  napi_resolve_deferred(env, job->deferred, job_result(env, job));
-  napi_delete_async_work(env, job->work);
-  free_job(job);
-}
-
-static napi_value SpawnInPool(napi_env env, napi_callback_info info) {
-  SpawnJob *job = read_job(env, info);
-  if (job == NULL) return NULL;
-  napi_value promise = NULL, name;
   if (napi_create_string_utf8(env, "maxq_spawn", NAPI_AUTO_LENGTH, &name) != napi_ok ||
       napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
-      napi_create_async_work(env, NULL, name, execute_in_pool, complete_in_pool, job, &job->work) != napi_ok) {
+      napi_create_async_work(env, NULL, name, execute_spawn, complete_spawn, job, &job->work) != napi_ok) {
     napi_throw_error(env, NULL, "maxq native spawn: cannot queue the start");
-    free_job(job);
-    return NULL;
+    goto fail;
   }
   if (napi_queue_async_work(env, job->work) != napi_ok) {
     napi_delete_async_work(env, job->work);
     napi_throw_error(env, NULL, "maxq native spawn: cannot queue the start");
-    free_job(job);
-    return NULL;
+    goto fail;
   }
-  // A promise made before a failure above is dropped unsettled; the caller sees the exception.
   return promise;
+
+fail:
+  // A promise made before the failure is dropped unsettled; the caller sees the exception.
+  free_job(job);
+  return NULL;
 }
 
 static napi_value Reap(napi_env env, napi_callback_info info) {
@@ -256,10 +233,9 @@ static napi_value Reap(napi_env env, napi_callback_info info) {
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"spawn", NULL, Spawn, NULL, NULL, NULL, napi_default, NULL},
-      {"spawnInPool", NULL, SpawnInPool, NULL, NULL, NULL, napi_default, NULL},
       {"reap", NULL, Reap, NULL, NULL, NULL, napi_default, NULL},
   };
-  CHECK(napi_define_properties(env, exports, 3, props));
+  CHECK(napi_define_properties(env, exports, 2, props));
   return exports;
 }
 

@@ -33,24 +33,8 @@ function collect(stream: Readable | null): () => string {
   return () => Buffer.concat(chunks).toString('utf8')
 }
 
-/** A way to start a script: posix_spawn on the event loop's thread or a pool thread, or child_process. */
-interface Way {
-  name: string
-  spawner: Spawner
-  offThread: boolean
-}
-
-const WAYS: Way[] = [
-  { name: 'posix_spawn', spawner: 'posix_spawn', offThread: false },
-  { name: 'posix_spawn from a thread-pool thread', spawner: 'posix_spawn', offThread: true },
-  { name: 'child_process', spawner: 'child_process', offThread: false },
-]
-
-async function runScript(way: Way, command: string, env: Record<string, string> = {}, cwd = dir) {
-  const child = await spawnDetached(
-    { command, cwd, env: { PATH: process.env.PATH ?? '', ...env }, offThread: way.offThread },
-    way.spawner,
-  )
+async function runScript(spawner: Spawner, command: string, env: Record<string, string> = {}, cwd = dir) {
+  const child = await spawnDetached({ command, cwd, env: { PATH: process.env.PATH ?? '', ...env } }, spawner)
   const stdout = collect(child.stdout)
   const stderr = collect(child.stderr)
   const exit = await child.exited
@@ -73,8 +57,8 @@ describe('resolveSpawner', () => {
   })
 })
 
-describe.each(WAYS)('spawnDetached with $name', (way) => {
-  beforeEach((context) => skipUnlessSpawnerWorks(context, way.spawner))
+describe.each(['posix_spawn', 'child_process'] as const)('spawnDetached with %s', (spawner) => {
+  beforeEach((context) => skipUnlessSpawnerWorks(context, spawner))
 
   it('runs the script in its cwd with exactly the given environment, as its own session leader', async () => {
     const command = await script(
@@ -84,7 +68,7 @@ describe.each(WAYS)('spawnDetached with $name', (way) => {
         'echo "cwd=$PWD greeting=$GREETING home=${HOME-unset}"',
       ].join('\n'),
     )
-    const { pid, exit, stdout } = await runScript(way, command, { GREETING: 'hi there' })
+    const { pid, exit, stdout } = await runScript(spawner, command, { GREETING: 'hi there' })
     expect(exit).toEqual({ code: 0, signal: null, spawnError: null })
     expect(stdout).toBe(`pid=${pid} pgrp=${pid} session=${pid}\ncwd=${dir} greeting=hi there home=unset\n`)
   })
@@ -98,35 +82,35 @@ describe.each(WAYS)('spawnDetached with $name', (way) => {
         'yes | head -n 1; echo "yes=${PIPESTATUS[0]}"',
       ].join('\n'),
     )
-    const { exit, stdout, stderr } = await runScript(way, command)
+    const { exit, stdout, stderr } = await runScript(spawner, command)
     expect(exit.code).toBe(0)
     expect(stdout).toBe('stdin=/dev/null\nread=1\ny\nyes=141\n')
     expect(stderr).toBe('')
   })
 
   it('reports the exit code, or the signal that ended the script', async () => {
-    expect((await runScript(way, await script('echo out; echo err >&2; exit 7'))).exit.code).toBe(7)
-    const killed = await runScript(way, await script('kill -TERM $$', 'killed.sh'))
+    expect((await runScript(spawner, await script('echo out; echo err >&2; exit 7'))).exit.code).toBe(7)
+    const killed = await runScript(spawner, await script('kill -TERM $$', 'killed.sh'))
     expect(killed.exit).toEqual({ code: null, signal: 'SIGTERM', spawnError: null })
   })
 
   it('passes a large output through whole', async () => {
-    const { stdout } = await runScript(way, await script('head -c 3000000 /dev/zero | tr "\\0" x'))
+    const { stdout } = await runScript(spawner, await script('head -c 3000000 /dev/zero | tr "\\0" x'))
     expect(stdout.length).toBe(3_000_000)
   })
 
   it('answers 127 for a missing script or cwd and 126 for one it cannot execute', async () => {
-    const missing = await runScript(way, path.join(dir, 'missing.sh'))
+    const missing = await runScript(spawner, path.join(dir, 'missing.sh'))
     expect(missing.pid).toBeNull()
     expect(missing.exit.code).toBe(127)
     expect(missing.exit.spawnError).toContain('ENOENT')
 
-    const noCwd = await runScript(way, await script('exit 0'), {}, path.join(dir, 'gone'))
+    const noCwd = await runScript(spawner, await script('exit 0'), {}, path.join(dir, 'gone'))
     expect(noCwd.exit.code).toBe(127)
 
     const plain = path.join(dir, 'plain.sh')
     await writeFile(plain, '#!/bin/bash\nexit 0\n')
-    const notExecutable = await runScript(way, plain)
+    const notExecutable = await runScript(spawner, plain)
     expect(notExecutable.exit.code).toBe(126)
     expect(notExecutable.exit.spawnError).toContain('EACCES')
   })
@@ -134,7 +118,7 @@ describe.each(WAYS)('spawnDetached with $name', (way) => {
   it('collects every exit when many scripts end at once', async () => {
     const command = await script('echo "$N"')
     const results = await Promise.all(
-      Array.from({ length: 40 }, (_, n) => runScript(way, command, { N: String(n) })),
+      Array.from({ length: 40 }, (_, n) => runScript(spawner, command, { N: String(n) })),
     )
     expect(results.map((r) => r.stdout)).toEqual(Array.from({ length: 40 }, (_, n) => `${n}\n`))
     expect(results.every((r) => r.exit.code === 0)).toBe(true)
