@@ -236,15 +236,14 @@ export class Supervisor {
   /**
    * The script has exited; background children may still hold its pipes. The group gets SIGTERM,
    * then until its pipes close (at most EXIT_DRAIN_MS), then SIGKILL, so that nothing the script
-   * started outlives it and one stray `sleep 100 &` cannot hold the report back. A group already
-   * empty gets no SIGKILL: its id is free, and may be a stranger's by then.
+   * started outlives it and one stray `sleep 100 &` cannot hold the report back.
    */
   async #drain(pid: number, closed: Promise<void>): Promise<void> {
-    const left = killGroup(pid, 'SIGTERM')
+    killGroup(pid, 'SIGTERM')
     let timer: NodeJS.Timeout | undefined
     await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, EXIT_DRAIN_MS)))])
     clearTimeout(timer)
-    if (left) killGroup(pid, 'SIGKILL')
+    killGroup(pid, 'SIGKILL')
   }
 
   #ensureHeartbeat(): void {

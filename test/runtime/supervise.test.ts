@@ -294,20 +294,6 @@ describe.each(spawners)('Supervisor starting scripts with %s', (chosen) => {
     await expectGone(() => groupAlive(pgid), 'the process group')
   })
 
-  it('kills a background child that ignores SIGTERM and holds the pipes once the script has exited', async () => {
-    const sup = supervisor()
-    const report = await run(
-      sup,
-      await job(
-        "(trap '' TERM; touch ready; exec sleep 100) & echo $! > stubborn.pid; " +
-          'while [ ! -e ready ]; do sleep 0.01; done; echo done',
-      ),
-    )
-    expect(report).toMatchObject({ exitCode: 0, stdout: 'done\n' })
-    const stubborn = await pidFrom(path.join(dir, 'stubborn.pid'))
-    await expectGone(() => isAlive(stubborn), 'the background sleep that ignores SIGTERM')
-  })
-
   it('reports 126 for a script that is not executable and 127 for a missing one', async () => {
     const sup = supervisor()
     const notExecutable = await job('echo never')
