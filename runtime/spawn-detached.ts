@@ -26,10 +26,10 @@ export function resolveSpawner(choice: SpawnerChoice): Spawner {
 }
 
 /**
- * Never rejects for a spawner that resolveSpawner gave (posix_spawn does if the addon does not
+ * Never throws for a spawner that resolveSpawner gave (posix_spawn throws if the addon does not
  * load): a script that cannot be started resolves `exited` with code 127 or 126.
  */
-export async function spawnDetached(opts: SpawnOptions, spawner: Spawner): Promise<DetachedProcess> {
+export function spawnDetached(opts: SpawnOptions, spawner: Spawner): DetachedProcess {
   return spawner === 'posix_spawn' ? spawnNative(opts) : spawnWithChildProcess(opts)
 }
 

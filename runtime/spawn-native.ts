@@ -1,8 +1,7 @@
 // Starts a script through MaxQ's posix_spawn addon (runtime/native/spawn.c), so the server never
 // forks: glibc's posix_spawn copies nothing of the server, and a start took 0.7 ms of CPU and 2.8 ms
-// of wall time whatever the server's size (docs/performance.md). The calling thread is suspended
-// through that wall time, until the child has exec'd (vfork semantics), so the addon calls it from
-// a thread-pool thread and the event loop goes on meanwhile.
+// of wall time whatever the server's size (docs/performance.md). The main thread is suspended
+// through that wall time, until the child has exec'd (vfork semantics).
 // Exits are collected with waitpid(pid, WNOHANG) on SIGCHLD and on a one-second poll, for our own
 // pids only (libuv waits for each of its own children by pid too, so the two never take each
 // other's).
@@ -21,7 +20,7 @@ import { packageRoot } from './package-root.js'
 
 interface Addon {
   /** [pid, stdout fd, stderr fd], or an errno number when the script could not be started. */
-  spawn(command: string, cwd: string, env: string[]): Promise<[number, number, number] | number>
+  spawn(command: string, cwd: string, env: string[]): [number, number, number] | number
   /**
    * null while the process runs; else [exit code, signal number], -1 for the one that does not
    * apply, or [-1, -1] when pid is not a child of ours to wait for (already reaped).
@@ -45,10 +44,10 @@ export function nativeSpawnUnavailable(): string | null {
 }
 
 /**
- * Rejects only when the addon does not load (resolveSpawner picks posix_spawn only when it does): a
+ * Throws only when the addon does not load (resolveSpawner picks posix_spawn only when it does): a
  * script that cannot be started resolves `exited` with code 127 or 126.
  */
-export async function spawnNative(opts: SpawnOptions): Promise<DetachedProcess> {
+export function spawnNative(opts: SpawnOptions): DetachedProcess {
   const native = loadAddon()
   if (native === null) throw new Error(`maxq: posix_spawn addon unavailable: ${loadError}`)
   if (!listening) {
@@ -57,7 +56,7 @@ export async function spawnNative(opts: SpawnOptions): Promise<DetachedProcess> 
     listening = true
   }
   const env = Object.entries(opts.env).map(([name, value]) => `${name}=${value}`)
-  const started = await native.spawn(path.resolve(opts.cwd, opts.command), opts.cwd, env)
+  const started = native.spawn(path.resolve(opts.cwd, opts.command), opts.cwd, env)
   if (typeof started === 'number') return failedToStart(opts, errnoName(started))
 
   const [pid, stdoutFd, stderrFd] = started
@@ -65,24 +64,19 @@ export async function spawnNative(opts: SpawnOptions): Promise<DetachedProcess> 
   const stderr = readEnd(stderrFd)
   const exited = new Promise<ScriptExit>((resolve) => waiting.set(pid, resolve))
   poll ??= setInterval(reapExited, REAP_POLL_MS)
-  // The script may have exited, and its SIGCHLD been handled, before its pid was known here.
-  reap(pid)
   const closed = Promise.all([exited, closedPromise(stdout), closedPromise(stderr)]).then(() => undefined)
   return { pid, stdout, stderr, exited, closed }
 }
 
 function reapExited(): void {
-  for (const pid of waiting.keys()) reap(pid)
-}
-
-function reap(pid: number): void {
-  const resolve = waiting.get(pid)
-  if (resolve === undefined || addon == null) return
-  const status = addon.reap(pid)
-  if (status === null) return
-  waiting.delete(pid)
-  const [code, signal] = status
-  resolve({ code: code >= 0 ? code : null, signal: signalName(signal), spawnError: null })
+  if (addon == null) return
+  for (const [pid, resolve] of waiting) {
+    const status = addon.reap(pid)
+    if (status === null) continue
+    waiting.delete(pid)
+    const [code, signal] = status
+    resolve({ code: code >= 0 ? code : null, signal: signalName(signal), spawnError: null })
+  }
   if (waiting.size === 0 && poll !== null) {
     clearInterval(poll)
     poll = null

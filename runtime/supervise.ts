@@ -14,13 +14,7 @@ import {
 import { maskSecrets } from './mask-secrets.js'
 import type { ExitReportBody, ProcessJob } from './process-job.js'
 import { httpSinks, reportExit, type FetchLike, type ReportSinks } from './report-exit.js'
-import {
-  killGroup,
-  resolveSpawner,
-  spawnDetached,
-  type DetachedProcess,
-  type Spawner,
-} from './spawn-detached.js'
+import { killGroup, resolveSpawner, spawnDetached, type ScriptExit, type Spawner } from './spawn-detached.js'
 import { LEASE_VARIABLE, type SupervisorRegistry } from './supervisor-registry.js'
 
 export interface SupervisorOptions {
@@ -55,7 +49,7 @@ export interface SupervisorOptions {
 
 interface Tracked {
   job: ProcessJob
-  /** Process group id; null until the script has started, and when it could not be.  */
+  /** Process group id; null when the spawn failed. */
   pid: number | null
   /** True once the script itself has exited; the lease stays tracked until its report is answered. */
   exited: boolean
@@ -105,9 +99,18 @@ export class Supervisor {
       return
     }
     const startedAt = Date.now()
+    const stdout = new BoundedOutput(this.#maxOutputBytes)
+    const stderr = new BoundedOutput(this.#maxOutputBytes)
+    // Before and after, synchronously: whenever this process dies, the script can be found.
+    this.#registry?.starting(job.lease)
+    const env = { ...job.env, [LEASE_VARIABLE]: job.lease }
+    const child = spawnDetached({ command: job.command, cwd: job.cwd, env }, this.#spawner)
+    if (child.pid !== null) void this.#registry?.started(job.lease, child.pid)
+    child.stdout?.on('data', (chunk: Buffer) => stdout.write(chunk))
+    child.stderr?.on('data', (chunk: Buffer) => stderr.write(chunk))
     const tracked: Tracked = {
       job,
-      pid: null,
+      pid: child.pid,
       exited: false,
       terminating: false,
       timedOut: false,
@@ -115,9 +118,7 @@ export class Supervisor {
       graceTimer: null,
     }
     this.#jobs.set(job.lease, tracked)
-    // Before the spawn, synchronously: whenever this process dies, the script can be found.
-    this.#registry?.starting(job.lease)
-    if (job.timeoutSeconds !== null && job.timeoutSeconds > 0) {
+    if (job.timeoutSeconds !== null && job.timeoutSeconds > 0 && child.pid !== null) {
       tracked.timeoutTimer = setTimeout(() => {
         tracked.timedOut = true
         this.#terminate(tracked)
@@ -125,48 +126,33 @@ export class Supervisor {
     }
     this.#ensureHeartbeat()
 
-    const env = { ...job.env, [LEASE_VARIABLE]: job.lease }
-    spawnDetached({ command: job.command, cwd: job.cwd, env }, this.#spawner)
-      .then((child) => this.#supervise(tracked, child, startedAt))
+    const finish = async (exit: ScriptExit): Promise<void> => {
+      tracked.exited = true
+      clearTimer(tracked.timeoutTimer)
+      clearTimer(tracked.graceTimer)
+      if (tracked.pid !== null) await this.#drain(tracked.pid, child.closed)
+      child.stdout?.destroy()
+      child.stderr?.destroy()
+      if (exit.spawnError !== null) stderr.write(exit.spawnError)
+      const body: ExitReportBody = {
+        lease: job.lease,
+        exitCode: exit.code,
+        signal: exit.signal,
+        timedOut: tracked.timedOut,
+        stdout: maskSecrets(stdout.toString(), job.secrets ?? []),
+        stderr: maskSecrets(stderr.toString(), job.secrets ?? []),
+        startedAt,
+      }
+      await reportExit(body, this.#sinks.exit)
+    }
+
+    child.exited
+      .then(finish)
       .catch((error: unknown) => {
         // reportExit retries until delivered, so this is a bug; still, never leak the lease.
         process.stderr.write(`maxq: supervising ${job.lease} failed: ${String(error)}\n`)
       })
       .finally(() => this.#forget(job.lease))
-  }
-
-  /** From the script's start to its exit report. */
-  async #supervise(tracked: Tracked, child: DetachedProcess, startedAt: number): Promise<void> {
-    const { job } = tracked
-    const stdout = new BoundedOutput(this.#maxOutputBytes)
-    const stderr = new BoundedOutput(this.#maxOutputBytes)
-    child.stdout?.on('data', (chunk: Buffer) => stdout.write(chunk))
-    child.stderr?.on('data', (chunk: Buffer) => stderr.write(chunk))
-    tracked.pid = child.pid
-    if (child.pid !== null) {
-      void this.#registry?.started(job.lease, child.pid)
-      // A timeout, abort or lost lease that came while the script was being started.
-      if (tracked.terminating) this.#signal(tracked)
-    }
-
-    const exit = await child.exited
-    tracked.exited = true
-    clearTimer(tracked.timeoutTimer)
-    clearTimer(tracked.graceTimer)
-    if (tracked.pid !== null) await this.#drain(tracked.pid, child.closed)
-    child.stdout?.destroy()
-    child.stderr?.destroy()
-    if (exit.spawnError !== null) stderr.write(exit.spawnError)
-    const body: ExitReportBody = {
-      lease: job.lease,
-      exitCode: exit.code,
-      signal: exit.signal,
-      timedOut: tracked.timedOut,
-      stdout: maskSecrets(stdout.toString(), job.secrets ?? []),
-      stderr: maskSecrets(stderr.toString(), job.secrets ?? []),
-      startedAt,
-    }
-    await reportExit(body, this.#sinks.exit)
   }
 
   /** Heartbeats all running leases now and terminates the process groups of the lost ones. */
@@ -213,19 +199,11 @@ export class Supervisor {
     this.#heartbeat = null
   }
 
-  /**
-   * SIGTERM to the whole group, then SIGKILL after the grace period if the script is still there;
-   * for a script still being started, as soon as it has started.
-   */
+  /** SIGTERM to the whole group, then SIGKILL after the grace period if the script is still there. */
   #terminate(tracked: Tracked): void {
-    if (tracked.exited || tracked.terminating) return
+    if (tracked.pid === null || tracked.exited || tracked.terminating) return
     tracked.terminating = true
-    if (tracked.pid !== null) this.#signal(tracked)
-  }
-
-  #signal(tracked: Tracked): void {
     const pid = tracked.pid
-    if (pid === null) return
     killGroup(pid, 'SIGTERM')
     tracked.graceTimer = setTimeout(() => {
       tracked.graceTimer = null

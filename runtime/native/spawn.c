@@ -4,8 +4,7 @@
 // costs the same small amount whatever the server's size (0.7 ms of CPU; docs/performance.md).
 //
 // Exports:
-//   spawn(command, cwd, env) -> a promise of [pid, stdoutFd, stderrFd], or of an errno number when
-//                               the script could not be started
+//   spawn(command, cwd, env) -> [pid, stdoutFd, stderrFd] on success, or an errno number
 //   reap(pid)                -> null while running, else [exitCode, signalNumber], -1 for the one
 //                               that does not apply; [-1, -1] if pid is not a child left to wait for
 
@@ -108,50 +107,6 @@ fail:
   return status;
 }
 
-// One start, carried from the main thread to a thread-pool thread and back.
-typedef struct {
-  napi_async_work work;
-  napi_deferred deferred;
-  char *command, *cwd, **envp;
-  uint32_t envc;
-  pid_t pid;
-  int out[2], err[2];
-  int status;
-} SpawnJob;
-
-static void free_job(SpawnJob *job) {
-  free(job->command);
-  free(job->cwd);
-  free_strings(job->envp, job->envc);
-  free(job);
-}
-
-// On a thread-pool thread: posix_spawn suspends its caller until the child has exec'd (vfork
-// semantics), which on a loaded host is a millisecond the event loop would otherwise lose.
-static void execute_spawn(napi_env env, void *data) {
-  (void)env;
-  SpawnJob *job = data;
-  job->status = spawn_script(job->command, job->cwd, job->envp, &job->pid, job->out, job->err);
-}
-
-static void complete_spawn(napi_env env, napi_status status, void *data) {
-  SpawnJob *job = data;
-  napi_value result = NULL;
-  if (status != napi_ok && job->status == 0) {
-    // Not run (cancelled); nothing was started.
-    job->status = ECANCELED;
-  }
-  if (job->status != 0) {
-    napi_create_int32(env, job->status, &result);
-  } else {
-    int values[3] = {job->pid, job->out[0], job->err[0]};
-    result = make_int_array(env, values, 3);
-  }
-  napi_resolve_deferred(env, job->deferred, result);
-  napi_delete_async_work(env, job->work);
-  free_job(job);
-}
-
 static napi_value Spawn(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value args[3];
@@ -161,47 +116,43 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
     return NULL;
   }
 
-  SpawnJob *job = calloc(1, sizeof(SpawnJob));
-  if (job == NULL) {
-    napi_throw_error(env, NULL, "maxq native spawn: out of memory");
-    return NULL;
-  }
+  char *command = NULL, *cwd = NULL, **envp = NULL;
+  uint32_t envc = 0;
+  napi_value result = NULL;
   bool is_array = false;
-  napi_value promise = NULL, name;
-  if ((job->command = copy_string(env, args[0])) == NULL) goto fail;
-  if ((job->cwd = copy_string(env, args[1])) == NULL) goto fail;
+  if ((command = copy_string(env, args[0])) == NULL) goto done;
+  if ((cwd = copy_string(env, args[1])) == NULL) goto done;
   if (napi_is_array(env, args[2], &is_array) != napi_ok || !is_array) {
     napi_throw_type_error(env, NULL, "maxq native spawn: env must be an array of NAME=value");
-    goto fail;
+    goto done;
   }
-  napi_get_array_length(env, args[2], &job->envc);
-  job->envp = calloc(job->envc + 1, sizeof(char *));
-  if (job->envp == NULL) {
+  napi_get_array_length(env, args[2], &envc);
+  envp = calloc(envc + 1, sizeof(char *));
+  if (envp == NULL) {
     napi_throw_error(env, NULL, "maxq native spawn: out of memory");
-    goto fail;
+    goto done;
   }
-  for (uint32_t i = 0; i < job->envc; i++) {
+  for (uint32_t i = 0; i < envc; i++) {
     napi_value item;
     napi_get_element(env, args[2], i, &item);
-    if ((job->envp[i] = copy_string(env, item)) == NULL) goto fail;
+    if ((envp[i] = copy_string(env, item)) == NULL) goto done;
   }
-  if (napi_create_string_utf8(env, "maxq_spawn", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
-      napi_create_async_work(env, NULL, name, execute_spawn, complete_spawn, job, &job->work) != napi_ok) {
-    napi_throw_error(env, NULL, "maxq native spawn: cannot queue the start");
-    goto fail;
-  }
-  if (napi_queue_async_work(env, job->work) != napi_ok) {
-    napi_delete_async_work(env, job->work);
-    napi_throw_error(env, NULL, "maxq native spawn: cannot queue the start");
-    goto fail;
-  }
-  return promise;
 
-fail:
-  // A promise made before the failure is dropped unsettled; the caller sees the exception.
-  free_job(job);
-  return NULL;
+  pid_t pid = 0;
+  int out[2], err[2];
+  int status = spawn_script(command, cwd, envp, &pid, out, err);
+  if (status != 0) {
+    napi_create_int32(env, status, &result);
+  } else {
+    int values[3] = {pid, out[0], err[0]};
+    result = make_int_array(env, values, 3);
+  }
+
+done:
+  free(command);
+  free(cwd);
+  free_strings(envp, envc);
+  return result;
 }
 
 static napi_value Reap(napi_env env, napi_callback_info info) {

@@ -34,7 +34,7 @@ function collect(stream: Readable | null): () => string {
 }
 
 async function runScript(spawner: Spawner, command: string, env: Record<string, string> = {}, cwd = dir) {
-  const child = await spawnDetached({ command, cwd, env: { PATH: process.env.PATH ?? '', ...env } }, spawner)
+  const child = spawnDetached({ command, cwd, env: { PATH: process.env.PATH ?? '', ...env } }, spawner)
   const stdout = collect(child.stdout)
   const stderr = collect(child.stderr)
   const exit = await child.exited

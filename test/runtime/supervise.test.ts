@@ -254,16 +254,6 @@ describe.each(spawners)('Supervisor starting scripts with %s', (chosen) => {
     await sup.idle()
   })
 
-  it('terminates a script whose termination was asked for before it had started', async () => {
-    const sup = supervisor()
-    const processJob = await job('sleep 100 & sleep 100')
-    sup.start(processJob)
-    // In the same turn as start: with posix_spawn the pid is not known yet.
-    sup.terminateAll()
-    await sup.idle()
-    expect(reports.get(processJob.lease)).toMatchObject({ signal: 'SIGTERM', timedOut: false })
-  })
-
   it('heartbeats running leases on its interval', async () => {
     const sup = supervisor({ heartbeatMs: 20 })
     const processJob = await job('echo $$ > hb.pid; sleep 100')

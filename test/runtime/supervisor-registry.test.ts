@@ -125,7 +125,7 @@ describe.skipIf(!linux)('the supervisor registry', () => {
     expect(registry).not.toBeNull()
     expect(statSync(place.dir).mode & 0o777).toBe(0o700)
     expect(records()).toEqual([expect.objectContaining({ pid: process.pid, workerId: 'w1', entries: [] })])
-    const child = await spawnDetached({ command: await longScript('a'), cwd: dir, env: {} }, TEST_SPAWNER)
+    const child = spawnDetached({ command: await longScript('a'), cwd: dir, env: {} }, TEST_SPAWNER)
     if (child.pid === null) throw new Error('spawn failed')
     groups.push(child.pid)
     registry?.expect(['step/r/a/1', 'step/r/b/1'])
@@ -184,7 +184,7 @@ describe.skipIf(!linux)('the supervisor registry', () => {
 
   it('neither writes nor acts on records in a directory others can write into, and leaves its mode alone', async () => {
     const supervisorProcess = owner()
-    const child = await spawnDetached({ command: await longScript('o'), cwd: dir, env: {} }, TEST_SPAWNER)
+    const child = spawnDetached({ command: await longScript('o'), cwd: dir, env: {} }, TEST_SPAWNER)
     if (child.pid === null || supervisorProcess.pid === undefined) throw new Error('spawn failed')
     groups.push(child.pid)
     const [shell] = await pidsOf('o')
@@ -234,7 +234,7 @@ describe.skipIf(!linux)('the supervisor registry', () => {
 
   it('leaves a live owner’s groups alone; once the owner is SIGKILLed, kills them and answers its leases', async () => {
     const supervisorProcess = owner()
-    const child = await spawnDetached({ command: await longScript('b'), cwd: dir, env: {} }, TEST_SPAWNER)
+    const child = spawnDetached({ command: await longScript('b'), cwd: dir, env: {} }, TEST_SPAWNER)
     if (child.pid === null || supervisorProcess.pid === undefined) throw new Error('spawn failed')
     groups.push(child.pid)
     const [shell, background] = await pidsOf('b')
@@ -309,7 +309,7 @@ describe.skipIf(!linux)('the supervisor registry', () => {
 
   it('never signals a group whose leader is another process now (a reused pid)', async () => {
     const supervisorProcess = owner()
-    const stranger = await spawnDetached({ command: await longScript('c'), cwd: dir, env: {} }, TEST_SPAWNER)
+    const stranger = spawnDetached({ command: await longScript('c'), cwd: dir, env: {} }, TEST_SPAWNER)
     if (stranger.pid === null || supervisorProcess.pid === undefined) throw new Error('spawn failed')
     groups.push(stranger.pid)
     const [shell] = await pidsOf('c')
@@ -323,7 +323,7 @@ describe.skipIf(!linux)('the supervisor registry', () => {
 
   it('kills the groups of another database’s dead supervisor but leaves its leases to that database', async () => {
     const supervisorProcess = owner()
-    const child = await spawnDetached({ command: await longScript('d'), cwd: dir, env: {} }, TEST_SPAWNER)
+    const child = spawnDetached({ command: await longScript('d'), cwd: dir, env: {} }, TEST_SPAWNER)
     if (child.pid === null || supervisorProcess.pid === undefined) throw new Error('spawn failed')
     groups.push(child.pid)
     const [shell, background] = await pidsOf('d')
