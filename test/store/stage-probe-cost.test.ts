@@ -34,8 +34,8 @@ describe('the settle question on PostgreSQL', () => {
       onnotice: () => undefined,
       connection: { plan_cache_mode: 'force_generic_plan' },
     })
-    // Statistics gathered while a stage's steps are all pending make the planner walk the stage
-    // (106 buffers was seen once in CI); this measures the fresh installation's plans only.
+    // What this measures is a fresh installation's plans, made without statistics: an autovacuum
+    // ANALYZE during the test could change them (a settle of 106 buffers was seen once in CI).
     await direct.unsafe('ALTER TABLE steps SET (autovacuum_enabled = false)')
   })
   afterEach(async () => {
